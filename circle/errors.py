@@ -1,0 +1,144 @@
+"""Domain errors and the one place they become HTTP responses.
+
+Every error body is ``{"code": "<snake_case>", "detail": "<sentence>", "field": "<optional>"}``
+(DESIGN.md), where the code is stable for clients to branch on. Services raise the domain
+exceptions below; DRF's own exceptions (validation, parsing, authentication) are translated here
+too, so no view shapes an error by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain refused an operation. Subclasses set the HTTP status."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, code: str, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+    def __init__(self, detail: str = "Not found.", *, code: str = "not_found") -> None:
+        super().__init__(code, detail)
+
+
+class Forbidden(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def error_body(code: str, detail: str, field: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if field:
+        body["field"] = field
+    return body
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[tuple[str | None, exceptions.ErrorDetail]]:
+    """Walk DRF's nested error structure into (dotted field path, first error) pairs."""
+    found: list[tuple[str | None, exceptions.ErrorDetail]] = []
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            found.extend(_flatten(value, name))
+    elif isinstance(detail, Sequence) and not isinstance(detail, str):
+        for index, value in enumerate(detail):
+            nested = isinstance(value, Mapping | list)
+            found.extend(_flatten(value, f"{prefix}[{index}]" if nested else prefix))
+    else:
+        error = (
+            detail
+            if isinstance(detail, exceptions.ErrorDetail)
+            else exceptions.ErrorDetail(str(detail), code="invalid")
+        )
+        found.append((prefix or None, error))
+    return found
+
+
+# DRF's parse and validation codes are already stable snake_case; a few read better renamed.
+_CODE_NAMES = {
+    "parse_error": "malformed_json",
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "authentication_failed",
+    "permission_denied": "forbidden",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "unsupported_media_type": "unsupported_media_type",
+    "throttled": "throttled",
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        field, first = errors[0] if errors else (None, exceptions.ErrorDetail("Invalid input."))
+        body = error_body(str(first.code or "invalid"), _sentence(str(first), field), field)
+        if len(errors) > 1:
+            body["errors"] = [
+                error_body(str(err.code or "invalid"), _sentence(str(err), name), name)
+                for name, err in errors
+            ]
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        raw_code = exc.get_codes()
+        code = raw_code if isinstance(raw_code, str) else exc.default_code
+        code = _CODE_NAMES.get(code, code)
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+        if isinstance(exc, exceptions.ParseError):
+            detail = "The request body is not valid JSON."
+        response.data = error_body(code, str(detail))
+    return response
+
+
+def _sentence(message: str, field: str | None) -> str:
+    """DRF says "This field is required."; name the field so the sentence stands alone."""
+    if field and message.startswith("This field"):
+        return f"{field}: {message}"
+    return message
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", "Something went wrong on our side; it has been logged."),
+        status=500,
+    )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from circle.errors import InvalidInput, NotFound
+from circle.models import Category, Circle
+from circle.postcodes import (
+    InvalidPostcode,
+    Point,
+    UnknownPostcode,
+    distance_km,
+    locate_postcode,
+    normalise_postcode,
+)
+
+
+def circle_list() -> QuerySet[Circle]:
+    return Circle.objects.order_by("name")
+
+
+def circle_get(*, slug: str) -> Circle:
+    try:
+        return Circle.objects.get(slug=slug)
+    except Circle.DoesNotExist:
+        raise NotFound("No circle has that name.", code="circle_not_found") from None
+
+
+def category_list(*, circle: Circle) -> QuerySet[Category]:
+    return Category.objects.filter(circle=circle).order_by("name")
+
+
+def circle_centre(circle: Circle) -> Point:
+    return Point(float(circle.centre_latitude), float(circle.centre_longitude))
+
+
+def postcode_resolve(*, raw: str, field: str = "postcode") -> tuple[str, Point]:
+    """Normalise and geocode a postcode, or explain to the user why we cannot."""
+    try:
+        postcode = normalise_postcode(raw)
+    except InvalidPostcode:
+        raise InvalidInput(
+            "postcode_invalid", f"{raw!r} is not a UK postcode, such as SE1 7PB.", field=field
+        ) from None
+    try:
+        return postcode, locate_postcode(postcode)
+    except UnknownPostcode:
+        raise InvalidInput(
+            "postcode_unknown", f"We cannot find the postcode {postcode}.", field=field
+        ) from None
+
+
+def postcode_resolve_in_area(
+    *, circle: Circle, raw: str, field: str = "postcode"
+) -> tuple[str, Point]:
+    """As postcode_resolve, and refuse a postcode outside the circle's service area."""
+    postcode, point = postcode_resolve(raw=raw, field=field)
+    away = distance_km(circle_centre(circle), point)
+    if away > float(circle.radius_km):
+        raise InvalidInput(
+            "postcode_outside_area",
+            f"{postcode} is {away:.1f} km from the centre of {circle.name}, which serves "
+            f"people within {circle.radius_km} km.",
+            field=field,
+        )
+    return postcode, point

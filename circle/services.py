@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from djmoney.money import Money
+
+from circle.errors import Conflict, InvalidInput
+from circle.models import DEFAULT_CATEGORIES, Category, Circle
+from circle.selectors import postcode_resolve
+
+
+def circle_create(
+    *,
+    slug: str,
+    name: str,
+    postcode: str,
+    radius_km: Decimal,
+    min_age: int = 50,
+    membership_fee: Money | None = None,
+    token_price: Money | None = None,
+    token_minutes: int = 60,
+    billing_increment_minutes: int = 30,
+) -> Circle:
+    """Create a circle with DESIGN.md's default task categories."""
+    centre, point = postcode_resolve(raw=postcode)
+    if radius_km <= 0:
+        raise InvalidInput("invalid", "The radius must be more than 0 km.", field="radius_km")
+    if not 18 <= min_age <= 120:
+        raise InvalidInput(
+            "invalid", "The minimum age must be between 18 and 120.", field="min_age"
+        )
+    if token_minutes <= 0 or billing_increment_minutes <= 0:
+        raise InvalidInput("invalid", "Token minutes and the billing increment must be positive.")
+    with transaction.atomic():
+        if Circle.objects.filter(slug=slug).exists():
+            raise Conflict(
+                "circle_exists", f"A circle called {slug!r} already exists.", field="slug"
+            )
+        circle = Circle.objects.create(
+            slug=slug,
+            name=name,
+            centre_postcode=centre,
+            centre_latitude=Decimal(str(round(point.latitude, 5))),
+            centre_longitude=Decimal(str(round(point.longitude, 5))),
+            radius_km=radius_km,
+            min_age=min_age,
+            # djmoney ships no type stubs; mypy sees MoneyField as a plain Decimal.
+            membership_fee=membership_fee or Money("10.00", "GBP"),  # type: ignore[misc]
+            token_price=token_price or Money("10.00", "GBP"),
+            token_minutes=token_minutes,
+            billing_increment_minutes=billing_increment_minutes,
+        )
+        Category.objects.bulk_create(
+            Category(circle=circle, slug=slug_, name=label, vetting_level=level)
+            for slug_, label, level in DEFAULT_CATEGORIES
+        )
+    return circle

@@ -1,0 +1,294 @@
+"""Writes for helpers: signing up, vetting and suspension."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from circle.errors import Conflict, Forbidden, InvalidInput
+from circle.models import Category, Circle, VettingLevel
+from circle.selectors import postcode_resolve_in_area
+from helpers.models import AvailabilitySlot, DbsLevel, Helper, HelperSkill, VettingCheck
+from members.models import JoinedVia, Member, RoleName, User
+from members.selectors import Caller
+from members.services import (
+    audit_record,
+    email_check_free,
+    password_check,
+    phone_normalise,
+    role_grant,
+)
+
+MAX_TRAVEL_RADIUS_KM = Decimal("50")
+
+
+@dataclass(frozen=True)
+class Availability:
+    weekday: int
+    start: time
+    end: time
+
+
+def _skills_resolve(*, circle: Circle, skills: list[str]) -> list[Category]:
+    if not skills:
+        raise InvalidInput(
+            "required", "Choose at least one kind of help you can give.", field="skills"
+        )
+    categories = {c.slug: c for c in Category.objects.filter(circle=circle, slug__in=skills)}
+    unknown = [slug for slug in skills if slug not in categories]
+    if unknown:
+        raise InvalidInput(
+            "unknown_category",
+            f"{circle.name} has no category {unknown[0]!r}.",
+            field="skills",
+        )
+    return [categories[slug] for slug in dict.fromkeys(skills)]
+
+
+def _availability_check(availability: list[Availability]) -> None:
+    for index, slot in enumerate(availability):
+        if not 0 <= slot.weekday <= 6:
+            raise InvalidInput(
+                "invalid",
+                "weekday runs from 0 (Monday) to 6 (Sunday).",
+                field=f"availability[{index}].weekday",
+            )
+        if slot.start >= slot.end:
+            raise InvalidInput(
+                "invalid",
+                "Each window must end after it starts.",
+                field=f"availability[{index}].end",
+            )
+
+
+def _radius_check(travel_radius_km: Decimal) -> None:
+    if not Decimal("0") < travel_radius_km <= MAX_TRAVEL_RADIUS_KM:
+        raise InvalidInput(
+            "invalid",
+            f"The travel radius must be more than 0 and at most {MAX_TRAVEL_RADIUS_KM} km.",
+            field="travel_radius_km",
+        )
+
+
+def helper_signup(
+    *,
+    circle: Circle,
+    caller: Caller,
+    kind: str,
+    skills: list[str],
+    travel_radius_km: Decimal,
+    availability: list[Availability],
+    full_name: str = "",
+    email: str | None = None,
+    password: str | None = None,
+    phone: str = "",
+    postcode: str = "",
+) -> Helper:
+    """Sign up as a helper: a new person (with a login) or a signed-in person adding a helper
+    profile to their member record in this circle (made if they have none here yet)."""
+    _radius_check(travel_radius_km)
+    _availability_check(availability)
+    categories = _skills_resolve(circle=circle, skills=skills)
+
+    existing = caller.member
+    if existing is not None and Helper.objects.filter(member=existing).exists():
+        raise Conflict("already_helper", "You are already a helper in this circle.")
+    if caller.user is None:
+        for name, value in (
+            ("full_name", full_name),
+            ("email", email),
+            ("password", password),
+            ("phone", phone),
+            ("postcode", postcode),
+        ):
+            if not (value or "").strip():
+                raise InvalidInput("required", f"{name}: This field is required.", field=name)
+        email = email_check_free(email=email or "", circle=circle)
+        password_check(password=password or "", email=email, full_name=full_name)
+
+    # Where the helper travels from: the postcode given, else their home's; it must be in the area.
+    known_postcode = postcode or (existing.postcode if existing else "")
+    if not known_postcode.strip():
+        raise InvalidInput("required", "postcode: This field is required.", field="postcode")
+    norm_postcode, point = postcode_resolve_in_area(circle=circle, raw=known_postcode)
+    phone_e164 = phone_normalise(phone) if phone.strip() else (existing.phone if existing else "")
+    if not phone_e164:
+        raise InvalidInput("required", "phone: This field is required.", field="phone")
+    latitude = Decimal(str(round(point.latitude, 5)))
+    longitude = Decimal(str(round(point.longitude, 5)))
+
+    try:
+        with transaction.atomic():
+            if existing is not None:
+                member = existing
+                if not member.phone:
+                    member.phone = phone_e164
+                    member.save(update_fields=["phone"])
+            else:
+                user = caller.user
+                if user is None:
+                    user = User.objects.create_user(
+                        email or "", password, full_name=full_name.strip()
+                    )
+                member = Member.objects.create(
+                    circle=circle,
+                    user=user,
+                    full_name=full_name.strip() or user.full_name or user.email.split("@")[0],
+                    email=user.email,
+                    phone=phone_e164,
+                    postcode=norm_postcode,
+                    latitude=latitude,
+                    longitude=longitude,
+                    joined_via=JoinedVia.HELPER_SIGNUP,
+                )
+            helper = Helper.objects.create(
+                circle=circle,
+                member=member,
+                kind=kind,
+                postcode=norm_postcode,
+                latitude=latitude,
+                longitude=longitude,
+                travel_radius_km=travel_radius_km,
+            )
+            HelperSkill.objects.bulk_create(
+                HelperSkill(circle=circle, helper=helper, category=c) for c in categories
+            )
+            AvailabilitySlot.objects.bulk_create(
+                AvailabilitySlot(
+                    circle=circle, helper=helper, weekday=s.weekday, start=s.start, end=s.end
+                )
+                for s in availability
+            )
+            role_grant(member=member, role=RoleName.HELPER)
+            audit_record(
+                circle=circle,
+                action="helper.signed_up",
+                caller=Caller(user=member.user, member=member, roles=caller.roles),
+                member=member,
+                data={"kind": kind, "skills": [c.slug for c in categories]},
+            )
+    except IntegrityError:
+        # A concurrent sign-up took the email, or the same member twice; the constraints held.
+        raise Conflict("already_helper", "That person is already signed up.") from None
+    return helper
+
+
+_DBS_CERTIFICATE = re.compile(r"^\d{12}$")
+
+
+def vetting_level_for(*, identity_checked: bool, references_checked: bool, dbs_level: str) -> str:
+    """The level a helper's checks earn: their DBS level, but only once identity and references
+    are both checked; with either missing, `none` whatever the DBS says."""
+    if not (identity_checked and references_checked):
+        return VettingLevel.NONE
+    return {
+        DbsLevel.NONE: VettingLevel.NONE,
+        DbsLevel.BASIC: VettingLevel.BASIC,
+        DbsLevel.ENHANCED: VettingLevel.ENHANCED,
+    }[DbsLevel(dbs_level)]
+
+
+def helper_vetting_record(
+    *,
+    helper: Helper,
+    caller: Caller,
+    identity_checked: bool,
+    references_checked: bool,
+    dbs_level: str,
+    dbs_certificate_number: str = "",
+    dbs_issue_date: date | None = None,
+    original_seen_by: str = "",
+) -> Helper:
+    """Record the checks a coordinator made and set the helper's vetting level from them.
+    The certificate's contents are never stored: only that it was seen, its number and date."""
+    if caller.user is None:
+        raise Forbidden("forbidden", "Only a signed-in coordinator records vetting.")
+    number = re.sub(r"\s", "", dbs_certificate_number)
+    if dbs_level != DbsLevel.NONE:
+        if not _DBS_CERTIFICATE.match(number):
+            raise InvalidInput(
+                "invalid", "A DBS certificate number has 12 digits.", field="dbs_certificate_number"
+            )
+        if dbs_issue_date is None:
+            raise InvalidInput(
+                "required",
+                "dbs_issue_date: Give the certificate's issue date.",
+                field="dbs_issue_date",
+            )
+        if dbs_issue_date > timezone.localdate():
+            raise InvalidInput(
+                "invalid", "The issue date is in the future.", field="dbs_issue_date"
+            )
+        if not original_seen_by.strip():
+            raise InvalidInput(
+                "required", "original_seen_by: Say who saw the original.", field="original_seen_by"
+            )
+    level = vetting_level_for(
+        identity_checked=identity_checked,
+        references_checked=references_checked,
+        dbs_level=dbs_level,
+    )
+    with transaction.atomic():
+        # Lock the helper so two coordinators recording at once leave the level of the later
+        # check, not a mix of both.
+        locked = Helper.objects.select_for_update().get(pk=helper.pk)
+        VettingCheck.objects.create(
+            circle=locked.circle,
+            helper=locked,
+            identity_checked=identity_checked,
+            references_checked=references_checked,
+            dbs_level=dbs_level,
+            dbs_certificate_number=number if dbs_level != DbsLevel.NONE else "",
+            dbs_issue_date=dbs_issue_date if dbs_level != DbsLevel.NONE else None,
+            original_seen_by=original_seen_by.strip(),
+            resulting_level=level,
+            recorded_by=caller.user,
+        )
+        previous = locked.vetting_level
+        locked.vetting_level = level
+        locked.save(update_fields=["vetting_level"])
+        audit_record(
+            circle=locked.circle,
+            action="helper.vetted",
+            caller=caller,
+            member=locked.member,
+            data={
+                "identity_checked": identity_checked,
+                "references_checked": references_checked,
+                "dbs_level": dbs_level,
+                "from": previous,
+                "to": level,
+            },
+        )
+    return locked
+
+
+def helper_suspension_set(
+    *, helper: Helper, caller: Caller, suspended: bool, reason: str
+) -> Helper:
+    """Suspend a helper (they see and take no tasks) or lift a suspension; both need a reason."""
+    if not reason.strip():
+        raise InvalidInput("required", "reason: Say why.", field="reason")
+    with transaction.atomic():
+        locked = Helper.objects.select_for_update().get(pk=helper.pk)
+        if locked.suspended == suspended:
+            raise Conflict(
+                "already_suspended" if suspended else "not_suspended",
+                "The helper is already suspended." if suspended else "The helper is not suspended.",
+            )
+        locked.suspended = suspended
+        locked.suspended_reason = reason.strip() if suspended else ""
+        locked.save(update_fields=["suspended", "suspended_reason"])
+        audit_record(
+            circle=locked.circle,
+            action="helper.suspended" if suspended else "helper.reinstated",
+            caller=caller,
+            member=locked.member,
+            reason=reason.strip(),
+        )
+    return locked

@@ -1,0 +1,317 @@
+from __future__ import annotations
+
+from typing import Any
+
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circle.errors import DomainError, Forbidden, InvalidInput
+from circle.selectors import circle_get
+from circle.serializers import StrictInputSerializer
+from members.models import AuditEvent, Member
+from members.selectors import (
+    audit_list,
+    caller_for,
+    member_access,
+    member_roles,
+    member_search,
+    user_memberships,
+)
+from members.services import member_join
+
+
+class TooManyAttempts(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+class MembershipOutput(serializers.Serializer[Any]):
+    status = serializers.CharField(source="membership_status")
+    paid_until = serializers.SerializerMethodField()
+
+    def get_paid_until(self, member: Member) -> str | None:
+        # Paid years arrive as stored membership periods with payments; until then no member
+        # has paid, so there is no end date to show.
+        return None
+
+
+class MemberOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    circle = serializers.CharField(source="circle.slug")
+    full_name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    address_line1 = serializers.CharField()
+    postcode = serializers.CharField()
+    roles = serializers.SerializerMethodField()
+    membership = serializers.SerializerMethodField()
+    helper_id = serializers.SerializerMethodField()
+    has_login = serializers.SerializerMethodField()
+    joined_via = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_roles(self, member: Member) -> list[str]:
+        return member_roles(member)
+
+    @extend_schema_field(MembershipOutput)
+    def get_membership(self, member: Member) -> dict[str, Any]:
+        return dict(MembershipOutput(member).data)
+
+    def get_helper_id(self, member: Member) -> int | None:
+        helper = getattr(member, "helper", None)
+        return helper.pk if helper is not None else None
+
+    def get_has_login(self, member: Member) -> bool:
+        return member.user_id is not None
+
+
+class AuditOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    member_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    call_reference = serializers.CharField()
+    # Named `details` because a serializer's `data` is its output.
+    details = serializers.JSONField(source="data")
+
+    @extend_schema_field(
+        inline_serializer(
+            "AuditActor",
+            {"user_id": serializers.IntegerField(), "name": serializers.CharField()},
+            allow_null=True,
+        )
+    )
+    def get_actor(self, event: AuditEvent) -> dict[str, Any] | None:
+        if event.actor is None:
+            return None
+        return {"user_id": event.actor.pk, "name": event.actor.full_name or event.actor.email}
+
+
+# --- Auth -----------------------------------------------------------------------------------
+
+
+class AuthTokenApi(APIView):
+    """Exchange an email and password for an API token; DELETE revokes the caller's token."""
+
+    class TokenInput(StrictInputSerializer):
+        email = serializers.CharField(max_length=254)
+        password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+    class TokenOutput(serializers.Serializer[Any]):
+        token = serializers.CharField()
+
+    @extend_schema(request=TokenInput, responses={200: TokenOutput}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = self.TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            # django-axes counts failures per email and address and refuses a locked pair
+            # before the password is even checked.
+            user = authenticate(
+                request._request,
+                username=data.validated_data["email"].strip().lower(),
+                password=data.validated_data["password"],
+            )
+        except AxesBackendPermissionDenied:
+            user = None
+        if getattr(request._request, "axes_locked_out", False):
+            raise TooManyAttempts(
+                "too_many_attempts",
+                "Too many failed sign-ins for this email; try again in a few minutes.",
+            )
+        if user is None or not user.is_active:
+            raise InvalidInput("invalid_credentials", "That email and password do not match.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class CircleRoleOutput(serializers.Serializer[Any]):
+        circle = serializers.CharField(source="circle.slug")
+        circle_name = serializers.CharField(source="circle.name")
+        member_id = serializers.IntegerField(source="id")
+        roles = serializers.SerializerMethodField()
+        membership = serializers.SerializerMethodField()
+        helper_id = serializers.SerializerMethodField()
+
+        def get_roles(self, member: Member) -> list[str]:
+            return member_roles(member)
+
+        @extend_schema_field(MembershipOutput)
+        def get_membership(self, member: Member) -> dict[str, Any]:
+            return dict(MembershipOutput(member).data)
+
+        def get_helper_id(self, member: Member) -> int | None:
+            helper = getattr(member, "helper", None)
+            return helper.pk if helper is not None else None
+
+    class UserOutput(serializers.Serializer[Any]):
+        id = serializers.IntegerField()
+        email = serializers.EmailField()
+        full_name = serializers.CharField()
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "id": serializers.IntegerField(),
+                "email": serializers.EmailField(),
+                "full_name": serializers.CharField(),
+                "circles": CircleRoleOutput(many=True),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        body = dict(self.UserOutput(user).data)
+        body["circles"] = self.CircleRoleOutput(user_memberships(user=user), many=True).data  # type: ignore[arg-type]
+        return Response(body)
+
+
+# --- Members --------------------------------------------------------------------------------
+
+
+class MemberJoinInput(StrictInputSerializer):
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(
+        max_length=254, required=False, allow_null=True, allow_blank=True
+    )
+    password = serializers.CharField(
+        max_length=200, required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+    )
+    phone = serializers.CharField(max_length=40)
+    date_of_birth = serializers.DateField()
+    address_line1 = serializers.CharField(max_length=200)
+    postcode = serializers.CharField(max_length=12)
+    # Staff registering a caller say why, or give the call's reference.
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class CircleMembersApi(APIView):
+    """POST: join the circle (or, for staff, register a caller). GET: staff search."""
+
+    class Pagination(LimitOffsetPagination):
+        default_limit = 25
+        max_limit = 100
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="name, phone or postcode")],
+        responses=MemberOutput(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        circle = circle_get(slug=slug)
+        caller = caller_for(user=request.user, circle=circle)
+        if not caller.is_staff:
+            raise Forbidden("forbidden", "Only the circle's staff can search its members.")
+        members = member_search(circle=circle, query=request.query_params.get("q", ""))
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(members.select_related("circle", "helper"), request)
+        return paginator.get_paginated_response(MemberOutput(page, many=True).data)
+
+    @extend_schema(request=MemberJoinInput, responses={201: MemberOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        circle = circle_get(slug=slug)
+        data = MemberJoinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_join(
+            circle=circle,
+            caller=caller_for(user=request.user, circle=circle),
+            full_name=data.validated_data["full_name"],
+            email=data.validated_data.get("email") or None,
+            password=data.validated_data.get("password") or None,
+            phone=data.validated_data["phone"],
+            date_of_birth=data.validated_data["date_of_birth"],
+            address_line1=data.validated_data["address_line1"],
+            postcode=data.validated_data["postcode"],
+            reason=data.validated_data.get("reason", ""),
+            call_reference=data.validated_data.get("call_reference", ""),
+        )
+        return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MemberOutput)
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id)
+        return Response(MemberOutput(member).data)
+
+
+class AuditPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class MemberAuditApi(APIView):
+    """What was done on a member's behalf, newest first: for the member and their circle's staff."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=AuditOutput(many=True))
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id)
+        paginator = AuditPagination()
+        page = paginator.paginate_queryset(audit_list(circle=member.circle, member=member), request)
+        return paginator.get_paginated_response(AuditOutput(page, many=True).data)
+
+
+class CircleAuditApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("member_id", int, description="only what was done for this member"),
+            OpenApiParameter("action", str, description="only this action, e.g. member.joined"),
+        ],
+        responses=AuditOutput(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle = circle_get(slug=slug)
+        caller = caller_for(user=request.user, circle=circle)
+        if caller.member is None:
+            # Someone from another circle learns nothing, not even that they lack the role.
+            raise Forbidden("forbidden", "Only the circle's coordinators can read its audit log.")
+        if not caller.is_coordinator:
+            raise Forbidden("forbidden", "Only the circle's coordinators can read its audit log.")
+        member = None
+        raw_member = request.query_params.get("member_id")
+        if raw_member:
+            if not raw_member.isdigit():
+                raise InvalidInput("invalid", "member_id must be a number.", field="member_id")
+            member = Member.objects.filter(circle=circle, pk=int(raw_member)).first()
+            if member is None:
+                raise InvalidInput(
+                    "member_not_found", "No such member in this circle.", field="member_id"
+                )
+        events = audit_list(circle=circle, member=member, action=request.query_params.get("action"))
+        paginator = AuditPagination()
+        page = paginator.paginate_queryset(events, request)
+        return paginator.get_paginated_response(AuditOutput(page, many=True).data)

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from circle.models import Circle
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)  # None leaves an unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login. People who join by phone have a Member record and no User.
+
+    Invariant: emails are unique whatever their case (stored lower-cased).
+    `is_staff` is Django admin access for the installation's own operators, not circle staff:
+    circle roles live on Member.
+    """
+
+    email = models.EmailField(max_length=254, unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="members_user_unique_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", "Pending (not paid)"
+    ACTIVE = "active", "Active"
+    GRACE = "grace", "Grace period"
+    LAPSED = "lapsed", "Lapsed"
+
+
+class JoinedVia(models.TextChoices):
+    ONLINE = "online", "Online"
+    PHONE = "phone", "By phone, through staff"
+    HELPER_SIGNUP = "helper_signup", "As a helper"
+    STAFF = "staff", "Made staff"
+
+
+class Member(models.Model):
+    """A person in one circle: contact details, wallet owner, holder of roles.
+
+    A person in two circles has two Member rows (one per circle) and, if they log in, one User.
+    Invariants: one Member per (circle, user); contact emails unique per circle whatever their case.
+    `phone` is E.164 so that a search by phone matches whatever spacing the caller reads out.
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    full_name = models.CharField(max_length=150)
+    # NULL, not "", for "no email": the per-circle unique index then ignores phone-only members.
+    email = models.EmailField(max_length=254, null=True, blank=True)  # noqa: DJ001
+    phone = models.CharField(max_length=20, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    membership_status = models.CharField(
+        max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.PENDING
+    )
+    joined_via = models.CharField(max_length=20, choices=JoinedVia.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        indexes = [
+            models.Index(fields=["circle", "phone"], name="members_member_phone"),
+            models.Index(fields=["circle", "postcode"], name="members_member_postcode"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circle", "user"],
+                condition=models.Q(user__isnull=False),
+                name="members_member_unique_user_per_circle",
+            ),
+            models.UniqueConstraint(
+                "circle",
+                Lower("email"),
+                condition=models.Q(email__isnull=False),
+                name="members_member_unique_email_per_circle",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(membership_status__in=MembershipStatus.values),
+                name="members_member_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.circle.slug})"
+
+    @property
+    def first_name(self) -> str:
+        return self.full_name.split()[0] if self.full_name.split() else ""
+
+
+class RoleName(models.TextChoices):
+    MEMBER = "member", "Member (asks for help)"
+    HELPER = "helper", "Helper"
+    OPERATOR = "operator", "Operator"
+    COORDINATOR = "coordinator", "Coordinator"
+
+
+STAFF_ROLES = frozenset({RoleName.OPERATOR, RoleName.COORDINATOR})
+
+
+class Role(models.Model):
+    """A role a member holds in their circle. A person may hold several."""
+
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=RoleName.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["member_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "role"], name="members_role_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=RoleName.values), name="members_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}:{self.role}"
+
+
+class AuditEvent(models.Model):
+    """One change to membership, tokens, tasks, vetting or payments, written in the same
+    transaction as the change itself. Append-only: nothing updates or deletes these rows.
+
+    `actor` is who did it (None for the system or Stripe); `member` is whom it was done for.
+    Staff acting for a member give a reason or a call reference.
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    action = models.CharField(max_length=60)
+    reason = models.CharField(max_length=500, blank=True)
+    call_reference = models.CharField(max_length=100, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["circle", "-created_at"], name="members_audit_circle_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

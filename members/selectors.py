@@ -1,0 +1,154 @@
+"""Reads, and the access helpers every view uses to fetch objects scoped to the caller's circle.
+
+Scoping rule: an object in a circle where the caller has no member record is "not found" (404),
+so nobody can learn what another circle holds; an object in the caller's own circle that their
+roles do not reach is "forbidden" (403).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from circle.errors import Forbidden, NotFound
+from circle.models import Circle
+from circle.postcodes import InvalidPostcode, normalise_postcode
+from members.models import STAFF_ROLES, AuditEvent, Member, Role, RoleName, User
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as seen from one circle."""
+
+    user: User | None
+    member: Member | None
+    roles: frozenset[str]
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return RoleName.COORDINATOR in self.roles
+
+
+def _user_or_none(user: Any) -> User | None:
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def caller_for(*, user: Any, circle: Circle) -> Caller:
+    account = _user_or_none(user)
+    if account is None:
+        return Caller(user=None, member=None, roles=frozenset())
+    member = Member.objects.filter(circle=circle, user=account).first()
+    roles = (
+        frozenset(Role.objects.filter(member=member).values_list("role", flat=True))
+        if member
+        else frozenset()
+    )
+    return Caller(user=account, member=member, roles=roles)
+
+
+def _visible_circle_ids(user: User) -> QuerySet[Member, Any]:
+    return Member.objects.filter(user=user).values("circle_id")
+
+
+def member_access(
+    *, user: Any, member_id: int, roles: Iterable[str] = STAFF_ROLES, allow_self: bool = True
+) -> tuple[Member, Caller]:
+    """The member with this id, if the caller is that member or holds one of `roles` in its
+    circle."""
+    account = _user_or_none(user)
+    if account is None:
+        raise NotFound("No such member.", code="member_not_found")
+    member = (
+        Member.objects.select_related("circle", "user")
+        .filter(pk=member_id, circle_id__in=_visible_circle_ids(account))
+        .first()
+    )
+    if member is None:
+        raise NotFound("No such member.", code="member_not_found")
+    caller = caller_for(user=account, circle=member.circle)
+    if allow_self and member.user_id == account.pk:
+        return member, caller
+    if caller.roles & frozenset(roles):
+        return member, caller
+    raise Forbidden("forbidden", "You may not see or act for this member.")
+
+
+def member_get(*, circle: Circle, member_id: int) -> Member:
+    member = Member.objects.filter(circle=circle, pk=member_id).select_related("circle").first()
+    if member is None:
+        raise NotFound("No such member.", code="member_not_found")
+    return member
+
+
+def member_roles(member: Member) -> list[str]:
+    order = list(RoleName.values)
+    return sorted((role.role for role in member.roles.all()), key=order.index)
+
+
+_PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
+
+
+def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
+    """Find members of one circle by name, phone (any spacing) or postcode, as an operator
+    types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
+    members = Member.objects.filter(circle=circle).prefetch_related("roles")
+    query = query.strip()
+    if not query:
+        return members.order_by("full_name", "id")
+
+    condition = Q()
+    words = query.split()
+    name_match = Q()
+    for word in words:
+        name_match &= Q(full_name__icontains=word)
+    condition |= name_match
+
+    if _PHONE_CHARS.match(query):
+        digits = re.sub(r"\D", "", query)
+        # Stored numbers are E.164 (+447700900123); a caller reads out 07700 900123 or
+        # +44 7700 900123, so drop the trunk 0 or the country code and match the rest.
+        if digits.startswith("44"):
+            digits = digits[2:]
+        digits = digits.lstrip("0")
+        if len(digits) >= 4:
+            condition |= Q(phone__contains=digits)
+
+    compact = re.sub(r"\s", "", query).upper()
+    try:
+        condition |= Q(postcode=normalise_postcode(compact))
+    except InvalidPostcode:
+        if re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?", compact):
+            # An outward code alone ("SE1"): the trailing space keeps SE10 out.
+            condition |= Q(postcode__startswith=compact + " ")
+        elif re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d", compact) and len(words) == 2:
+            # A sector typed with its space ("SE1 7").
+            condition |= Q(postcode__startswith=" ".join(words).upper())
+    return members.filter(condition).order_by("full_name", "id")
+
+
+def audit_list(
+    *, circle: Circle, member: Member | None = None, action: str | None = None
+) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(circle=circle).select_related("actor", "member")
+    if member is not None:
+        events = events.filter(member=member)
+    if action:
+        events = events.filter(action=action)
+    return events.order_by("-created_at", "-id")
+
+
+def user_memberships(*, user: User) -> QuerySet[Member]:
+    return (
+        Member.objects.filter(user=user)
+        .select_related("circle", "helper")
+        .prefetch_related("roles")
+        .order_by("circle__name")
+    )

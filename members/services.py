@@ -1,0 +1,264 @@
+"""Writes for people: joining, staff roles, and the audit row every change writes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from circle.errors import Conflict, InvalidInput
+from circle.models import Circle
+from circle.postcodes import Point
+from circle.selectors import postcode_resolve_in_area
+from members.models import AuditEvent, JoinedVia, Member, Role, RoleName, User
+from members.selectors import Caller
+
+
+def audit_record(
+    *,
+    circle: Circle,
+    action: str,
+    caller: Caller | None = None,
+    member: Member | None = None,
+    reason: str = "",
+    call_reference: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit row. Call it inside the transaction that makes the change, so that the
+    change and its record commit or vanish together."""
+    return AuditEvent.objects.create(
+        circle=circle,
+        actor=caller.user if caller else None,
+        actor_member=caller.member if caller else None,
+        member=member,
+        action=action,
+        reason=reason,
+        call_reference=call_reference,
+        data=data or {},
+    )
+
+
+def phone_normalise(raw: str, *, field: str = "phone") -> str:
+    """A UK (or international, with +) phone number as E.164."""
+    try:
+        number = phonenumbers.parse(raw, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput(
+            "phone_invalid", f"{raw!r} is not a phone number we can call.", field=field
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_check_free(*, email: str, circle: Circle | None = None) -> str:
+    email = email.strip().lower()
+    taken = User.objects.filter(email__iexact=email).exists() or (
+        circle is not None and Member.objects.filter(circle=circle, email__iexact=email).exists()
+    )
+    if taken:
+        raise InvalidInput(
+            "email_taken", "That email address is already in use; sign in instead.", field="email"
+        )
+    return email
+
+
+def password_check(*, password: str, email: str, full_name: str) -> None:
+    try:
+        password_validation.validate_password(password, User(email=email, full_name=full_name))
+    except ValidationError as exc:
+        raise InvalidInput("password_too_weak", " ".join(exc.messages), field="password") from None
+
+
+def age_on(*, born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _check_age(*, circle: Circle, born: date) -> None:
+    # Ages are counted on today's date in London, where every circle is.
+    today = timezone.localdate()
+    if born > today:
+        raise InvalidInput(
+            "date_of_birth_invalid", "The date of birth is in the future.", field="date_of_birth"
+        )
+    age = age_on(born=born, today=today)
+    if age > 120:
+        raise InvalidInput(
+            "date_of_birth_invalid", "Please check the date of birth.", field="date_of_birth"
+        )
+    if age < circle.min_age:
+        raise InvalidInput(
+            "too_young",
+            f"Members of {circle.name} are {circle.min_age} or over.",
+            field="date_of_birth",
+        )
+
+
+def _coords(point: Point) -> tuple[Decimal, Decimal]:
+    return Decimal(str(round(point.latitude, 5))), Decimal(str(round(point.longitude, 5)))
+
+
+def role_grant(*, member: Member, role: str) -> bool:
+    """Give `member` a role; True if it is new."""
+    _, created = Role.objects.get_or_create(circle=member.circle, member=member, role=role)
+    return created
+
+
+def member_join(
+    *,
+    circle: Circle,
+    caller: Caller,
+    full_name: str,
+    phone: str,
+    date_of_birth: date,
+    address_line1: str,
+    postcode: str,
+    email: str | None = None,
+    password: str | None = None,
+    reason: str = "",
+    call_reference: str = "",
+) -> Member:
+    """Join a circle as a member who asks for help.
+
+    Three ways in: a visitor signing up online (email and password make their login); a signed-in
+    person joining for themselves (a helper who now wants help too); or staff registering a
+    caller on the phone, who may have no email and no password. Staff must give a reason or a
+    call reference, which the audit row keeps.
+    """
+    full_name = full_name.strip()
+    if not full_name:
+        raise InvalidInput("blank", "Please give the member's full name.", field="full_name")
+    if not address_line1.strip():
+        raise InvalidInput(
+            "blank", "Please give the first line of the address.", field="address_line1"
+        )
+    phone = phone_normalise(phone)
+    _check_age(circle=circle, born=date_of_birth)
+    postcode, point = postcode_resolve_in_area(circle=circle, raw=postcode)
+    latitude, longitude = _coords(point)
+
+    by_staff = caller.is_staff
+    for_self = caller.user is not None and not by_staff
+    if by_staff and not (reason.strip() or call_reference.strip()):
+        raise InvalidInput(
+            "reason_required",
+            "Staff registering a member give a reason or the call reference.",
+            field="reason",
+        )
+    if not by_staff and not for_self and not (email and password):
+        missing = "email" if not email else "password"
+        raise InvalidInput(
+            "required", f"{missing}: To join online, give an email and a password.", field=missing
+        )
+    if for_self:
+        # A signed-in person joins as themselves; their login already has an email.
+        email, password = None, None
+    if email:
+        email = email_check_free(email=email, circle=circle)
+    if password:
+        password_check(password=password, email=email or "", full_name=full_name)
+    if password and not email:
+        raise InvalidInput(
+            "required", "email: A password needs an email to sign in with.", field="email"
+        )
+
+    details = {
+        "full_name": full_name,
+        "phone": phone,
+        "date_of_birth": date_of_birth,
+        "address_line1": address_line1.strip(),
+        "postcode": postcode,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    try:
+        with transaction.atomic():
+            if for_self and caller.member is not None:
+                member = caller.member
+                if member.roles.filter(role=RoleName.MEMBER).exists():
+                    raise Conflict("already_member", "You are already a member of this circle.")
+                for name, value in details.items():
+                    setattr(member, name, value)
+                member.save(update_fields=[*details])
+            else:
+                user = caller.user if for_self else None
+                if email and password:
+                    user = User.objects.create_user(email, password, full_name=full_name)
+                member = Member.objects.create(
+                    circle=circle,
+                    user=user,
+                    email=email or (user.email if user else None),
+                    joined_via=JoinedVia.PHONE if by_staff else JoinedVia.ONLINE,
+                    **details,
+                )
+            role_grant(member=member, role=RoleName.MEMBER)
+            audit_record(
+                circle=circle,
+                action="member.registered_by_staff" if by_staff else "member.joined",
+                # Someone joining online acts for themselves, through the login just made.
+                caller=caller
+                if by_staff or for_self
+                else Caller(user=member.user, member=member, roles=frozenset()),
+                member=member,
+                reason=reason.strip(),
+                call_reference=call_reference.strip(),
+                data={"postcode": postcode, "with_login": member.user_id is not None},
+            )
+    except IntegrityError:
+        # Two sign-ups with one email raced past the check above; the unique index caught it.
+        raise InvalidInput(
+            "email_taken", "That email address is already in use; sign in instead.", field="email"
+        ) from None
+    return member
+
+
+def staff_grant(
+    *,
+    circle: Circle,
+    email: str,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    phone: str = "",
+) -> Member:
+    """Make someone an operator or coordinator of a circle (the `createstaff` command).
+
+    Creates their login if they have none, and their member record in the circle if they have
+    none there; a person may hold several roles.
+    """
+    if role not in (RoleName.OPERATOR, RoleName.COORDINATOR):
+        raise InvalidInput("invalid_choice", "Staff are operators or coordinators.", field="role")
+    email = email.strip().lower()
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            if not password:
+                raise InvalidInput(
+                    "required", "A new staff login needs a password.", field="password"
+                )
+            password_check(password=password, email=email, full_name=full_name)
+            user = User.objects.create_user(email, password, full_name=full_name)
+        elif password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        member = Member.objects.filter(circle=circle, user=user).first()
+        if member is None:
+            member = Member.objects.create(
+                circle=circle,
+                user=user,
+                full_name=full_name or user.full_name or email.split("@")[0],
+                email=email,
+                phone=phone_normalise(phone) if phone else "",
+                joined_via=JoinedVia.STAFF,
+            )
+        if role_grant(member=member, role=role):
+            audit_record(
+                circle=circle, action="staff.role_granted", member=member, data={"role": role}
+            )
+    return member

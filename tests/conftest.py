@@ -1,0 +1,85 @@
+"""Personas, as in healthchecks' tests.
+
+Southwark: Alice and Bob are members, Hana helps, Otto is an operator, Cora a coordinator.
+Suffolk: Sam is a member and Clara its coordinator. Every endpoint's tests show that Suffolk's
+people cannot see Southwark's, and the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from circle.models import Circle
+from helpers.models import Helper
+from members.models import Member, RoleName, User
+from tests.factories import CircleFactory, HelperFactory, MemberFactory, UserFactory
+
+
+@dataclass
+class Personas:
+    southwark: Circle
+    suffolk: Circle
+    alice: Member
+    bob: Member
+    hana: Member
+    hana_helper: Helper
+    otto: Member
+    cora: Member
+    sam: Member
+    clara: Member
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    southwark = CircleFactory(slug="southwark", name="Southwark Circle", postcode="SE1 7PB")
+    suffolk = CircleFactory(
+        slug="suffolk", name="Suffolk Circle", postcode="IP1 2AN", radius_km=Decimal("15")
+    )
+
+    def person(circle: Circle, name: str, roles: list[str], **extra: object) -> Member:
+        user = UserFactory(email=f"{name.split()[0].lower()}@example.org", full_name=name)
+        return MemberFactory(circle=circle, user=user, roles=roles, **extra)
+
+    alice = person(
+        southwark, "Alice Archer", [RoleName.MEMBER], phone="+447700900001", postcode="SE1 2AA"
+    )
+    bob = person(
+        southwark, "Bob Baker", [RoleName.MEMBER], phone="+447700900002", postcode="SE5 8AB"
+    )
+    hana = person(
+        southwark, "Hana Hughes", [RoleName.HELPER], phone="+447700900003", postcode="SE15 4AA"
+    )
+    hana_helper = HelperFactory(member=hana)
+    otto = person(southwark, "Otto Operator", [RoleName.OPERATOR])
+    cora = person(southwark, "Cora Coordinator", [RoleName.COORDINATOR])
+    sam = person(
+        suffolk,
+        "Sam Smith",
+        [RoleName.MEMBER],
+        postcode="IP4 1AA",
+        latitude=Decimal("52.05487"),
+        longitude=Decimal("1.16178"),
+    )
+    clara = person(suffolk, "Clara Coordinator", [RoleName.COORDINATOR])
+    return Personas(southwark, suffolk, alice, bob, hana, hana_helper, otto, cora, sam, clara)
+
+
+@pytest.fixture
+def client_for() -> Callable[[Member | User | None], APIClient]:
+    """An API client signed in with a real token as that person (None: anonymous)."""
+
+    def make(who: Member | User | None) -> APIClient:
+        client = APIClient()
+        user = who.user if isinstance(who, Member) else who
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
