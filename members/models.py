@@ -19,6 +19,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Emails are stored lower-cased; a sign-in form may not be.
+        return self.get(email__iexact=username or "")
+
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
@@ -170,21 +174,46 @@ class AuditEvent(models.Model):
     Staff acting for a member give a reason or a call reference.
     """
 
-    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    # Every write in the system adds a row here, so it carries only what its readers need:
+    # indexes on (circle, time) for the coordinator's log and on member for a member's own
+    # list, and no foreign key constraints. Circles, users and members are never deleted
+    # (PROTECT everywhere, and no service deletes them), while each constraint would take a
+    # KEY SHARE lock on the row it names, and log it, at every write: on the circle's row, that
+    # is every writer in the circle queueing on one row.
+    circle = models.ForeignKey(
+        Circle, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     actor_member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+        Member,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        db_constraint=False,
     )
     action = models.CharField(max_length=60)
     reason = models.CharField(max_length=500, blank=True)
     call_reference = models.CharField(max_length=100, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,0 +1,452 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.timezone import get_current_timezone, make_aware
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.models import Circle
+from circle.selectors import circle_get
+from circle.serializers import StrictInputSerializer
+from members.models import Member, RoleName, User
+from members.selectors import Caller, caller_for, member_access, member_get
+from tokens.models import Account, LedgerTransaction
+from tokens.selectors import (
+    account_balances,
+    ledger_audit,
+    member_statement,
+    member_tokens,
+    token_quantity,
+    transaction_list,
+)
+from tokens.services import (
+    adjustment_create,
+    grant_create,
+    new_key,
+    reversal_create,
+    transfer_create,
+)
+
+TOKEN_QUANTITY = inline_serializer(
+    "TokenQuantity",
+    {"minutes": serializers.IntegerField(), "tokens": serializers.CharField()},
+)
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+# --- A member's tokens ------------------------------------------------------------------------
+
+
+class MemberTokensApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "MemberTokens",
+            {"balance": TOKEN_QUANTITY, "held": TOKEN_QUANTITY, "available": TOKEN_QUANTITY},
+        )
+    )
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id)
+        tokens = member_tokens(member=member)
+        circle = member.circle
+        return Response(
+            {
+                "balance": token_quantity(tokens.balance, circle=circle),
+                "held": token_quantity(tokens.held, circle=circle),
+                "available": token_quantity(tokens.available, circle=circle),
+            }
+        )
+
+
+class StatementLineOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    minutes = serializers.IntegerField(help_text="signed: + into the wallet, - out of it")
+    balance = serializers.IntegerField(help_text="the wallet's minutes after this entry")
+    transaction_id = serializers.IntegerField()
+
+
+class MemberStatementApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=StatementLineOutput(many=True))
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id)
+        paginator = Pagination()
+        limit = paginator.get_limit(request) or paginator.default_limit
+        offset = paginator.get_offset(request)
+        count, lines = member_statement(member=member, limit=limit, offset=offset)
+        # The paginator builds next/previous links; it needs the count and the page.
+        paginator.count, paginator.limit, paginator.offset, paginator.request = (
+            count,
+            limit,
+            offset,
+            request,
+        )
+        return paginator.get_paginated_response(StatementLineOutput(lines, many=True).data)
+
+
+# --- Transfers --------------------------------------------------------------------------------
+
+
+def _signed_in(request: Request) -> User:
+    """The caller's account. IsAuthenticated has already turned the anonymous away; this only
+    tells the type checker so."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
+
+
+def _acting_member(*, request: Request, circle_member_id: int | None) -> tuple[Member, Caller]:
+    """Members act for themselves; staff act for the member they name (DESIGN.md)."""
+    if circle_member_id is not None:
+        member, caller = member_access(user=request.user, member_id=circle_member_id)
+        return member, caller
+    memberships = Member.objects.filter(user=_signed_in(request)).select_related("circle")
+    if memberships.count() != 1:
+        raise InvalidInput(
+            "member_id_required",
+            "You belong to several circles (or none): name the member with member_id.",
+            field="member_id",
+        )
+    member = memberships.get()
+    return member, caller_for(user=request.user, circle=member.circle)
+
+
+class TransferInput(StrictInputSerializer):
+    member_id = serializers.IntegerField(required=False, help_text="staff: the giver")
+    to_member_id = serializers.IntegerField(required=False)
+    to = serializers.ChoiceField(choices=["pot"], required=False)
+    minutes = serializers.IntegerField()
+    memo = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    idempotency_key = serializers.CharField(max_length=200)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("to_member_id" in attrs) == ("to" in attrs):
+            # Neither is a missing field; both is a contradiction, which "required" would misname.
+            both = "to_member_id" in attrs
+            raise serializers.ValidationError(
+                {
+                    "to_member_id": [
+                        serializers.ErrorDetail(
+                            'Give either to_member_id or to: "pot", not both.'
+                            if both
+                            else 'Give either to_member_id or to: "pot".',
+                            code="invalid" if both else "required",
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+
+class EntryOutput(serializers.Serializer[Any]):
+    account_id = serializers.IntegerField()
+    account = serializers.CharField(source="account.kind")
+    member_id = serializers.IntegerField(source="account.member_id", allow_null=True)
+    minutes = serializers.IntegerField()
+
+
+class TransactionOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    memo = serializers.CharField()
+    member_id = serializers.IntegerField(allow_null=True)
+    reverses_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    entries = EntryOutput(many=True)
+
+
+def _transaction_body(transaction_id: int) -> dict[str, Any]:
+    tx = LedgerTransaction.objects.prefetch_related("entries__account").get(pk=transaction_id)
+    return dict(TransactionOutput(tx).data)
+
+
+class TransferApi(APIView):
+    """A gift: to another member of the circle, or to its pot."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=TransferInput, responses={201: TransactionOutput, 200: TransactionOutput}
+    )
+    def post(self, request: Request) -> Response:
+        data = TransferInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        source, caller = _acting_member(request=request, circle_member_id=values.get("member_id"))
+        destination = None
+        if "to_member_id" in values:
+            try:
+                destination = member_get(circle=source.circle, member_id=values["to_member_id"])
+            except NotFound:
+                raise InvalidInput(
+                    "member_not_found", "No such member in this circle.", field="to_member_id"
+                ) from None
+        acting_for_other = caller.member is None or caller.member.pk != source.pk
+        posted = transfer_create(
+            source=source,
+            destination=destination,
+            minutes=values["minutes"],
+            memo=values.get("memo", ""),
+            actor=caller.user,
+            idempotency_key=values["idempotency_key"],
+            reason=values.get("reason", "") if acting_for_other else "",
+            call_reference=values.get("call_reference", "") if acting_for_other else "",
+        )
+        return Response(
+            _transaction_body(posted.transaction_id),
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )
+
+
+# --- The coordinator's books ------------------------------------------------------------------
+
+
+def _coordinator(request: Request, slug: str) -> tuple[Circle, Caller]:
+    circle = circle_get(slug=slug)
+    caller = caller_for(user=request.user, circle=circle)
+    if RoleName.COORDINATOR not in caller.roles:
+        raise Forbidden("forbidden", "Only the circle's coordinators can see its books.")
+    return circle, caller
+
+
+def _parse_moment(raw: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
+    """A date or an ISO 8601 time. A bare date means the start of that day in London, where
+    circles are, or with `end_of_day` the start of the next, so that "to 2 March" includes
+    2 March as a coordinator means it."""
+    if not raw:
+        return None
+    try:
+        # A bare date first: parse_datetime would also read "2024-03-02" as its midnight.
+        day = parse_date(raw) if len(raw) == 10 else None
+        if day is not None:
+            if end_of_day:
+                day += timedelta(days=1)
+            moment: datetime | None = datetime(
+                day.year, day.month, day.day, tzinfo=get_current_timezone()
+            )
+        else:
+            moment = parse_datetime(raw)
+    except ValueError:
+        # Well formed but impossible ("2024-02-30"): Django raises rather than returning None.
+        moment = None
+    if moment is None:
+        raise InvalidInput("invalid", f"{field} is a date or an ISO 8601 time.", field=field)
+    return make_aware(moment) if moment.tzinfo is None else moment
+
+
+class LedgerTransactionsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("account_id", int, description="only transactions touching it"),
+            OpenApiParameter("from", str, description="on or after (date or ISO time)"),
+            OpenApiParameter(
+                "to", str, description="before this time, or up to the end of this date"
+            ),
+        ],
+        responses=TransactionOutput(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle, _ = _coordinator(request, slug)
+        raw_account = request.query_params.get("account_id")
+        account_id = None
+        if raw_account:
+            if (
+                not raw_account.isdigit()
+                or not Account.objects.filter(circle=circle, pk=int(raw_account)).exists()
+            ):
+                raise InvalidInput(
+                    "unknown_account", "No such account in this circle.", field="account_id"
+                )
+            account_id = int(raw_account)
+        transactions = transaction_list(
+            circle=circle,
+            account_id=account_id,
+            since=_parse_moment(request.query_params.get("from"), "from"),
+            until=_parse_moment(request.query_params.get("to"), "to", end_of_day=True),
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(transactions, request)
+        return paginator.get_paginated_response(TransactionOutput(page, many=True).data)
+
+
+class AccountOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    member_id = serializers.IntegerField(allow_null=True)
+    member_name = serializers.CharField(source="member.full_name", allow_null=True, default=None)
+    balance = serializers.SerializerMethodField()
+
+    def get_balance(self, account: Account) -> dict[str, Any]:
+        return token_quantity(account.balance, circle=self.context["circle"])
+
+
+class LedgerBalancesApi(APIView):
+    """Every account's balance, and their total, which is always zero (a trial balance)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TrialBalance",
+            {"accounts": AccountOutput(many=True), "total_minutes": serializers.IntegerField()},
+        )
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle, _ = _coordinator(request, slug)
+        accounts = list(account_balances(circle=circle))
+        return Response(
+            {
+                "accounts": AccountOutput(accounts, many=True, context={"circle": circle}).data,
+                "total_minutes": sum(account.balance for account in accounts),
+            }
+        )
+
+
+class LedgerAuditApi(APIView):
+    """The same checks as `manage.py ledger_audit`, for this circle."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "LedgerAudit",
+            {
+                "ok": serializers.BooleanField(),
+                "checked_transactions": serializers.IntegerField(),
+                "checked_accounts": serializers.IntegerField(),
+                "problems": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle, _ = _coordinator(request, slug)
+        report = ledger_audit(circle=circle)
+        return Response(
+            {
+                "ok": report.ok,
+                "checked_transactions": report.checked_transactions,
+                "checked_accounts": report.checked_accounts,
+                "problems": report.problems,
+            }
+        )
+
+
+class CorrectionInput(StrictInputSerializer):
+    member_id = serializers.IntegerField()
+    minutes = serializers.IntegerField()
+    reason = serializers.CharField(max_length=500)
+    idempotency_key = serializers.CharField(max_length=200, required=False)
+
+
+class LedgerAdjustmentsApi(APIView):
+    """A coordinator's correction to a wallet: minutes in (positive) or out (negative)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        circle, caller = _coordinator(request, slug)
+        data = CorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member = _circle_member(circle, values["member_id"])
+        posted = adjustment_create(
+            member=member,
+            minutes=values["minutes"],
+            reason=values["reason"],
+            actor=caller.user,
+            idempotency_key=values.get("idempotency_key") or new_key(),
+        )
+        return Response(
+            _transaction_body(posted.transaction_id),
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )
+
+
+class LedgerGrantsApi(APIView):
+    """A grant from the pot to a member in hardship."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        circle, caller = _coordinator(request, slug)
+        data = CorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member = _circle_member(circle, values["member_id"])
+        posted = grant_create(
+            member=member,
+            minutes=values["minutes"],
+            reason=values["reason"],
+            actor=caller.user,
+            idempotency_key=values.get("idempotency_key") or new_key(),
+        )
+        return Response(
+            _transaction_body(posted.transaction_id),
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )
+
+
+def _circle_member(circle: Circle, member_id: int) -> Member:
+    try:
+        return member_get(circle=circle, member_id=member_id)
+    except NotFound:
+        raise InvalidInput(
+            "member_not_found", "No such member in this circle.", field="member_id"
+        ) from None
+
+
+class ReversalInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+    idempotency_key = serializers.CharField(max_length=200, required=False)
+
+
+class TransactionReverseApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ReversalInput, responses={201: TransactionOutput})
+    def post(self, request: Request, transaction_id: int) -> Response:
+        circles = Member.objects.filter(user=_signed_in(request)).values("circle_id")
+        original = LedgerTransaction.objects.filter(
+            pk=transaction_id, circle_id__in=circles
+        ).first()
+        if original is None:
+            raise NotFound("No such transaction.", code="transaction_not_found")
+        _, caller = _coordinator(request, original.circle.slug)
+        data = ReversalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        posted = reversal_create(
+            original=original,
+            reason=data.validated_data["reason"],
+            actor=caller.user,
+            idempotency_key=data.validated_data.get("idempotency_key", ""),
+        )
+        return Response(
+            _transaction_body(posted.transaction_id),
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )

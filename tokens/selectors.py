@@ -1,0 +1,207 @@
+"""Reads of the ledger: a member's tokens and statement, a circle's books, and the audit that
+proves the books hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from circle.models import Circle
+from members.models import Member
+from tokens.models import (
+    NEVER_NEGATIVE,
+    Account,
+    Entry,
+    Hold,
+    HoldStatus,
+    LedgerTransaction,
+)
+
+
+def token_quantity(minutes: int, *, circle: Circle) -> dict[str, Any]:
+    """DESIGN.md's token quantity: {"minutes": 90, "tokens": "1.50"}."""
+    tokens = (Decimal(minutes) / Decimal(circle.token_minutes)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return {"minutes": minutes, "tokens": str(tokens)}
+
+
+@dataclass(frozen=True)
+class Tokens:
+    balance: int  # everything the member owns: available plus held
+    held: int  # in escrow for booked tasks
+    available: int  # what they can spend or hold now: their wallet
+
+
+def member_tokens(*, member: Member) -> Tokens:
+    wallet = Account.objects.filter(member=member).values_list("balance", flat=True).first() or 0
+    held = (
+        Hold.objects.filter(member=member, status=HoldStatus.OPEN).aggregate(t=Sum("minutes"))["t"]
+        or 0
+    )
+    return Tokens(balance=wallet + held, held=held, available=wallet)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    id: int
+    created_at: datetime
+    kind: str
+    description: str
+    minutes: int
+    balance: int
+    transaction_id: int
+
+
+def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, list[StatementLine]]:
+    """The wallet's entries, newest first, each with the wallet's balance after it."""
+    account = Account.objects.filter(member=member).first()
+    if account is None:
+        return 0, []
+    count = Entry.objects.filter(account=account).count()
+    # The running balance is the account's balance less everything that came after: read the
+    # page newest first and walk back from the current balance, so no window over the whole
+    # history is needed.
+    balance = account.balance - _sum_newest(account_id=account.pk, n=offset)
+    rows = (
+        Entry.objects.filter(account=account)
+        .select_related("transaction")
+        .order_by("-id")[offset : offset + limit]
+    )
+    lines = []
+    for entry in rows:
+        tx = entry.transaction
+        lines.append(
+            StatementLine(
+                id=entry.pk,
+                created_at=tx.created_at,
+                kind=tx.kind,
+                description=tx.memo or tx.get_kind_display(),
+                minutes=entry.minutes,
+                balance=balance,
+                transaction_id=tx.pk,
+            )
+        )
+        balance -= entry.minutes
+    return count, lines
+
+
+def _sum_newest(*, account_id: int, n: int) -> int:
+    if n <= 0:
+        return 0
+    ids = Entry.objects.filter(account_id=account_id).order_by("-id").values("id")[:n]
+    return Entry.objects.filter(id__in=ids).aggregate(t=Sum("minutes"))["t"] or 0
+
+
+def transaction_list(
+    *,
+    circle: Circle,
+    account_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[LedgerTransaction]:
+    transactions = LedgerTransaction.objects.filter(circle=circle)
+    if account_id is not None:
+        transactions = transactions.filter(entries__account_id=account_id)
+    if since is not None:
+        transactions = transactions.filter(created_at__gte=since)
+    if until is not None:
+        transactions = transactions.filter(created_at__lt=until)
+    return transactions.prefetch_related("entries__account").order_by("-id").distinct()
+
+
+def transaction_get(*, circle: Circle, transaction_id: int) -> LedgerTransaction | None:
+    return LedgerTransaction.objects.filter(circle=circle, pk=transaction_id).first()
+
+
+def account_balances(*, circle: Circle) -> QuerySet[Account]:
+    return Account.objects.filter(circle=circle).select_related("member").order_by("kind", "id")
+
+
+@dataclass
+class AuditReport:
+    """What `ledger_audit` found. Empty `problems` means the books hold."""
+
+    checked_transactions: int = 0
+    checked_accounts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def ledger_audit(*, circle: Circle | None = None) -> AuditReport:
+    """Check every invariant of the ledger from the rows themselves, not trusting the triggers:
+    each transaction sums to zero over two or more entries within its own circle; each account's
+    balance equals the sum of its entries; no wallet, pot or escrow is negative; each circle's
+    books total zero; open holds equal what escrow holds; no transaction is reversed twice."""
+    report = AuditReport()
+    transactions = LedgerTransaction.objects.all()
+    accounts = Account.objects.all()
+    if circle is not None:
+        transactions = transactions.filter(circle=circle)
+        accounts = accounts.filter(circle=circle)
+    report.checked_transactions = transactions.count()
+    report.checked_accounts = accounts.count()
+
+    unbalanced = (
+        transactions.annotate(total=Sum("entries__minutes"), n=Count("entries"))
+        .filter(Q(n__lt=2) | ~Q(total=0))
+        .values_list("id", "total", "n")
+    )
+    for tx_id, total, n in unbalanced:
+        report.problems.append(f"transaction {tx_id}: {n} entries summing to {total or 0}")
+
+    crossing = Entry.objects.exclude(account__circle_id=F("transaction__circle_id"))
+    if circle is not None:
+        crossing = crossing.filter(transaction__circle=circle)
+    for entry_id, tx_id in crossing.values_list("id", "transaction_id"):
+        report.problems.append(f"entry {entry_id} of transaction {tx_id} is in another circle")
+
+    drifted = accounts.annotate(total=Sum("entries__minutes")).values_list(
+        "id", "kind", "balance", "total"
+    )
+    for account_id, kind, balance, total in drifted:
+        if balance != (total or 0):
+            report.problems.append(
+                f"account {account_id} ({kind}): balance {balance} but entries sum to {total or 0}"
+            )
+        if kind in NEVER_NEGATIVE and (total or 0) < 0:
+            report.problems.append(f"account {account_id} ({kind}) is negative: {total}")
+
+    circle_totals = accounts.values("circle_id").annotate(total=Sum("balance"))
+    for row in circle_totals:
+        if row["total"] != 0:
+            report.problems.append(f"circle {row['circle_id']}: books total {row['total']}, not 0")
+
+    holds = Hold.objects.filter(status=HoldStatus.OPEN)
+    if circle is not None:
+        holds = holds.filter(circle=circle)
+    held = dict(holds.values("circle_id").annotate(t=Sum("minutes")).values_list("circle_id", "t"))
+    escrows = accounts.filter(kind="escrow").values_list("circle_id", "balance")
+    for circle_id, balance in escrows:
+        if held.get(circle_id, 0) != balance:
+            report.problems.append(
+                f"circle {circle_id}: escrow holds {balance} but open holds total "
+                f"{held.get(circle_id, 0)}"
+            )
+    for circle_id, total in held.items():
+        if total and circle_id not in dict(escrows):
+            report.problems.append(f"circle {circle_id}: open holds of {total} and no escrow")
+
+    twice = (
+        transactions.filter(reverses__isnull=False)
+        .values("reverses_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    for reversal in twice:
+        report.problems.append(
+            f"transaction {reversal['reverses_id']} is reversed {reversal['n']} times"
+        )
+    return report
