@@ -86,8 +86,16 @@ def _broker_check() -> str:
     from circle.celery import app
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        # The URL from settings, not the Celery app's copy, so the probe checks what is
+        # configured now. No retry: kombu sleeps 2 s before its first one, and a probe should
+        # answer within the orchestrator's timeout; it probes again anyway. The socket timeouts
+        # bound a broker that drops packets instead of refusing.
+        with app.connection_for_write(
+            url=settings.CELERY_BROKER_URL,
+            connect_timeout=2,
+            transport_options={"socket_connect_timeout": 2, "socket_timeout": 2},
+        ) as conn:
+            conn.ensure_connection(max_retries=0, timeout=2)
     except Exception as exc:
         return f"error: {type(exc).__name__}"
     return "ok"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -142,3 +142,27 @@ def json_server_error(request: HttpRequest) -> JsonResponse:
         error_body("server_error", "Something went wrong on our side; it has been logged."),
         status=500,
     )
+
+
+LOCKOUT_DETAIL = "Too many failed sign-ins for this email; try again in {minutes} minutes."
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """What django-axes answers once an email and address are locked out (AXES_LOCKOUT_CALLABLE).
+
+    Axes' own answer is an HTML page, and its middleware puts it in place of whatever the view
+    returned, so without this the token endpoint's JSON 429 became HTML. API clients (who send
+    JSON) get the error format; the admin's and the browsable API's login forms get a sentence.
+    """
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else 15
+    detail = LOCKOUT_DETAIL.format(minutes=minutes)
+    if request.content_type == "application/json":
+        return JsonResponse(error_body("too_many_attempts", detail), status=429)
+    return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")

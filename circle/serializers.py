@@ -9,23 +9,23 @@ from djmoney.money import Money
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 
 class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know, so a typo ("skils") is a 400 and not silently ignored,
     and a body that is not a JSON object is a 400 naming what was expected."""
 
+    def run_validation(self, data: Any = empty) -> Any:
+        # A body of `null` is not an object either; DRF would answer it with code "null" and
+        # "No data provided". Only for the whole body: a nested serializer may allow null.
+        if data is None and self.parent is None:
+            raise _not_an_object()
+        return super().run_validation(data)
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise serializers.ValidationError(
-                {
-                    "non_field_errors": [
-                        serializers.ErrorDetail(
-                            "The request body must be a JSON object.", code="invalid_body"
-                        )
-                    ]
-                }
-            )
+            raise _not_an_object()
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError(
@@ -38,6 +38,18 @@ class StrictInputSerializer(serializers.Serializer[Any]):
                 }
             )
         return super().to_internal_value(data)
+
+
+def _not_an_object() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        {
+            "non_field_errors": [
+                serializers.ErrorDetail(
+                    "The request body must be a JSON object.", code="invalid_body"
+                )
+            ]
+        }
+    )
 
 
 @extend_schema_field(
@@ -69,3 +81,36 @@ class PostcodeDistrictField(serializers.Field[str, Any, Any, Any]):
 
     def to_representation(self, value: str) -> str:
         return value.split(" ")[0] if value else ""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "10.00"},
+            {
+                "type": "object",
+                "properties": {"amount": {"type": "string"}, "currency": {"type": "string"}},
+                "required": ["amount"],
+            },
+        ]
+    }
+)
+class MoneyInField(serializers.DecimalField):
+    """An amount in pounds, as "10.00" or in the API's money shape
+    {"amount": "10.00", "currency": "GBP"}, so a client can send back what it was shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 8)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, dict):
+            unknown = set(data) - {"amount", "currency"}
+            if unknown or data.get("currency", "GBP") != "GBP":
+                raise serializers.ValidationError(
+                    'Money is {"amount": "10.00", "currency": "GBP"}; circles charge GBP.',
+                    code="invalid",
+                )
+            data = data.get("amount")
+        return super().to_internal_value(data)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from djmoney.money import Money
 
@@ -23,6 +25,19 @@ def circle_create(
     billing_increment_minutes: int = 30,
 ) -> Circle:
     """Create a circle with DESIGN.md's default task categories."""
+    # Nothing else validates these (no full_clean): a slug with spaces would be stored and then
+    # never match the API's <slug:slug> routes.
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise InvalidInput(
+            "slug_invalid",
+            f"{slug!r} is not a slug: use lower-case letters, digits and hyphens.",
+            field="slug",
+        ) from None
+    name = name.strip()
+    if not name:
+        raise InvalidInput("blank", "Please give the circle's name.", field="name")
     centre, point = postcode_resolve(raw=postcode)
     if radius_km <= 0:
         raise InvalidInput("invalid", "The radius must be more than 0 km.", field="radius_km")
@@ -32,6 +47,11 @@ def circle_create(
         )
     if token_minutes <= 0 or billing_increment_minutes <= 0:
         raise InvalidInput("invalid", "Token minutes and the billing increment must be positive.")
+    # Mirrors the circle_circle_prices_not_negative constraint, for a clear message.
+    for field, price in (("membership_fee", membership_fee), ("token_price", token_price)):
+        if price is not None and price.amount < 0:
+            label = field.replace("_", " ")
+            raise InvalidInput("invalid", f"The {label} cannot be negative.", field=field)
     with transaction.atomic():
         if Circle.objects.filter(slug=slug).exists():
             raise Conflict(
@@ -46,8 +66,11 @@ def circle_create(
             radius_km=radius_km,
             min_age=min_age,
             # djmoney ships no type stubs; mypy sees MoneyField as a plain Decimal.
-            membership_fee=membership_fee or Money("10.00", "GBP"),  # type: ignore[misc]
-            token_price=token_price or Money("10.00", "GBP"),
+            # `is None`, not `or`: Money(0) is falsy, and a free membership must stay free.
+            membership_fee=(  # type: ignore[misc]
+                membership_fee if membership_fee is not None else Money("10.00", "GBP")
+            ),
+            token_price=token_price if token_price is not None else Money("10.00", "GBP"),
             token_minutes=token_minutes,
             billing_increment_minutes=billing_increment_minutes,
         )

@@ -160,7 +160,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        # Our users have a full name and an email, not Django's first and last names.
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -171,13 +175,29 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60  # hours, as axes expects
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+
+
+# Axes would default to the USERNAME_FIELD ("email"), but Django's authenticate(), its
+# user_login_failed signal and every login form call it "username": with "email", failures were
+# counted for username None and the lockout never matched a later attempt.
+AXES_USERNAME_FORM_FIELD = "username"
+
+
+def _login_username(request: Any, credentials: dict[str, Any] | None) -> str | None:
+    """The email a sign-in names, as django-axes counts failures by it: lower-cased, as emails
+    are stored, so "Alice@" and "alice@" are one person's attempts."""
+    source = credentials if credentials is not None else getattr(request, "POST", {})
+    value = source.get(AXES_USERNAME_FORM_FIELD)
+    return value.strip().lower() if isinstance(value, str) else None
+
+
+AXES_USERNAME_CALLABLE = _login_username
 AXES_VERBOSE = False
-# Behind a load balancer, the client address is the first in X-Forwarded-For.
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if envbool("TRUST_X_FORWARDED", False)
-    else ["REMOTE_ADDR"]
-)
+# Locked-out API sign-ins answer in the API's error format, not axes' HTML page.
+AXES_LOCKOUT_CALLABLE = "circle.errors.lockout_response"
+# Set only behind a proxy that overwrites X-Forwarded-For and X-Forwarded-Proto itself.
+TRUST_X_FORWARDED = envbool("TRUST_X_FORWARDED", False)
+AXES_CLIENT_IP_CALLABLE = "circle.security.client_ip"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -277,7 +297,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
-if envbool("TRUST_X_FORWARDED", False):
+if TRUST_X_FORWARDED:
     # Only behind a proxy that sets these headers itself; otherwise clients could forge them.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True

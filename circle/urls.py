@@ -9,6 +9,8 @@ from circle import apis as circle_apis
 from circle.errors import json_not_found
 from helpers import apis as helper_apis
 from members import apis as member_apis
+from payments import apis as payment_apis
+from tokens import apis as token_apis
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", member_apis.AuthTokenApi.as_view(), name="auth-token"),
@@ -35,6 +37,59 @@ api_v1: list[URLPattern | URLResolver] = [
         "helpers/<int:helper_id>/vetting/",
         helper_apis.HelperVettingApi.as_view(),
         name="helper-vetting",
+    ),
+    # The token ledger.
+    path(
+        "members/<int:member_id>/tokens/",
+        token_apis.MemberTokensApi.as_view(),
+        name="member-tokens",
+    ),
+    path(
+        "members/<int:member_id>/statement/",
+        token_apis.MemberStatementApi.as_view(),
+        name="member-statement",
+    ),
+    path("transfers/", token_apis.TransferApi.as_view(), name="transfers"),
+    path(
+        "circles/<slug:slug>/ledger/transactions/",
+        token_apis.LedgerTransactionsApi.as_view(),
+        name="ledger-transactions",
+    ),
+    path(
+        "circles/<slug:slug>/ledger/balances/",
+        token_apis.LedgerBalancesApi.as_view(),
+        name="ledger-balances",
+    ),
+    path(
+        "circles/<slug:slug>/ledger/adjustments/",
+        token_apis.LedgerAdjustmentsApi.as_view(),
+        name="ledger-adjustments",
+    ),
+    path(
+        "circles/<slug:slug>/ledger/grants/",
+        token_apis.LedgerGrantsApi.as_view(),
+        name="ledger-grants",
+    ),
+    path(
+        "circles/<slug:slug>/ledger/audit/",
+        token_apis.LedgerAuditApi.as_view(),
+        name="ledger-audit",
+    ),
+    path(
+        "ledger/transactions/<int:transaction_id>/reverse/",
+        token_apis.TransactionReverseApi.as_view(),
+        name="transaction-reverse",
+    ),
+    # Money in.
+    path(
+        "members/<int:member_id>/payments/",
+        payment_apis.MemberPaymentsApi.as_view(),
+        name="member-payments",
+    ),
+    path(
+        "members/<int:member_id>/payments/offline/",
+        payment_apis.OfflinePaymentApi.as_view(),
+        name="member-payments-offline",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

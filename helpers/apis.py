@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import InvalidInput
+from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import PostcodeDistrictField, StrictInputSerializer
 from helpers.models import DbsLevel, Helper, HelperKind
@@ -99,6 +100,8 @@ def _helper_reload(helper: Helper) -> Helper:
 
 
 class CircleHelpersApi(APIView):
+    throttle_classes = [AnonymousSignupThrottle]
+
     class HelperSignupInput(StrictInputSerializer):
         full_name = serializers.CharField(max_length=150, required=False)
         email = serializers.EmailField(max_length=254, required=False)
@@ -110,7 +113,12 @@ class CircleHelpersApi(APIView):
         travel_radius_km = serializers.DecimalField(
             max_digits=4, decimal_places=1, min_value=Decimal("0.1"), max_value=MAX_TRAVEL_RADIUS_KM
         )
-        availability = AvailabilitySerializer(many=True, required=False)
+        # A week needs a handful of windows; the cap keeps a hostile body from writing
+        # thousands of rows. (DRF passes max_length on to the list when many=True; the stubs
+        # do not know that.)
+        availability = AvailabilitySerializer(  # type: ignore[call-arg]
+            many=True, required=False, max_length=50
+        )
 
     @extend_schema(request=HelperSignupInput, responses={201: HelperOutput})
     def post(self, request: Request, slug: str) -> Response:

@@ -51,19 +51,37 @@ def _skills_resolve(*, circle: Circle, skills: list[str]) -> list[Category]:
 
 
 def _availability_check(availability: list[Availability]) -> None:
+    # Field paths are written as the API's validation errors write them ("availability.0.end").
     for index, slot in enumerate(availability):
         if not 0 <= slot.weekday <= 6:
             raise InvalidInput(
                 "invalid",
                 "weekday runs from 0 (Monday) to 6 (Sunday).",
-                field=f"availability[{index}].weekday",
+                field=f"availability.{index}.weekday",
             )
         if slot.start >= slot.end:
             raise InvalidInput(
                 "invalid",
                 "Each window must end after it starts.",
-                field=f"availability[{index}].end",
+                field=f"availability.{index}.end",
             )
+
+
+def _availability_merge(availability: list[Availability]) -> list[Availability]:
+    """The same weekly time as the fewest windows, in week order.
+
+    Matching asks whether a task's window fits inside one of the helper's windows, so Monday
+    09:00-12:00 plus 11:00-14:00 (or plus 12:00-14:00) must be stored as 09:00-14:00, or a
+    10:00-13:00 task would wrongly not fit; repeated windows are stored once.
+    """
+    merged: list[Availability] = []
+    for slot in sorted(availability, key=lambda s: (s.weekday, s.start, s.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.weekday == slot.weekday and slot.start <= last.end:
+            merged[-1] = Availability(last.weekday, last.start, max(last.end, slot.end))
+        else:
+            merged.append(slot)
+    return merged
 
 
 def _radius_check(travel_radius_km: Decimal) -> None:
@@ -93,6 +111,7 @@ def helper_signup(
     profile to their member record in this circle (made if they have none here yet)."""
     _radius_check(travel_radius_km)
     _availability_check(availability)
+    availability = _availability_merge(availability)
     categories = _skills_resolve(circle=circle, skills=skills)
 
     existing = caller.member
@@ -173,12 +192,31 @@ def helper_signup(
                 data={"kind": kind, "skills": [c.slug for c in categories]},
             )
     except IntegrityError:
-        # A concurrent sign-up took the email, or the same member twice; the constraints held.
+        # A concurrent request won a race past the checks above; the constraints held. For a
+        # new person that can only be their email (answered as when the check catches it); for
+        # a signed-in person, the one profile (or member record) per circle.
+        if caller.user is None:
+            raise InvalidInput(
+                "email_taken",
+                "That email address is already in use; sign in instead.",
+                field="email",
+            ) from None
         raise Conflict("already_helper", "That person is already signed up.") from None
     return helper
 
 
-_DBS_CERTIFICATE = re.compile(r"^\d{12}$")
+def _not_own_vetting(*, helper: Helper, caller: Caller) -> None:
+    # Vetting is a second pair of eyes: a coordinator who also helps is vetted, suspended and
+    # reinstated by another coordinator, never by themselves.
+    if caller.user is not None and helper.member.user_id == caller.user.pk:
+        raise Forbidden(
+            "own_vetting", "Another coordinator must record your own vetting or suspension."
+        )
+
+
+# ASCII digits only: `\d` would also take Arabic-Indic or full-width digits, which no DBS
+# certificate carries.
+_DBS_CERTIFICATE = re.compile(r"[0-9]{12}")
 
 
 def vetting_level_for(*, identity_checked: bool, references_checked: bool, dbs_level: str) -> str:
@@ -208,9 +246,10 @@ def helper_vetting_record(
     The certificate's contents are never stored: only that it was seen, its number and date."""
     if caller.user is None:
         raise Forbidden("forbidden", "Only a signed-in coordinator records vetting.")
+    _not_own_vetting(helper=helper, caller=caller)
     number = re.sub(r"\s", "", dbs_certificate_number)
     if dbs_level != DbsLevel.NONE:
-        if not _DBS_CERTIFICATE.match(number):
+        if not _DBS_CERTIFICATE.fullmatch(number):
             raise InvalidInput(
                 "invalid", "A DBS certificate number has 12 digits.", field="dbs_certificate_number"
             )
@@ -245,7 +284,8 @@ def helper_vetting_record(
             dbs_level=dbs_level,
             dbs_certificate_number=number if dbs_level != DbsLevel.NONE else "",
             dbs_issue_date=dbs_issue_date if dbs_level != DbsLevel.NONE else None,
-            original_seen_by=original_seen_by.strip(),
+            # With no DBS there is no certificate, so nothing about one is kept.
+            original_seen_by=original_seen_by.strip() if dbs_level != DbsLevel.NONE else "",
             resulting_level=level,
             recorded_by=caller.user,
         )
@@ -272,6 +312,7 @@ def helper_suspension_set(
     *, helper: Helper, caller: Caller, suspended: bool, reason: str
 ) -> Helper:
     """Suspend a helper (they see and take no tasks) or lift a suspension; both need a reason."""
+    _not_own_vetting(helper=helper, caller=caller)
     if not reason.strip():
         raise InvalidInput("required", "reason: Say why.", field="reason")
     with transaction.atomic():

@@ -4,6 +4,7 @@ from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import DomainError, Forbidden, InvalidInput
+from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer
 from members.models import AuditEvent, Member
@@ -26,6 +28,7 @@ from members.selectors import (
     audit_list,
     caller_for,
     member_access,
+    member_paid_until,
     member_roles,
     member_search,
     user_memberships,
@@ -42,9 +45,8 @@ class MembershipOutput(serializers.Serializer[Any]):
     paid_until = serializers.SerializerMethodField()
 
     def get_paid_until(self, member: Member) -> str | None:
-        # Paid years arrive as stored membership periods with payments; until then no member
-        # has paid, so there is no end date to show.
-        return None
+        paid_until = member_paid_until(member)
+        return paid_until.isoformat() if paid_until else None
 
 
 class MemberOutput(serializers.Serializer[Any]):
@@ -136,6 +138,9 @@ class AuthTokenApi(APIView):
             )
         if user is None or not user.is_active:
             raise InvalidInput("invalid_credentials", "That email and password do not match.")
+        # A token sign-in never calls login(), so send its signal ourselves: axes resets the
+        # failure count on it (AXES_RESET_ON_SUCCESS) and Django records last_login.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -214,6 +219,8 @@ class MemberJoinInput(StrictInputSerializer):
 
 class CircleMembersApi(APIView):
     """POST: join the circle (or, for staff, register a caller). GET: staff search."""
+
+    throttle_classes = [AnonymousSignupThrottle]
 
     class Pagination(LimitOffsetPagination):
         default_limit = 25
@@ -304,7 +311,8 @@ class CircleAuditApi(APIView):
         member = None
         raw_member = request.query_params.get("member_id")
         if raw_member:
-            if not raw_member.isdigit():
+            # isdigit() alone accepts "²" and other Unicode digits, which int() then refuses.
+            if not (raw_member.isascii() and raw_member.isdigit()):
                 raise InvalidInput("invalid", "member_id must be a number.", field="member_id")
             member = Member.objects.filter(circle=circle, pk=int(raw_member)).first()
             if member is None:

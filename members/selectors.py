@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
-from circle.errors import Forbidden, NotFound
+from circle.errors import Forbidden, InvalidInput, NotFound
 from circle.models import Circle
 from circle.postcodes import InvalidPostcode, normalise_postcode
 from members.models import STAFF_ROLES, AuditEvent, Member, Role, RoleName, User
@@ -88,6 +89,12 @@ def member_get(*, circle: Circle, member_id: int) -> Member:
     return member
 
 
+def member_paid_until(member: Member) -> date | None:
+    """The last day of the member's last paid year. Periods are written by payments, through
+    the reverse relation, so this app needs no import of that one."""
+    return member.membership_periods.aggregate(end=Max("end"))["end"]
+
+
 def member_roles(member: Member) -> list[str]:
     order = list(RoleName.values)
     return sorted((role.role for role in member.roles.all()), key=order.index)
@@ -100,6 +107,9 @@ def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
     """Find members of one circle by name, phone (any spacing) or postcode, as an operator
     types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
     members = Member.objects.filter(circle=circle).prefetch_related("roles")
+    if "\x00" in query:
+        # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
+        raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")
     query = query.strip()
     if not query:
         return members.order_by("full_name", "id")
@@ -122,15 +132,18 @@ def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
             condition |= Q(phone__contains=digits)
 
     compact = re.sub(r"\s", "", query).upper()
+    outward = r"[A-Z]{1,2}\d[A-Z\d]?"
     try:
         condition |= Q(postcode=normalise_postcode(compact))
     except InvalidPostcode:
-        if re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?", compact):
+        sector = " ".join(words).upper()
+        # The sector is tried first: "SE1 2" squashed is "SE12", which is also a district, but
+        # the space says the caller means sector 2 of SE1.
+        if len(words) == 2 and re.fullmatch(rf"{outward} \d", sector):
+            condition |= Q(postcode__startswith=sector)
+        elif re.fullmatch(outward, compact):
             # An outward code alone ("SE1"): the trailing space keeps SE10 out.
             condition |= Q(postcode__startswith=compact + " ")
-        elif re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d", compact) and len(words) == 2:
-            # A sector typed with its space ("SE1 7").
-            condition |= Q(postcode__startswith=" ".join(words).upper())
     return members.filter(condition).order_by("full_name", "id")
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import phonenumbers
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from circle.errors import Conflict, InvalidInput
+from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.models import Circle
 from circle.postcodes import Point
 from circle.selectors import postcode_resolve_in_area
@@ -131,6 +132,20 @@ def member_join(
     caller on the phone, who may have no email and no password. Staff must give a reason or a
     call reference, which the audit row keeps.
     """
+    by_staff = caller.is_staff
+    for_self = caller.user is not None and not by_staff
+    if for_self and caller.user is not None:
+        # Signed in but not staff of this circle (a helper, or another circle's staff): they can
+        # join only as themselves. A reason, a call reference or another person's email means
+        # they meant to register someone else, which would put that person's details on their
+        # own login; refuse rather than guess.
+        other_email = bool(email) and (email or "").strip().lower() != caller.user.email.lower()
+        if reason.strip() or call_reference.strip() or other_email:
+            raise Forbidden(
+                "forbidden",
+                "Only this circle's staff can register someone else; signed in, you can join "
+                "only as yourself.",
+            )
     full_name = full_name.strip()
     if not full_name:
         raise InvalidInput("blank", "Please give the member's full name.", field="full_name")
@@ -143,8 +158,6 @@ def member_join(
     postcode, point = postcode_resolve_in_area(circle=circle, raw=postcode)
     latitude, longitude = _coords(point)
 
-    by_staff = caller.is_staff
-    for_self = caller.user is not None and not by_staff
     if by_staff and not (reason.strip() or call_reference.strip()):
         raise InvalidInput(
             "reason_required",
@@ -180,7 +193,8 @@ def member_join(
     try:
         with transaction.atomic():
             if for_self and caller.member is not None:
-                member = caller.member
+                # Locked so that two joins at once (a double tap) give one role and a 409.
+                member = Member.objects.select_for_update().get(pk=caller.member.pk)
                 if member.roles.filter(role=RoleName.MEMBER).exists():
                     raise Conflict("already_member", "You are already a member of this circle.")
                 for name, value in details.items():
@@ -211,6 +225,9 @@ def member_join(
                 data={"postcode": postcode, "with_login": member.user_id is not None},
             )
     except IntegrityError:
+        if for_self:
+            # The same person joined twice at once; the unique (circle, user) index caught it.
+            raise Conflict("already_member", "You are already a member of this circle.") from None
         # Two sign-ups with one email raced past the check above; the unique index caught it.
         raise InvalidInput(
             "email_taken", "That email address is already in use; sign in instead.", field="email"
@@ -235,6 +252,12 @@ def staff_grant(
     if role not in (RoleName.OPERATOR, RoleName.COORDINATOR):
         raise InvalidInput("invalid_choice", "Staff are operators or coordinators.", field="role")
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(
+            "email_invalid", f"{email!r} is not an email address.", field="email"
+        ) from None
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email).first()
         if user is None:

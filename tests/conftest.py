@@ -7,11 +7,12 @@ people cannot see Southwark's, and the other way round.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -19,6 +20,44 @@ from circle.models import Circle
 from helpers.models import Helper
 from members.models import Member, RoleName, User
 from tests.factories import CircleFactory, HelperFactory, MemberFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+    # Production hashes with PBKDF2's many rounds, on purpose slow; tests only need a hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    # Rate limits count in the cache; each test starts with none spent.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def books_balance_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test did, the ledger must still hold: `ledger_audit` runs on every test's data
+    before it is rolled back. A test that breaks the books on purpose marks itself
+    `ledger_may_break`."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if request.node.get_closest_marker("ledger_may_break") or not (
+        marker or names & {"db", "transactional_db"}
+    ):
+        yield
+        return
+    # Ask for the database first, so that it is torn down after this check, not before.
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from tokens.selectors import ledger_audit
+    from tokens.services import forget_cached_ids
+
+    forget_cached_ids()
+    report = ledger_audit()
+    assert report.ok, f"ledger_audit found: {report.problems}"
 
 
 @dataclass

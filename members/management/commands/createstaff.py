@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from circle.errors import DomainError
 from circle.selectors import circle_get
-from members.models import RoleName
+from members.models import RoleName, User
 from members.services import staff_grant
 
 
@@ -25,10 +25,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--name", default="", help="full name, for a new person")
         parser.add_argument("--phone", default="")
-        parser.add_argument("--password", default=None)
+        parser.add_argument(
+            "--password", default=None, help="sets (or, for an existing login, resets) the password"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = options["password"] or os.environ.get("CIRCLE_STAFF_PASSWORD") or None
+        password = options["password"] or None
+        if (
+            password is None
+            and not User.objects.filter(email__iexact=options["email"].strip()).exists()
+        ):
+            # The environment's password is for making a new login: granting a role to someone
+            # who already signs in must not silently reset their password to it.
+            password = os.environ.get("CIRCLE_STAFF_PASSWORD") or None
         try:
             circle = circle_get(slug=options["circle"])
             member = staff_grant(

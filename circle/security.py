@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+
+def client_ip(request: HttpRequest | Request) -> str | None:
+    """The caller's address, for login limits.
+
+    Behind our own proxy (TRUST_X_FORWARDED), the proxy replaces X-Forwarded-For with the
+    address it saw (deploy/nginx/circle.conf), so its first entry is the client. Without a
+    proxy the header is the client's own words and is ignored: anyone could send a fresh
+    address with every guess and never be locked out.
+    """
+    if settings.TRUST_X_FORWARDED:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.META.get("REMOTE_ADDR")
+
+
+class AnonymousSignupThrottle(SimpleRateThrottle):
+    """Limits sign-ups by people not signed in, per address (SIGNUP_THROTTLE_RATE): each one
+    makes a login, so a script could otherwise fill a circle with fake members. Staff
+    registering callers on the phone are signed in and never limited."""
+
+    scope = "signup"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if request.method != "POST" or request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}

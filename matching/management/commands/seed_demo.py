@@ -1,0 +1,260 @@
+"""A demo circle with named people of every role, made through the same services the API uses
+(so the audit log reads as it would in life). Safe to run twice: what exists is left alone.
+
+It lives in `matching`, the app at the top of the import order, so the demo can grow to cover
+tokens, tasks and payments without an import running the wrong way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from circle.models import Circle
+from circle.services import circle_create
+from helpers.models import DbsLevel, Helper, HelperKind
+from helpers.services import Availability, helper_signup, helper_vetting_record
+from members.models import Member, User
+from members.selectors import caller_for
+from members.services import member_join, staff_grant
+from payments.models import Payment, PaymentMethod
+from payments.services import offline_payment_record
+from tokens.services import transfer_create
+
+DEMO_SLUG = "southwark-demo"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str | None
+    role: str
+    postcode: str
+    note: str
+
+
+PEOPLE = (
+    Person(
+        "Grace Okafor",
+        "grace@demo.circle.test",
+        "coordinator",
+        "SE1 7PB",
+        "coordinator: vets helpers, reads the audit log",
+    ),
+    Person(
+        "Omar Hussain",
+        "omar@demo.circle.test",
+        "operator",
+        "SE1 7PB",
+        "operator: registers callers, searches members",
+    ),
+    Person(
+        "Margaret Bell",
+        "margaret@demo.circle.test",
+        "member",
+        "SE1 2AA",
+        "member who joined online; paid in cash, has 5 tokens",
+    ),
+    Person(
+        "Arthur Lewis",
+        None,
+        "member",
+        "SE17 1AA",
+        "joined by phone, no login (Omar finds him by 'Lewis' or 'SE17'); paid by cheque",
+    ),
+    Person(
+        "Priya Shah",
+        "priya@demo.circle.test",
+        "volunteer",
+        "SE5 8AB",
+        "volunteer helper, basic vetting: gardening, odd jobs, IT help",
+    ),
+    Person(
+        "Tom Walker",
+        "tom@demo.circle.test",
+        "paid",
+        "SE15 4AA",
+        "paid helper, enhanced vetting: shopping, lifts, DIY",
+    ),
+    Person(
+        "Jean Clarke",
+        "jean@demo.circle.test",
+        "member+helper",
+        "SE11 4AA",
+        "member who also helps (not yet vetted); gave 30 minutes to the pot",
+    ),
+)
+
+
+def _born(years: int) -> date:
+    today = timezone.localdate()
+    return today.replace(year=today.year - years, day=min(today.day, 28))
+
+
+class Command(BaseCommand):
+    help = "Create (or top up) a demo circle with people of every role, and print their logins."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("DEMO_PASSWORD", "circle-demo-2026"),
+            help="password for every demo login (default: circle-demo-2026, or $DEMO_PASSWORD)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password: str = options["password"]
+        # No transaction around the whole: each service commits its own work (ledger and
+        # payment services insist on it), and a second run tops up whatever a first run missed.
+        circle = Circle.objects.filter(slug=DEMO_SLUG).first() or circle_create(
+            slug=DEMO_SLUG,
+            name="Southwark Demo Circle",
+            postcode="SE1 7PB",
+            radius_km=Decimal("8"),
+        )
+        grace = self._staff(circle, PEOPLE[0], password)
+        self._staff(circle, PEOPLE[1], password)
+        omar_user = User.objects.get(email=PEOPLE[1].email)
+        for phone_suffix, person in enumerate(PEOPLE[2:], start=10):
+            self._person(circle, person, password, f"020 7946 00{phone_suffix:02d}", omar_user)
+        self._vet(circle, grace, "priya@demo.circle.test", DbsLevel.BASIC)
+        self._vet(circle, grace, "tom@demo.circle.test", DbsLevel.ENHANCED)
+        # Money in, as an operator takes it on the phone: a year's membership and tokens.
+        payments = [
+            ("Margaret Bell", PaymentMethod.CASH, "DEMO-R1", 5),
+            ("Arthur Lewis", PaymentMethod.CHEQUE, "DEMO-CHQ-100231", 3),
+            ("Jean Clarke", PaymentMethod.BANK_TRANSFER, "DEMO-BT-77", 2),
+        ]
+        for name, method, reference, tokens in payments:
+            self._pay(circle, omar_user, name, method, reference, tokens)
+        jean = Member.objects.get(circle=circle, full_name="Jean Clarke")
+        transfer_create(
+            source=jean,
+            destination=None,
+            minutes=30,
+            memo="For someone who needs it",
+            actor=jean.user,
+            idempotency_key="demo-jean-gift",
+        )
+
+        self.stdout.write(self.style.SUCCESS(f"\nDemo circle '{circle.name}' ({circle.slug})"))
+        self.stdout.write(
+            "Sign in at http://127.0.0.1:8000/api/v1/auth/session/login/ or get a token "
+            "from POST /api/v1/auth/token/ with these logins:\n"
+        )
+        for person in PEOPLE:
+            login = f"{person.email} / {password}" if person.email else "(no login)"
+            self.stdout.write(f"  {person.name:<15} {login:<45} {person.note}")
+        self.stdout.write("\nAPI docs: http://127.0.0.1:8000/api/v1/docs/\n")
+
+    def _staff(self, circle: Circle, person: Person, password: str) -> Member:
+        assert person.email is not None
+        exists = User.objects.filter(email=person.email).exists()
+        return staff_grant(
+            circle=circle,
+            email=person.email,
+            role=person.role,
+            password=None if exists else password,
+            full_name=person.name,
+        )
+
+    def _person(
+        self, circle: Circle, person: Person, password: str, phone: str, operator: User
+    ) -> None:
+        if person.email is None:
+            if Member.objects.filter(circle=circle, full_name=person.name).exists():
+                return
+            member_join(
+                circle=circle,
+                caller=caller_for(user=operator, circle=circle),
+                full_name=person.name,
+                phone=phone,
+                date_of_birth=_born(81),
+                address_line1="4 Penton Place",
+                postcode=person.postcode,
+                call_reference="DEMO-CALL-1",
+            )
+            return
+        if User.objects.filter(email=person.email).exists():
+            return
+        anonymous = caller_for(user=None, circle=circle)
+        if person.role in ("member", "member+helper"):
+            member = member_join(
+                circle=circle,
+                caller=anonymous,
+                full_name=person.name,
+                email=person.email,
+                password=password,
+                phone=phone,
+                date_of_birth=_born(74),
+                address_line1="12 Kennington Lane",
+                postcode=person.postcode,
+            )
+            if person.role == "member+helper":
+                assert member.user is not None
+                helper_signup(
+                    circle=circle,
+                    caller=caller_for(user=member.user, circle=circle),
+                    kind=HelperKind.VOLUNTEER,
+                    skills=["companionship"],
+                    travel_radius_km=Decimal("2"),
+                    availability=[
+                        Availability(1, time(10), time(16)),
+                        Availability(3, time(10), time(16)),
+                    ],
+                )
+            return
+        helper_signup(
+            circle=circle,
+            caller=anonymous,
+            full_name=person.name,
+            email=person.email,
+            password=password,
+            phone=phone,
+            postcode=person.postcode,
+            kind=HelperKind.VOLUNTEER if person.role == "volunteer" else HelperKind.PAID,
+            skills=(
+                ["gardening", "odd-jobs", "it-help"]
+                if person.role == "volunteer"
+                else ["shopping", "lifts", "diy"]
+            ),
+            travel_radius_km=Decimal("5"),
+            availability=[Availability(day, time(9), time(17)) for day in range(5)],
+        )
+
+    def _pay(
+        self, circle: Circle, operator: User, name: str, method: str, reference: str, tokens: int
+    ) -> None:
+        member = Member.objects.get(circle=circle, full_name=name)
+        caller = caller_for(user=operator, circle=circle)
+        for purpose, suffix, count in (("membership", "M", None), ("tokens", "T", tokens)):
+            if Payment.objects.filter(circle=circle, reference=f"{reference}-{suffix}").exists():
+                continue
+            offline_payment_record(
+                member=member,
+                caller=caller,
+                purpose=purpose,
+                method=method,
+                reference=f"{reference}-{suffix}",
+                tokens=count,
+            )
+
+    def _vet(self, circle: Circle, coordinator: Member, email: str, level: str) -> None:
+        helper = Helper.objects.get(circle=circle, member__user__email=email)
+        if helper.vetting_level == level:
+            return
+        helper_vetting_record(
+            helper=helper,
+            caller=caller_for(user=coordinator.user, circle=circle),
+            identity_checked=True,
+            references_checked=True,
+            dbs_level=level,
+            dbs_certificate_number="001234567890",
+            dbs_issue_date=date(2025, 3, 1),
+            original_seen_by=coordinator.full_name,
+        )

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from helpers.models import Helper
+from members.models import AuditEvent, Member, Role, RoleName
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_makes_people_of_every_role_and_prints_working_logins() -> None:
+    printed = seed()
+
+    roles = set(Role.objects.filter(circle__slug="southwark-demo").values_list("role", flat=True))
+    assert roles == set(RoleName.values)
+    assert "grace@demo.circle.test / circle-demo-2026" in printed
+    assert Member.objects.filter(circle__slug="southwark-demo", user__isnull=True).count() == 1
+    levels = dict(Helper.objects.values_list("member__full_name", "vetting_level"))
+    assert levels == {"Priya Shah": "basic", "Tom Walker": "enhanced", "Jean Clarke": "none"}
+
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        {"email": "omar@demo.circle.test", "password": "circle-demo-2026"},
+        format="json",
+    )
+    assert response.status_code == 200
+    search = APIClient(HTTP_AUTHORIZATION=f"Token {response.json()['token']}").get(
+        "/api/v1/circles/southwark-demo/members/", {"q": "SE17"}
+    )
+    assert [m["full_name"] for m in search.json()["results"]] == ["Arthur Lewis"]
+
+
+def test_seed_demo_twice_changes_nothing() -> None:
+    seed()
+    counts = (Member.objects.count(), Role.objects.count(), AuditEvent.objects.count())
+
+    printed = seed()
+
+    assert (Member.objects.count(), Role.objects.count(), AuditEvent.objects.count()) == counts
+    assert "Southwark Demo Circle" in printed

@@ -1,0 +1,323 @@
+"""GET /api/v1/circles/{slug}/members/?q=: staff find a caller by name, phone or postcode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from members.models import Member
+from tests.conftest import Personas
+from tests.factories import MemberFactory
+from tests.members.conftest import join_url
+
+ClientFor = Callable[[Any], APIClient]
+
+
+@pytest.fixture
+def neighbours(personas: Personas) -> dict[str, Member]:
+    """Southwark people whose postcodes sit next to the ones searched for: SE1 must not find
+    SE10 or SE15, and sector SE1 2 must not find district SE12."""
+    made = {
+        "greenwich": MemberFactory(
+            circle=personas.southwark, full_name="Gwen Greenwich", postcode="SE10 9AA"
+        ),
+        "lee": MemberFactory(
+            circle=personas.southwark, full_name="Lee Leeming", postcode="SE12 8AA"
+        ),
+        "waterloo": MemberFactory(
+            circle=personas.southwark, full_name="Walter Loo", postcode="SE1 7PB"
+        ),
+        "phone_only": MemberFactory(
+            circle=personas.southwark,
+            user=None,
+            full_name="Mary Ann Smith",
+            phone="+442079460018",
+            postcode="SE1 2AB",
+        ),
+    }
+    return made
+
+
+def search(client: APIClient, q: str | None = None, slug: str = "southwark", **params: Any) -> Any:
+    query = dict(params)
+    if q is not None:
+        query["q"] = q
+    return client.get(join_url(slug), query)
+
+
+def names(response: Any) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [row["full_name"] for row in response.json()["results"]]
+
+
+# --- By name --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["Alice", "alice", "ALI", "lice", "  alice  ", "rcher"])
+def test_search_by_partial_name_ignores_case(
+    personas: Personas, client_for: ClientFor, q: str
+) -> None:
+    assert names(search(client_for(personas.otto), q)) == ["Alice Archer"]
+
+
+@pytest.mark.parametrize("q", ["alice archer", "Archer Alice", "ali arch", "Alice  Archer"])
+def test_search_by_two_words_needs_both(personas: Personas, client_for: ClientFor, q: str) -> None:
+    assert names(search(client_for(personas.otto), q)) == ["Alice Archer"]
+
+
+def test_search_by_two_words_finds_nobody_when_one_word_does_not_match(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    assert names(search(client_for(personas.otto), "alice baker")) == []
+
+
+def test_search_by_name_finds_everyone_who_matches_in_name_order(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member]
+) -> None:
+    # "er" is in Alice Archer, Bob Baker, Otto Operator, Gwen Greenwich... but not Hana Hughes.
+    found = names(search(client_for(personas.cora), "er"))
+    assert found == sorted(found)
+    assert "Alice Archer" in found
+    assert "Bob Baker" in found
+    assert "Hana Hughes" not in found
+
+
+def test_search_finds_a_phone_only_member_by_name(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member]
+) -> None:
+    response = search(client_for(personas.otto), "mary smith")
+    assert names(response) == ["Mary Ann Smith"]
+    row = response.json()["results"][0]
+    assert row["has_login"] is False
+    assert row["id"] == neighbours["phone_only"].pk
+
+
+# --- By phone -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "07700 900001",
+        "+44 7700 900 001",
+        "07700900001",
+        "(07700) 900-001",
+        "+447700900001",
+        "0044 7700 900001",
+        "07700.900.001",
+        "+44 (0)7700 900001",
+    ],
+)
+def test_search_by_phone_in_any_spacing(personas: Personas, client_for: ClientFor, q: str) -> None:
+    assert names(search(client_for(personas.otto), q)) == ["Alice Archer"]
+
+
+def test_search_by_landline(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member]
+) -> None:
+    for q in ("020 7946 0018", "02079460018", "+44 20 7946 0018"):
+        assert names(search(client_for(personas.otto), q)) == ["Mary Ann Smith"], q
+
+
+def test_search_by_the_end_of_a_phone_number(personas: Personas, client_for: ClientFor) -> None:
+    # Callers often give the last digits; Bob's number ends 900002.
+    assert names(search(client_for(personas.otto), "900 002")) == ["Bob Baker"]
+
+
+def test_search_by_a_different_phone_finds_nobody(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    assert names(search(client_for(personas.otto), "07700 900009")) == []
+
+
+# --- By postcode ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["se12aa", "SE1 2AA", "se1 2aa", " SE1  2AA "])
+def test_search_by_full_postcode(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member], q: str
+) -> None:
+    # Alice, Cora and Otto live at SE1 2AA; not Mary (SE1 2AB) nor Lee (SE12 8AA).
+    assert names(search(client_for(personas.otto), q)) == [
+        "Alice Archer",
+        "Cora Coordinator",
+        "Otto Operator",
+    ]
+
+
+@pytest.mark.parametrize("q", ["SE1", "se1", " se1 "])
+def test_search_by_district_does_not_match_longer_districts(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member], q: str
+) -> None:
+    found = names(search(client_for(personas.otto), q))
+    assert found == [
+        "Alice Archer",
+        "Cora Coordinator",
+        "Mary Ann Smith",
+        "Otto Operator",
+        "Walter Loo",
+    ]
+    assert "Gwen Greenwich" not in found  # SE10
+    assert "Hana Hughes" not in found  # SE15
+    assert "Lee Leeming" not in found  # SE12
+
+
+def test_search_by_other_district(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member]
+) -> None:
+    assert names(search(client_for(personas.otto), "se15")) == ["Hana Hughes"]
+    assert names(search(client_for(personas.otto), "SE12")) == ["Lee Leeming"]
+
+
+@pytest.mark.parametrize("q", ["SE1 2", "se1 2", " SE1  2 "])
+def test_search_by_sector(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member], q: str
+) -> None:
+    # Sector SE1 2 holds Alice, Cora, Otto (SE1 2AA) and Mary (SE1 2AB), not Walter (SE1 7PB);
+    # Lee's SE12 is another district.
+    assert names(search(client_for(personas.otto), q)) == [
+        "Alice Archer",
+        "Cora Coordinator",
+        "Mary Ann Smith",
+        "Otto Operator",
+    ]
+
+
+def test_search_by_sector_with_unusual_district(personas: Personas, client_for: ClientFor) -> None:
+    MemberFactory(circle=personas.southwark, full_name="Wanda Wharf", postcode="SE1 7PB")
+    MemberFactory(circle=personas.southwark, full_name="Wes Lambeth", postcode="SE17 1AA")
+    assert names(search(client_for(personas.otto), "SE1 7")) == ["Wanda Wharf"]
+    assert names(search(client_for(personas.otto), "SE17")) == ["Wes Lambeth"]
+
+
+# --- Listing and paging ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", [None, "", "   "])
+def test_empty_query_lists_every_member_of_the_circle_paginated(
+    personas: Personas, client_for: ClientFor, q: str | None
+) -> None:
+    response = search(client_for(personas.otto), q)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 5
+    assert body["next"] is None
+    assert body["previous"] is None
+    assert [row["full_name"] for row in body["results"]] == [
+        "Alice Archer",
+        "Bob Baker",
+        "Cora Coordinator",
+        "Hana Hughes",
+        "Otto Operator",
+    ]
+
+
+def test_search_results_page_with_limit_and_offset(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    client = client_for(personas.otto)
+    first = search(client, "", limit=2)
+    assert first.json()["count"] == 5
+    assert names(first) == ["Alice Archer", "Bob Baker"]
+    assert first.json()["previous"] is None
+    assert first.json()["next"] is not None
+
+    last = client.get(first.json()["next"].replace("offset=2", "offset=4"))
+    assert names(last) == ["Otto Operator"]
+    assert last.json()["next"] is None
+
+
+def test_search_rows_are_member_profiles(personas: Personas, client_for: ClientFor) -> None:
+    row = search(client_for(personas.otto), "hana").json()["results"][0]
+    assert row["id"] == personas.hana.pk
+    assert row["roles"] == ["helper"]
+    assert row["helper_id"] == personas.hana_helper.pk
+    assert row["phone"] == "+447700900003"
+    assert row["postcode"] == "SE15 4AA"
+    assert row["membership"] == {"status": "pending", "paid_until": None}
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["%", "_", "'; DROP TABLE members_member; --", "a" * 1000, "\u00e9", "((((", "+", "0", "\\"],
+)
+def test_odd_queries_never_fail(personas: Personas, client_for: ClientFor, q: str) -> None:
+    response = search(client_for(personas.otto), q)
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_query_with_nul_character_is_a_400(personas: Personas, client_for: ClientFor) -> None:
+    # PostgreSQL cannot hold NUL in a string parameter; it must be refused, not a 500.
+    response = search(client_for(personas.otto), "ali\x00ce")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["field"] == "q"
+
+
+def test_wildcards_are_matched_literally(personas: Personas, client_for: ClientFor) -> None:
+    MemberFactory(circle=personas.southwark, full_name="Percy 100% Pike")
+    assert names(search(client_for(personas.otto), "100%")) == ["Percy 100% Pike"]
+    assert names(search(client_for(personas.otto), "%")) == ["Percy 100% Pike"]
+
+
+# --- Who may search -------------------------------------------------------------------------
+
+
+def test_anonymous_search_is_401(personas: Personas, client_for: ClientFor) -> None:
+    response = search(client_for(None), "alice")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("who", ["alice", "hana"])
+def test_members_and_helpers_cannot_search(
+    personas: Personas, client_for: ClientFor, who: str
+) -> None:
+    response = search(client_for(getattr(personas, who)), "alice")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("who", ["otto", "cora"])
+def test_staff_can_search(personas: Personas, client_for: ClientFor, who: str) -> None:
+    assert names(search(client_for(getattr(personas, who)), "bob")) == ["Bob Baker"]
+
+
+def test_other_circle_coordinator_cannot_search_here(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    response = search(client_for(personas.clara), "")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    assert "results" not in response.json()
+    assert "Alice" not in response.content.decode()
+
+
+def test_other_circle_search_never_returns_our_members(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    client = client_for(personas.clara)
+    everyone = search(client, "", slug="suffolk")
+    assert names(everyone) == ["Clara Coordinator", "Sam Smith"]
+    for q in ("alice", "07700 900001", "SE1", "se12aa", "SE1 2", "a"):
+        found = search(client, q, slug="suffolk")
+        assert "Alice Archer" not in names(found), q
+
+
+def test_our_search_never_returns_another_circles_members(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    for q in ("sam", "IP4", "IP4 1AA", "Smith", ""):
+        assert "Sam Smith" not in names(search(client_for(personas.cora), q)), q
+
+
+def test_search_of_unknown_circle_is_404(personas: Personas, client_for: ClientFor) -> None:
+    response = search(client_for(personas.otto), "alice", slug="atlantis")
+    assert response.status_code == 404
+    assert response.json()["code"] == "circle_not_found"
