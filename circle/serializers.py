@@ -11,6 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from circle.errors import InvalidInput
+
 
 class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not know, so a typo ("skils") is a 400 and not silently ignored,
@@ -114,3 +116,13 @@ class MoneyInField(serializers.DecimalField):
                 )
             data = data.get("amount")
         return super().to_internal_value(data)
+
+
+def query_id(raw: str | None, *, field: str) -> int | None:
+    """An id from the query string, or None when absent; a 400 naming the field otherwise."""
+    if not raw:
+        return None
+    # isdigit() alone accepts "²" and other Unicode digits, which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()):
+        raise InvalidInput("invalid", f"{field} must be a number.", field=field)
+    return int(raw)

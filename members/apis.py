@@ -22,11 +22,12 @@ from rest_framework.views import APIView
 from circle.errors import DomainError, Forbidden, InvalidInput
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
-from circle.serializers import StrictInputSerializer
+from circle.serializers import StrictInputSerializer, query_id
 from members.models import AuditEvent, Member
 from members.selectors import (
     audit_list,
     caller_for,
+    coordinator_access,
     member_access,
     member_paid_until,
     member_roles,
@@ -302,19 +303,11 @@ class CircleAuditApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         circle = circle_get(slug=slug)
-        caller = caller_for(user=request.user, circle=circle)
-        if caller.member is None:
-            # Someone from another circle learns nothing, not even that they lack the role.
-            raise Forbidden("forbidden", "Only the circle's coordinators can read its audit log.")
-        if not caller.is_coordinator:
-            raise Forbidden("forbidden", "Only the circle's coordinators can read its audit log.")
+        coordinator_access(user=request.user, circle=circle, what="its audit log")
         member = None
-        raw_member = request.query_params.get("member_id")
-        if raw_member:
-            # isdigit() alone accepts "²" and other Unicode digits, which int() then refuses.
-            if not (raw_member.isascii() and raw_member.isdigit()):
-                raise InvalidInput("invalid", "member_id must be a number.", field="member_id")
-            member = Member.objects.filter(circle=circle, pk=int(raw_member)).first()
+        member_id = query_id(request.query_params.get("member_id"), field="member_id")
+        if member_id is not None:
+            member = Member.objects.filter(circle=circle, pk=member_id).first()
             if member is None:
                 raise InvalidInput(
                     "member_not_found", "No such member in this circle.", field="member_id"

@@ -55,6 +55,14 @@ def caller_for(*, user: Any, circle: Circle) -> Caller:
     return Caller(user=account, member=member, roles=roles)
 
 
+def coordinator_access(*, user: Any, circle: Circle, what: str = "this") -> Caller:
+    """The caller, if they coordinate `circle`; otherwise 403 (the circle itself is public)."""
+    caller = caller_for(user=user, circle=circle)
+    if not caller.is_coordinator:
+        raise Forbidden("forbidden", f"Only the circle's coordinators can see {what}.")
+    return caller
+
+
 def _visible_circle_ids(user: User) -> QuerySet[Member, Any]:
     return Member.objects.filter(user=user).values("circle_id")
 

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
 from circle.selectors import circle_get
-from circle.serializers import StrictInputSerializer
-from members.models import Member, RoleName, User
-from members.selectors import Caller, caller_for, member_access, member_get
+from circle.serializers import StrictInputSerializer, query_id
+from members.models import Member, User
+from members.selectors import Caller, caller_for, coordinator_access, member_access, member_get
 from tokens.models import Account, LedgerTransaction
 from tokens.selectors import (
     account_balances,
@@ -225,10 +225,7 @@ class TransferApi(APIView):
 
 def _coordinator(request: Request, slug: str) -> tuple[Circle, Caller]:
     circle = circle_get(slug=slug)
-    caller = caller_for(user=request.user, circle=circle)
-    if RoleName.COORDINATOR not in caller.roles:
-        raise Forbidden("forbidden", "Only the circle's coordinators can see its books.")
-    return circle, caller
+    return circle, coordinator_access(user=request.user, circle=circle, what="its books")
 
 
 def _parse_moment(raw: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
@@ -271,17 +268,14 @@ class LedgerTransactionsApi(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         circle, _ = _coordinator(request, slug)
-        raw_account = request.query_params.get("account_id")
-        account_id = None
-        if raw_account:
-            if (
-                not raw_account.isdigit()
-                or not Account.objects.filter(circle=circle, pk=int(raw_account)).exists()
-            ):
-                raise InvalidInput(
-                    "unknown_account", "No such account in this circle.", field="account_id"
-                )
-            account_id = int(raw_account)
+        account_id = query_id(request.query_params.get("account_id"), field="account_id")
+        if (
+            account_id is not None
+            and not Account.objects.filter(circle=circle, pk=account_id).exists()
+        ):
+            raise InvalidInput(
+                "unknown_account", "No such account in this circle.", field="account_id"
+            )
         transactions = transaction_list(
             circle=circle,
             account_id=account_id,

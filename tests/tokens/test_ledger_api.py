@@ -221,9 +221,18 @@ def test_transactions_are_paginated(
     ]
 
 
-@pytest.mark.parametrize("raw", ["999999", "abc", "-1", "suffolk-issuance"])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("999999", "unknown_account"),
+        ("suffolk-issuance", "unknown_account"),
+        ("abc", "invalid"),
+        ("-1", "invalid"),
+        ("\u00b2", "invalid"),  # a Unicode digit that int() refuses
+    ],
+)
 def test_unknown_account_is_refused(
-    books: Books, personas: Personas, client_for: ClientFor, raw: str
+    books: Books, personas: Personas, client_for: ClientFor, raw: str, code: str
 ) -> None:
     if raw == "suffolk-issuance":
         raw = str(account_id("suffolk", AccountKind.ISSUANCE))
@@ -233,10 +242,7 @@ def test_unknown_account_is_refused(
     )
 
     assert response.status_code == 400
-    assert (response.json()["code"], response.json()["field"]) == (
-        "unknown_account",
-        "account_id",
-    )
+    assert (response.json()["code"], response.json()["field"]) == (code, "account_id")
 
 
 @pytest.mark.parametrize(

@@ -142,15 +142,17 @@ class Command(BaseCommand):
             idempotency_key="demo-jean-gift",
         )
 
+        # Where scripts/demo serves it.
+        site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
         self.stdout.write(self.style.SUCCESS(f"\nDemo circle '{circle.name}' ({circle.slug})"))
         self.stdout.write(
-            "Sign in at http://127.0.0.1:8000/api/v1/auth/session/login/ or get a token "
+            f"Sign in at {site}/api/v1/auth/session/login/ or get a token "
             "from POST /api/v1/auth/token/ with these logins:\n"
         )
         for person in PEOPLE:
             login = f"{person.email} / {password}" if person.email else "(no login)"
             self.stdout.write(f"  {person.name:<15} {login:<45} {person.note}")
-        self.stdout.write("\nAPI docs: http://127.0.0.1:8000/api/v1/docs/\n")
+        self.stdout.write(f"\nAPI docs: {site}/api/v1/docs/\n")
 
     def _staff(self, circle: Circle, person: Person, password: str) -> Member:
         assert person.email is not None
