@@ -4,9 +4,9 @@ what PostgreSQL does with the same workload written as a plain pgbench script.
 How to run (PostgreSQL only; the role must be allowed to create databases):
 
     DATABASE_URL=postgres://circle_ci:circle_ci@127.0.0.1:5432/circle_bench \\
-        .venv/bin/python bench/ledger.py [--wallets 1000] [--seconds 10] [--keep]
+        .venv/bin/python bench/ledger.py [--wallets 1000] [--seconds 6] [--rounds 3] [--keep]
 
-It takes about two minutes. It creates the database named in the URL (dropping it first if it is
+It takes about five minutes. It creates the database named in the URL (dropping it first if it is
 there), migrates it, makes one circle with `--wallets` members, each funded through the real
 `purchase_credit` service, then for two workloads
 
@@ -14,7 +14,8 @@ there), migrates it, makes one circle with `--wallets` members, each funded thro
 - `pot`:   one minute from a random wallet into the circle's pot (one hot row),
 
 it measures, with 1 and with 4 OS processes (spawned, each with `django.setup()` and its own
-connection, a warm-up and then `--seconds` of transfers; only successful transfers count):
+connection, a warm-up and then `--seconds` of transfers; only successful transfers count;
+`--rounds` alternating runs of each side, whose medians are compared):
 
 - ours:    `transfer_create` called directly (no HTTP), and
 - pgbench: `/usr/bin/pgbench -n -c P -j P -T seconds` on plain tables in the same database,
@@ -42,6 +43,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -401,9 +403,15 @@ def server_facts() -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wallets", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured time per run")
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured time per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured time before each")
     parser.add_argument("--processes", default="1,4", help="comma-separated process counts")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating runs of each side per cell; the medians are compared",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
@@ -430,10 +438,21 @@ def main() -> int:
             for processes in counts:
                 # pgbench warms its tables the way our workers warm theirs, unmeasured.
                 pgbench(url, workload, processes, args.warmup, args.wallets)
-                theirs = pgbench(url, workload, processes, args.seconds, args.wallets)
-                mine = ours(url, workload, processes, args.warmup, args.seconds)
+                # The two sides take turns, round after round, so that a slow spell of a
+                # shared machine falls on both rather than on one; the medians are compared.
+                mine_runs, theirs_runs = [], []
+                for _ in range(args.rounds):
+                    theirs_runs.append(
+                        pgbench(url, workload, processes, args.seconds, args.wallets)
+                    )
+                    mine_runs.append(ours(url, workload, processes, args.warmup, args.seconds))
+                mine, theirs = statistics.median(mine_runs), statistics.median(theirs_runs)
                 rows.append((workload, processes, mine, theirs))
-                print(f"  {workload} x{processes}: ours {mine:.0f}/s, pgbench {theirs:.0f} tps")
+                print(
+                    f"  {workload} x{processes}: ours {mine:.0f}/s "
+                    f"({', '.join(f'{r:.0f}' for r in mine_runs)}), "
+                    f"pgbench {theirs:.0f} tps ({', '.join(f'{r:.0f}' for r in theirs_runs)})"
+                )
 
         print()
         print(f"cores: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})")
@@ -441,7 +460,8 @@ def main() -> int:
             print(f"{name}: {value}")
         print(f"session options, both sides: {SESSION_OPTIONS}")
         print(
-            f"wallets: {args.wallets}; {args.seconds:g} s per run after {args.warmup:g} s warm-up"
+            f"wallets: {args.wallets}; {args.rounds} alternating rounds of {args.seconds:g} s per"
+            f" side after {args.warmup:g} s warm-up; medians compared"
         )
         for workload, (warm, fresh) in statements.items():
             print(

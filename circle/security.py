@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
+
+
+def login_username(request: Any, credentials: dict[str, Any] | None) -> str | None:
+    """The email a sign-in names, as django-axes counts failures by it: lower-cased, as emails
+    are stored, so "Alice@" and "alice@" are one person's attempts."""
+    source = credentials if credentials is not None else getattr(request, "POST", {})
+    value = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return value.strip().lower() if isinstance(value, str) else None
 
 
 def client_ip(request: HttpRequest | Request) -> str | None:

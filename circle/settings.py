@@ -175,23 +175,12 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60  # hours, as axes expects
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-
-
 # Axes would default to the USERNAME_FIELD ("email"), but Django's authenticate(), its
 # user_login_failed signal and every login form call it "username": with "email", failures were
 # counted for username None and the lockout never matched a later attempt.
 AXES_USERNAME_FORM_FIELD = "username"
-
-
-def _login_username(request: Any, credentials: dict[str, Any] | None) -> str | None:
-    """The email a sign-in names, as django-axes counts failures by it: lower-cased, as emails
-    are stored, so "Alice@" and "alice@" are one person's attempts."""
-    source = credentials if credentials is not None else getattr(request, "POST", {})
-    value = source.get(AXES_USERNAME_FORM_FIELD)
-    return value.strip().lower() if isinstance(value, str) else None
-
-
-AXES_USERNAME_CALLABLE = _login_username
+# Lower-cased, as emails are stored, so "Alice@" and "alice@" are one person's attempts.
+AXES_USERNAME_CALLABLE = "circle.security.login_username"
 AXES_VERBOSE = False
 # Locked-out API sign-ins answer in the API's error format, not axes' HTML page.
 AXES_LOCKOUT_CALLABLE = "circle.errors.lockout_response"
