@@ -50,21 +50,12 @@ class MembershipOutput(serializers.Serializer[Any]):
         return paid_until.isoformat() if paid_until else None
 
 
-class MemberOutput(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    circle = serializers.CharField(source="circle.slug")
-    full_name = serializers.CharField()
-    email = serializers.EmailField(allow_null=True)
-    phone = serializers.CharField()
-    date_of_birth = serializers.DateField(allow_null=True)
-    address_line1 = serializers.CharField()
-    postcode = serializers.CharField()
+class MemberStandingOutput(serializers.Serializer[Any]):
+    """Where a member stands in their circle: roles, membership and helper profile."""
+
     roles = serializers.SerializerMethodField()
     membership = serializers.SerializerMethodField()
     helper_id = serializers.SerializerMethodField()
-    has_login = serializers.SerializerMethodField()
-    joined_via = serializers.CharField()
-    created_at = serializers.DateTimeField()
 
     def get_roles(self, member: Member) -> list[str]:
         return member_roles(member)
@@ -76,6 +67,20 @@ class MemberOutput(serializers.Serializer[Any]):
     def get_helper_id(self, member: Member) -> int | None:
         helper = getattr(member, "helper", None)
         return helper.pk if helper is not None else None
+
+
+class MemberOutput(MemberStandingOutput):
+    id = serializers.IntegerField()
+    circle = serializers.CharField(source="circle.slug")
+    full_name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    address_line1 = serializers.CharField()
+    postcode = serializers.CharField()
+    has_login = serializers.SerializerMethodField()
+    joined_via = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
     def get_has_login(self, member: Member) -> bool:
         return member.user_id is not None
@@ -156,24 +161,10 @@ class AuthTokenApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class CircleRoleOutput(serializers.Serializer[Any]):
+    class CircleRoleOutput(MemberStandingOutput):
         circle = serializers.CharField(source="circle.slug")
         circle_name = serializers.CharField(source="circle.name")
         member_id = serializers.IntegerField(source="id")
-        roles = serializers.SerializerMethodField()
-        membership = serializers.SerializerMethodField()
-        helper_id = serializers.SerializerMethodField()
-
-        def get_roles(self, member: Member) -> list[str]:
-            return member_roles(member)
-
-        @extend_schema_field(MembershipOutput)
-        def get_membership(self, member: Member) -> dict[str, Any]:
-            return dict(MembershipOutput(member).data)
-
-        def get_helper_id(self, member: Member) -> int | None:
-            helper = getattr(member, "helper", None)
-            return helper.pk if helper is not None else None
 
     class UserOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from tokens.selectors import (
     transaction_list,
 )
 from tokens.services import (
+    Posted,
     adjustment_create,
     grant_create,
     new_key,
@@ -356,54 +358,41 @@ class CorrectionInput(StrictInputSerializer):
     idempotency_key = serializers.CharField(max_length=200, required=False)
 
 
-class LedgerAdjustmentsApi(APIView):
+class _CorrectionApi(APIView):
+    """A coordinator moves minutes for a member with a reason: `service` says which movement."""
+
+    permission_classes = [IsAuthenticated]
+    service: Callable[..., Posted]
+
+    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
+    def post(self, request: Request, slug: str) -> Response:
+        circle, caller = _coordinator(request, slug)
+        data = CorrectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        posted = type(self).service(
+            member=_circle_member(circle, values["member_id"]),
+            minutes=values["minutes"],
+            reason=values["reason"],
+            actor=caller.user,
+            idempotency_key=values.get("idempotency_key") or new_key(),
+        )
+        return Response(
+            _transaction_body(posted.transaction_id),
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )
+
+
+class LedgerAdjustmentsApi(_CorrectionApi):
     """A coordinator's correction to a wallet: minutes in (positive) or out (negative)."""
 
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
-    def post(self, request: Request, slug: str) -> Response:
-        circle, caller = _coordinator(request, slug)
-        data = CorrectionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        member = _circle_member(circle, values["member_id"])
-        posted = adjustment_create(
-            member=member,
-            minutes=values["minutes"],
-            reason=values["reason"],
-            actor=caller.user,
-            idempotency_key=values.get("idempotency_key") or new_key(),
-        )
-        return Response(
-            _transaction_body(posted.transaction_id),
-            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
-        )
+    service = adjustment_create
 
 
-class LedgerGrantsApi(APIView):
+class LedgerGrantsApi(_CorrectionApi):
     """A grant from the pot to a member in hardship."""
 
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
-    def post(self, request: Request, slug: str) -> Response:
-        circle, caller = _coordinator(request, slug)
-        data = CorrectionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        member = _circle_member(circle, values["member_id"])
-        posted = grant_create(
-            member=member,
-            minutes=values["minutes"],
-            reason=values["reason"],
-            actor=caller.user,
-            idempotency_key=values.get("idempotency_key") or new_key(),
-        )
-        return Response(
-            _transaction_body(posted.transaction_id),
-            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
-        )
+    service = grant_create
 
 
 def _circle_member(circle: Circle, member_id: int) -> Member:
