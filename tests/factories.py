@@ -98,3 +98,15 @@ class HelperFactory(factory.django.DjangoModelFactory[Helper]):
             HelperSkill.objects.create(
                 circle=self.circle, helper=self, category=self.circle.categories.get(slug=slug)
             )
+
+
+def body_with(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A request body with fields replaced, or left out where the change is None (the way a
+    form that skipped the field sends it)."""
+    changed = dict(body)
+    for name, value in changes.items():
+        if value is None:
+            changed.pop(name, None)
+        else:
+            changed[name] = value
+    return changed

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from helpers.models import Helper, VettingCheck
 from members.models import AuditEvent
 from tests.conftest import Personas
-from tests.factories import HelperFactory, MemberFactory
+from tests.factories import HelperFactory, MemberFactory, body_with
 from tests.helpers.conftest import assert_error, row_counts, vetting_url
 
 pytestmark = pytest.mark.django_db
@@ -274,13 +274,8 @@ def test_vetting_rejects_bad_input_and_changes_nothing(
 ) -> None:
     hana = personas.hana_helper
     Helper.objects.filter(pk=hana.pk).update(vetting_level="basic")
-    body = enhanced()
-    for name, value in changes.items():
-        # None here means "left out", the way a form that skipped the field would send it.
-        if value is None:
-            body.pop(name, None)
-        else:
-            body[name] = tomorrow_if_asked(value)
+    # None means "left out" (tomorrow_if_asked passes it through).
+    body = body_with(enhanced(), **{name: tomorrow_if_asked(v) for name, v in changes.items()})
     before = row_counts()
 
     response = client_for(personas.cora).post(vetting_url(hana.pk), body, format="json")

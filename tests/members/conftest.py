@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from members.models import AuditEvent, Member, Role, User
-from tests.factories import years_ago
+from tests.factories import body_with, years_ago
 
 JOIN_URL = "/api/v1/circles/{slug}/members/"
 # Strong enough for Django's validators, and unlike any persona's name or email.
@@ -24,7 +24,7 @@ def join_body() -> Callable[..., dict[str, Any]]:
     """A valid online join for Southwark; keyword arguments replace or (with None) drop fields."""
 
     def make(**changes: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        body = {
             "full_name": "Dora Dawson",
             "email": "dora@example.org",
             "password": NEW_PASSWORD,
@@ -33,12 +33,7 @@ def join_body() -> Callable[..., dict[str, Any]]:
             "address_line1": "12 Tabard Street",
             "postcode": "se17pb",
         }
-        for name, value in changes.items():
-            if value is None:
-                body.pop(name, None)
-            else:
-                body[name] = value
-        return body
+        return body_with(body, **changes)
 
     return make
 

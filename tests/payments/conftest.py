@@ -9,6 +9,7 @@ import pytest
 
 from members.models import AuditEvent
 from payments.models import MembershipPeriod, Payment
+from tests.factories import body_with
 from tokens.models import Entry, LedgerTransaction
 
 OFFLINE_URL = "/api/v1/members/{id}/payments/offline/"
@@ -29,13 +30,8 @@ def payment_body() -> Callable[..., dict[str, Any]]:
     (with None) drop them."""
 
     def make(**changes: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"purpose": "membership", "method": "cash", "reference": "R1"}
-        for name, value in changes.items():
-            if value is None:
-                body.pop(name, None)
-            else:
-                body[name] = value
-        return body
+        body = {"purpose": "membership", "method": "cash", "reference": "R1"}
+        return body_with(body, **changes)
 
     return make
 
