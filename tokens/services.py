@@ -534,9 +534,9 @@ def reversal_create(
         reason=reason.strip(),
         data={"reverses": original.pk},
     )
-    # Fix: `_replay` compares kind and legs, and two originals can have equal legs (two
-    # purchases of an hour): a key first used to reverse one must not pass for reversing the
-    # other, which would stay unreversed while the caller is told it was.
+    # `_replay` compares kind and legs, and two originals can have equal legs (two purchases of
+    # an hour): a key first used to reverse one must not pass for reversing the other, which
+    # would stay unreversed while the caller is told it was.
     if (
         not posted.created
         and not LedgerTransaction.objects.filter(
@@ -567,8 +567,8 @@ def hold_create(*, member: Member, minutes: int, reference: str, actor: User | N
     reference = _check_key(reference)
     existing = Hold.objects.filter(circle_id=member.circle_id, reference=reference).first()
     if existing is not None:
-        # Fix: the reference is the hold's idempotency key, so only the same hold again is a
-        # replay; before, another member's or another size of hold silently got this one back.
+        # The reference is the hold's idempotency key: only the same hold again is a replay,
+        # not another member's or another size of hold under the same reference.
         if existing.member_id != member.pk or existing.minutes != minutes:
             raise Conflict(
                 "idempotency_key_reused",
@@ -613,30 +613,24 @@ def _close_hold(
     action: str,
     data: dict[str, Any],
 ) -> Posted:
+    legs = sorted(leg for leg in legs if leg[1] != 0)  # nothing returned: no entry for it
     with transaction.atomic(durable=not connection.in_atomic_block):
         # Lock the hold so that a settle and a release racing for it run one after the other;
         # the second sees it closed.
         locked = Hold.objects.select_for_update().get(pk=hold.pk)
         if locked.status != HoldStatus.OPEN:
-            # Fix: only the same close again is a replay; a settle with other minutes or another
-            # helper used to be answered as if it had happened, though nothing it asked moved.
-            if (
-                locked.status == status
-                and locked.close_transaction_id is not None
-                and sorted(
-                    Entry.objects.filter(transaction_id=locked.close_transaction_id).values_list(
-                        "account_id", "minutes"
-                    )
-                )
-                == sorted(leg for leg in legs if leg[1] != 0)
-            ):
-                return Posted(locked.close_transaction_id, False)  # the same close, again
+            # Only the same close again is a replay: a settle with other minutes or another
+            # helper must not be answered as if it had happened.
+            closed_legs = Entry.objects.filter(transaction_id=locked.close_transaction_id)
+            same = sorted(closed_legs.values_list("account_id", "minutes")) == legs
+            if locked.status == status and same and locked.close_transaction_id is not None:
+                return Posted(locked.close_transaction_id, False)
             raise Conflict("hold_closed", f"The hold was already {locked.status}.")
         posted = _post(
             circle_id=locked.circle_id,
             kind=kind,
             key=f"{kind}:{locked.pk}",
-            legs=[leg for leg in legs if leg[1] != 0],
+            legs=legs,
             member_id=locked.member_id,
             actor=actor,
             memo=f"{kind.capitalize()} {locked.reference}",
