@@ -298,3 +298,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Tasks and matching ---------------------------------------------------------------------
+# The longest estimate a booking may hold (8 hours): more is a typo or several tasks.
+MATCHING_MAX_ESTIMATE_MINUTES = envint("MATCHING_MAX_ESTIMATE_MINUTES", 480)
+# The most a helper may report for one task (12 hours).
+MATCHING_MAX_REPORTED_MINUTES = envint("MATCHING_MAX_REPORTED_MINUTES", 720)
+# How far ahead a task may be booked, and how long its window may be.
+MATCHING_MAX_BOOK_AHEAD_DAYS = envint("MATCHING_MAX_BOOK_AHEAD_DAYS", 365)
+MATCHING_MAX_WINDOW_DAYS = envint("MATCHING_MAX_WINDOW_DAYS", 7)
+# How many helpers each wave of offers tells, and how long a wave waits for an accept.
+MATCHING_OFFER_WAVE_SIZE = envint("MATCHING_OFFER_WAVE_SIZE", 3)
+MATCHING_OFFER_WAVE_MINUTES = envint("MATCHING_OFFER_WAVE_MINUTES", 60)
+# How far ahead the occurrences of a recurring task are booked (each holds its tokens).
+MATCHING_SERIES_BOOK_AHEAD_DAYS = envint("MATCHING_SERIES_BOOK_AHEAD_DAYS", 21)
+# Text messages: circle.sms.ConsoleBackend prints them; name a gateway's class in production.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "circle.sms.ConsoleBackend")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Open tasks whose window has ended: expired, their holds released.
+        "matching-expire-tasks": {"task": "matching.tasks.expire_tasks", "schedule": 300.0},
+        # The next few helpers for tasks nobody accepted within a wave's time.
+        "matching-offer-waves": {"task": "matching.tasks.offer_waves_due", "schedule": 300.0},
+        # Occurrences of recurring tasks, booked MATCHING_SERIES_BOOK_AHEAD_DAYS ahead.
+        "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
+    }
+)

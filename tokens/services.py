@@ -661,10 +661,20 @@ def hold_release(*, hold: Hold, actor: User | None) -> Posted:
 
 @retry_on_conflict
 def hold_settle(
-    *, hold: Hold, minutes_done: int, helper: Member | None, actor: User | None
+    *,
+    hold: Hold,
+    minutes_done: int,
+    helper: Member | None,
+    actor: User | None,
+    overrun: int = 0,
 ) -> Posted:
     """Pay for work done from a hold: the minutes done to the volunteer's wallet (or, for a
     paid helper, `helper=None`, to the circle's paid_help account); the rest back to the member.
+
+    `overrun` is what the work took beyond the whole hold, paid from the member's wallet in the
+    same transaction (so `minutes_done` must then be all that is held). The wallet's CHECK
+    refuses more than it holds (409 insufficient_tokens): the caller decides how much of an
+    overrun the member can pay, and nothing ever drives a wallet negative.
     """
     minutes_done = _check_minutes(minutes_done, field="minutes")
     if minutes_done > hold.minutes:
@@ -673,6 +683,8 @@ def hold_settle(
             f"{minutes_done} minutes were done but only {hold.minutes} are held.",
             field="minutes",
         )
+    if overrun < 0 or (overrun and minutes_done != hold.minutes):
+        raise ValueError("an overrun is paid only once the whole hold is spent")  # a bug
     if helper is not None and helper.circle_id != hold.circle_id:
         raise InvalidInput("member_not_found", "No such helper in this circle.", field="helper")
     escrow = system_account_id(hold.circle_id, AccountKind.ESCROW)
@@ -682,12 +694,17 @@ def hold_settle(
         hold=hold,
         status=HoldStatus.SETTLED,
         kind=TransactionKind.SETTLE,
-        legs=[(escrow, -hold.minutes), (to, minutes_done), (wallet_id(hold.member), rest)],
+        legs=[
+            (escrow, -hold.minutes),
+            (to, minutes_done + overrun),
+            (wallet_id(hold.member), rest - overrun),
+        ],
         actor=actor,
         action="tokens.settled",
         data={
-            "minutes_done": minutes_done,
+            "minutes_done": minutes_done + overrun,
             "returned": rest,
+            "overrun": overrun,
             "helper_member_id": helper.pk if helper else None,
         },
     )

@@ -1,0 +1,125 @@
+"""Who may see or act on a task, scoped to the caller's circles (see members/selectors.py).
+
+A task in a circle where the caller has no member record is "not found" (404). In its own
+circle the caller stands to it as its member, its helper (while the task is theirs), staff, or
+another helper of the circle (who sees what the feed shows: the postcode district and the
+distance, never the address); anyone else there is forbidden (403).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from circle.errors import Forbidden, NotFound
+from circle.models import Circle
+from helpers.models import Helper
+from matching.models import WITH_HELPER, Feedback, Task, TaskSeries
+from members.models import Member, User
+from members.selectors import Caller, caller_for
+
+
+class Standing(enum.Enum):
+    MEMBER = "member"
+    STAFF = "staff"
+    HELPER = "helper"  # the task's helper, while it is theirs
+    OTHER_HELPER = "other_helper"  # a helper of the circle who does not have it
+
+
+@dataclass(frozen=True)
+class TaskAccess:
+    task: Task
+    caller: Caller
+    standing: Standing
+    # The caller's helper profile in the task's circle, if they have one.
+    helper: Helper | None
+
+    @property
+    def sees_address(self) -> bool:
+        """The member's address and phone: for the member, staff, and the helper only while
+        the task is theirs and not yet settled."""
+        if self.standing in (Standing.MEMBER, Standing.STAFF):
+            return True
+        return self.standing is Standing.HELPER and self.task.status in WITH_HELPER[:2]
+
+
+def _user(user: Any) -> User:
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotFound("No such task.", code="task_not_found")
+    return user
+
+
+def task_access(*, user: Any, task_id: int) -> TaskAccess:
+    account = _user(user)
+    tasks = Task.objects.select_related(
+        "circle", "member", "member__user", "category", "hold", "helper", "helper__member"
+    )
+    task = tasks.filter(
+        pk=task_id, circle_id__in=Member.objects.filter(user=account).values("circle_id")
+    ).first()
+    if task is None:
+        raise NotFound("No such task.", code="task_not_found")
+    caller = caller_for(user=account, circle=task.circle)
+    helper = (
+        Helper.objects.filter(member=caller.member).select_related("member").first()
+        if caller.member
+        else None
+    )
+    if caller.member is not None and task.member_id == caller.member.pk:
+        standing = Standing.MEMBER
+    elif caller.is_staff:
+        standing = Standing.STAFF
+    elif helper is not None and task.helper_id == helper.pk:
+        standing = Standing.HELPER
+    elif helper is not None:
+        standing = Standing.OTHER_HELPER
+    else:
+        raise Forbidden("forbidden", "Only the task's member, its helper and staff can see it.")
+    return TaskAccess(task=task, caller=caller, standing=standing, helper=helper)
+
+
+def require(access: TaskAccess, *allowed: Standing, what: str) -> None:
+    if access.standing not in allowed:
+        raise Forbidden("forbidden", f"You may not {what}.")
+
+
+# --- Scoped reads for the API ---------------------------------------------------------------
+
+
+def member_task_list(*, member: Member, status: str | None = None) -> QuerySet[Task]:
+    tasks = Task.objects.filter(member=member).select_related(
+        "circle", "member", "category", "hold", "helper", "helper__member"
+    )
+    if status:
+        tasks = tasks.filter(status=status)
+    return tasks.order_by("-window_start", "-id")
+
+
+def member_series(*, member: Member) -> QuerySet[TaskSeries]:
+    return TaskSeries.objects.filter(member=member).select_related("category").order_by("-id")
+
+
+def series_access(*, user: Any, series_id: int) -> tuple[TaskSeries, Caller]:
+    """A series for its member or their circle's staff; another circle's is not found."""
+    account = _user(user)
+    series = (
+        TaskSeries.objects.select_related("circle", "member", "category")
+        .filter(pk=series_id, circle_id__in=Member.objects.filter(user=account).values("circle_id"))
+        .first()
+    )
+    if series is None:
+        raise NotFound("No such series.", code="series_not_found")
+    caller = caller_for(user=account, circle=series.circle)
+    if series.member.user_id != account.pk and not caller.is_staff:
+        raise Forbidden("forbidden", "Only the member and staff can change this series.")
+    return series, caller
+
+
+def feedback_list(*, circle: Circle, helper_id: int | None = None) -> QuerySet[Feedback]:
+    rows = Feedback.objects.filter(circle=circle).select_related("task", "helper__member")
+    if helper_id is not None:
+        rows = rows.filter(helper_id=helper_id)
+    return rows.order_by("-created_at", "-id")

@@ -1,0 +1,580 @@
+"""The tasks API: booking, the lifecycle, matches, the helper's feed, recurring tasks,
+members' words about helpers, and the coordinators' feedback list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.postcodes import Point, distance_km
+from circle.selectors import circle_get
+from circle.serializers import StrictInputSerializer, query_id
+from helpers.models import Helper
+from matching import services
+from matching.access import (
+    Standing,
+    TaskAccess,
+    feedback_list,
+    member_series,
+    member_task_list,
+    require,
+    series_access,
+    task_access,
+)
+from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
+from matching.selectors import helper_feed, task_matches
+from members.models import Member
+from members.selectors import Caller, coordinator_access, member_access
+from tokens.apis import TOKEN_QUANTITY, _acting_member, _signed_in
+from tokens.selectors import token_quantity
+
+
+class Pagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+# --- What a task shows, to whom ---------------------------------------------------------------
+
+
+class TaskOutput(serializers.Serializer[Any]):
+    """A task as its viewer may see it: `address` (the member's name, address and phone) only
+    for its member, staff and its helper while it is theirs; `member` and `helper` not for
+    other helpers, who see the postcode district and their distance."""
+
+    id = serializers.IntegerField()
+    circle = serializers.CharField(source="circle.slug")
+    status = serializers.CharField()
+    category = serializers.CharField(source="category.slug")
+    title = serializers.CharField()
+    details = serializers.CharField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    estimated_minutes = serializers.IntegerField()
+    held = serializers.SerializerMethodField()
+    postcode_district = serializers.CharField()
+    distance_km = serializers.SerializerMethodField()
+    member = serializers.SerializerMethodField()
+    address = serializers.SerializerMethodField()
+    helper = serializers.SerializerMethodField()
+    billing = serializers.SerializerMethodField()
+    cancel_reason = serializers.CharField()
+    series_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    def _view(self) -> TaskAccess | None:
+        view: TaskAccess | None = self.context.get("access")
+        return view
+
+    def _insider(self) -> bool:
+        view = self._view()
+        return view is None or view.standing is not Standing.OTHER_HELPER
+
+    @extend_schema_field(TOKEN_QUANTITY)
+    def get_held(self, task: Task) -> dict[str, Any]:
+        return token_quantity(task.hold.minutes, circle=task.circle)
+
+    def get_distance_km(self, task: Task) -> float | None:
+        view = self._view()
+        if view is None or view.helper is None:
+            return None
+        far = distance_km(
+            Point(float(task.latitude), float(task.longitude)),
+            Point(float(view.helper.latitude), float(view.helper.longitude)),
+        )
+        return round(far, 1)
+
+    def get_member(self, task: Task) -> dict[str, Any] | None:
+        if not self._insider():
+            return None
+        return {"id": task.member_id, "first_name": task.member.first_name}
+
+    def get_address(self, task: Task) -> dict[str, Any] | None:
+        view = self._view()
+        if view is not None and not view.sees_address:
+            return None
+        member = task.member
+        return {
+            "full_name": member.full_name,
+            "address_line1": member.address_line1,
+            "postcode": member.postcode,
+            "phone": member.phone,
+        }
+
+    def get_helper(self, task: Task) -> dict[str, Any] | None:
+        if not self._insider() or task.helper is None:
+            return None
+        return {
+            "helper_id": task.helper_id,
+            "first_name": task.helper.member.first_name,
+            "kind": task.helper.kind,
+        }
+
+    def get_billing(self, task: Task) -> dict[str, Any] | None:
+        if not self._insider() or task.minutes_billed is None:
+            return None
+        circle = task.circle
+        body: dict[str, Any] = {
+            "reported": token_quantity(task.minutes_reported or 0, circle=circle),
+            "billed": token_quantity(task.minutes_billed, circle=circle),
+            "increment_minutes": circle.billing_increment_minutes,
+            "settled": None,
+            "unpaid": None,
+            "note": "",
+        }
+        if task.minutes_settled is not None:
+            unpaid = task.minutes_billed - task.minutes_settled
+            body["settled"] = token_quantity(task.minutes_settled, circle=circle)
+            body["unpaid"] = token_quantity(unpaid, circle=circle)
+            if unpaid:
+                body["note"] = (
+                    f"The work took {unpaid} minutes more than the member had tokens for; "
+                    f"{task.minutes_settled} of {task.minutes_billed} minutes were paid and "
+                    f"{unpaid} are unpaid. A coordinator can settle the rest by hand."
+                )
+        return body
+
+
+def _task_body(view: TaskAccess) -> dict[str, Any]:
+    return dict(TaskOutput(view.task, context={"access": view}).data)
+
+
+def _fresh(view: TaskAccess, task: Task) -> TaskAccess:
+    """The same viewer, looking at the task as the service left it."""
+    return task_access(user=view.caller.user, task_id=task.pk)
+
+
+# --- Booking and listing ----------------------------------------------------------------------
+
+
+class TaskBookInput(StrictInputSerializer):
+    member_id = serializers.IntegerField(required=False, help_text="staff: the member helped")
+    category = serializers.CharField(max_length=50)
+    title = serializers.CharField(max_length=120)
+    details = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    estimated_minutes = serializers.IntegerField()
+    idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class TasksApi(APIView):
+    """POST: book a task (tokens held). GET: a member's tasks, newest window first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskBookInput, responses={201: TaskOutput, 200: TaskOutput})
+    def post(self, request: Request) -> Response:
+        data = TaskBookInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member, caller = _acting_member(request=request, circle_member_id=values.get("member_id"))
+        outcome = services.task_book(
+            member=member,
+            caller=caller,
+            category=values["category"],
+            title=values["title"],
+            details=values.get("details", ""),
+            window_start=values["window_start"],
+            window_end=values["window_end"],
+            estimated_minutes=values["estimated_minutes"],
+            idempotency_key=values.get("idempotency_key", ""),
+            reason=values.get("reason", ""),
+            call_reference=values.get("call_reference", ""),
+        )
+        view = task_access(user=request.user, task_id=outcome.task.pk)
+        return Response(
+            _task_body(view),
+            status=status.HTTP_201_CREATED if outcome.changed else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("member_id", int, description="staff: whose tasks"),
+            OpenApiParameter("status", str, description="only tasks in this state"),
+        ],
+        responses=TaskOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        member_id = query_id(request.query_params.get("member_id"), field="member_id")
+        member, caller = _acting_member(request=request, circle_member_id=member_id)
+        wanted = request.query_params.get("status") or None
+        if wanted is not None and wanted not in TaskStatus.values:
+            raise InvalidInput("invalid_choice", "No such task status.", field="status")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(member_task_list(member=member, status=wanted), request)
+        standing = Standing.MEMBER if caller.member == member else Standing.STAFF
+        body = [
+            TaskOutput(
+                task,
+                context={"access": TaskAccess(task, caller, standing, None)},
+            ).data
+            for task in page or []
+        ]
+        return paginator.get_paginated_response(body)
+
+
+class TaskDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TaskOutput)
+    def get(self, request: Request, task_id: int) -> Response:
+        return Response(_task_body(task_access(user=request.user, task_id=task_id)))
+
+
+class MatchOutput(serializers.Serializer[Any]):
+    helper_id = serializers.IntegerField()
+    first_name = serializers.CharField()
+    distance_km = serializers.FloatField()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TaskMatchesApi(APIView):
+    """The eligible helpers of a task, best first, with the reasons."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MatchOutput(many=True))
+    def get(self, request: Request, task_id: int) -> Response:
+        view = task_access(user=request.user, task_id=task_id)
+        require(view, Standing.MEMBER, Standing.STAFF, what="see who could take this task")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(task_matches(task=view.task), request)
+        return paginator.get_paginated_response(MatchOutput(page, many=True).data)
+
+
+# --- The helper's feed ------------------------------------------------------------------------
+
+
+class FeedItemOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="task.id")
+    category = serializers.CharField(source="task.category.slug")
+    title = serializers.CharField(source="task.title")
+    details = serializers.CharField(source="task.details")
+    window_start = serializers.DateTimeField(source="task.window_start")
+    window_end = serializers.DateTimeField(source="task.window_end")
+    estimated_minutes = serializers.IntegerField(source="task.estimated_minutes")
+    postcode_district = serializers.CharField(source="task.postcode_district")
+    distance_km = serializers.FloatField()
+
+
+class HelperFeedApi(APIView):
+    """Open tasks the signed-in helper may take, nearest first. Never the address."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=FeedItemOutput(many=True))
+    def get(self, request: Request) -> Response:
+        profiles = Helper.objects.filter(member__user=_signed_in(request))
+        if not profiles.exists():
+            raise Forbidden("not_a_helper", "Only helpers have a feed of tasks.")
+        items = [item for helper in profiles for item in helper_feed(helper=helper)]
+        items.sort(key=lambda item: (item.distance_km, item.task.window_start, item.task.pk))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(items, request)
+        return paginator.get_paginated_response(FeedItemOutput(page, many=True).data)
+
+
+# --- The lifecycle ----------------------------------------------------------------------------
+
+
+def _own_helper(view: TaskAccess) -> Helper:
+    if view.helper is None:
+        raise Forbidden("not_a_helper", "Only a helper can do this.")
+    return view.helper
+
+
+class TaskAcceptApi(APIView):
+    """The first helper to accept gets the task; later ones get 409 task_taken."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=TaskOutput)
+    def post(self, request: Request, task_id: int) -> Response:
+        view = task_access(user=request.user, task_id=task_id)
+        outcome = services.task_accept(task=view.task, helper=_own_helper(view), caller=view.caller)
+        return Response(_task_body(_fresh(view, outcome.task)))
+
+
+class TaskCompleteInput(StrictInputSerializer):
+    minutes = serializers.IntegerField(help_text="how long the work took")
+
+
+class TaskCompleteApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskCompleteInput, responses=TaskOutput)
+    def post(self, request: Request, task_id: int) -> Response:
+        data = TaskCompleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        view = task_access(user=request.user, task_id=task_id)
+        outcome = services.task_complete(
+            task=view.task,
+            helper=_own_helper(view),
+            caller=view.caller,
+            minutes=data.validated_data["minutes"],
+        )
+        return Response(_task_body(_fresh(view, outcome.task)))
+
+
+class FeedbackInput(StrictInputSerializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TaskConfirmInput(StrictInputSerializer):
+    feedback = FeedbackInput(required=False)
+
+
+class TaskConfirmApi(APIView):
+    """The member or staff confirm the work: the hold is settled. `billing` in the answer says
+    what was paid and, if the work ran over what the member could pay, what was not."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskConfirmInput, responses=TaskOutput)
+    def post(self, request: Request, task_id: int) -> Response:
+        data = TaskConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        view = task_access(user=request.user, task_id=task_id)
+        require(view, Standing.MEMBER, Standing.STAFF, what="confirm this task")
+        feedback = data.validated_data.get("feedback") or {}
+        outcome = services.task_confirm(
+            task=view.task,
+            caller=view.caller,
+            rating=feedback.get("rating"),
+            comment=feedback.get("comment", ""),
+        )
+        return Response(_task_body(_fresh(view, outcome.task)))
+
+
+class TaskCancelInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class TaskCancelApi(APIView):
+    """The member or staff cancel (the hold is released); its helper hands it back (it is
+    open again and offered to the next helpers)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TaskCancelInput, responses=TaskOutput)
+    def post(self, request: Request, task_id: int) -> Response:
+        data = TaskCancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        reason = data.validated_data["reason"]
+        view = task_access(user=request.user, task_id=task_id)
+        if view.standing in (Standing.MEMBER, Standing.STAFF):
+            outcome = services.task_cancel(task=view.task, caller=view.caller, reason=reason)
+        else:
+            outcome = services.task_hand_back(
+                task=view.task, helper=_own_helper(view), caller=view.caller, reason=reason
+            )
+        return Response(_task_body(_fresh(view, outcome.task)))
+
+
+# --- Recurring tasks --------------------------------------------------------------------------
+
+
+class SeriesCreateInput(TaskBookInput):
+    interval_weeks = serializers.ChoiceField(choices=[1, 2], help_text="1 weekly, 2 fortnightly")
+
+
+class SeriesOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    category = serializers.CharField(source="category.slug")
+    title = serializers.CharField()
+    details = serializers.CharField()
+    weekday = serializers.SerializerMethodField()
+    start = serializers.TimeField(source="start_time", format="%H:%M")
+    end = serializers.TimeField(source="end_time", format="%H:%M")
+    first_date = serializers.DateField()
+    interval_weeks = serializers.IntegerField()
+    estimated_minutes = serializers.IntegerField()
+    active = serializers.BooleanField()
+    last_helper_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    tasks = serializers.SerializerMethodField()
+
+    def get_weekday(self, series: TaskSeries) -> int:
+        return series.first_date.weekday()
+
+    def get_tasks(self, series: TaskSeries) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": t.pk,
+                "window_start": serializers.DateTimeField().to_representation(t.window_start),
+                "status": t.status,
+            }
+            for t in series.tasks.order_by("window_start")
+        ]
+
+
+class SeriesApi(APIView):
+    """POST: ask for the same help every week or fortnight, from the first occurrence's
+    window (its weekday and London times). GET: a member's series."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SeriesCreateInput, responses={201: SeriesOutput})
+    def post(self, request: Request) -> Response:
+        data = SeriesCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        member, caller = _acting_member(request=request, circle_member_id=values.get("member_id"))
+        series = services.series_create(
+            member=member,
+            caller=caller,
+            category=values["category"],
+            title=values["title"],
+            details=values.get("details", ""),
+            window_start=values["window_start"],
+            window_end=values["window_end"],
+            estimated_minutes=values["estimated_minutes"],
+            interval_weeks=int(values["interval_weeks"]),
+        )
+        return Response(SeriesOutput(series).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("member_id", int, description="staff: whose series")],
+        responses=SeriesOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        member_id = query_id(request.query_params.get("member_id"), field="member_id")
+        member, _ = _acting_member(request=request, circle_member_id=member_id)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(member_series(member=member), request)
+        return paginator.get_paginated_response(SeriesOutput(page, many=True).data)
+
+
+class SeriesEndInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class SeriesEndApi(APIView):
+    """Stop a series: no more occurrences; its open ones are cancelled, tokens released."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SeriesEndInput, responses=SeriesOutput)
+    def post(self, request: Request, series_id: int) -> Response:
+        data = SeriesEndInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        series, caller = series_access(user=request.user, series_id=series_id)
+        ended, _ = services.series_end(
+            series=series, caller=caller, reason=data.validated_data.get("reason", "")
+        )
+        return Response(SeriesOutput(ended).data)
+
+
+# --- Members' words about helpers -------------------------------------------------------------
+
+
+class PreferenceOutput(serializers.Serializer[Any]):
+    member_id = serializers.IntegerField()
+    helper_id = serializers.IntegerField()
+    first_name = serializers.CharField(source="helper.member.first_name")
+    kind = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PreferencesApi(APIView):
+    """A member's preferred and blocked helpers."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PreferenceOutput(many=True))
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id)
+        words = HelperPreference.objects.filter(member=member).select_related("helper__member")
+        return Response(PreferenceOutput(words.order_by("kind", "helper_id"), many=True).data)
+
+
+class PreferenceInput(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=["preferred", "blocked"])
+
+
+def _member_and_helper(
+    request: Request, member_id: int, helper_id: int
+) -> tuple[Member, Caller, Helper]:
+    member, caller = member_access(user=request.user, member_id=member_id)
+    helper = (
+        Helper.objects.select_related("member").filter(pk=helper_id, circle=member.circle).first()
+    )
+    if helper is None:
+        raise NotFound("No such helper.", code="helper_not_found")
+    return member, caller, helper
+
+
+class PreferenceApi(APIView):
+    """PUT {kind}: name the helper preferred (replacing any other) or blocked. DELETE: take
+    the word back."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=PreferenceInput, responses={200: PreferenceOutput, 201: PreferenceOutput}
+    )
+    def put(self, request: Request, member_id: int, helper_id: int) -> Response:
+        data = PreferenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member, caller, helper = _member_and_helper(request, member_id, helper_id)
+        word, _changed = services.preference_set(
+            member=member, helper=helper, kind=data.validated_data["kind"], caller=caller
+        )
+        return Response(PreferenceOutput(word).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, member_id: int, helper_id: int) -> Response:
+        member, caller, helper = _member_and_helper(request, member_id, helper_id)
+        services.preference_remove(member=member, helper=helper, caller=caller)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Feedback, for coordinators ---------------------------------------------------------------
+
+
+class FeedbackOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    task_title = serializers.CharField(source="task.title")
+    member_id = serializers.IntegerField(source="task.member_id")
+    helper_id = serializers.IntegerField()
+    helper_name = serializers.CharField(source="helper.member.full_name")
+    rating = serializers.IntegerField(allow_null=True)
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CircleFeedbackApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("helper_id", int, description="only about this helper")],
+        responses=FeedbackOutput(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle = circle_get(slug=slug)
+        coordinator_access(user=request.user, circle=circle, what="members' feedback")
+        helper_id = query_id(request.query_params.get("helper_id"), field="helper_id")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            feedback_list(circle=circle, helper_id=helper_id), request
+        )
+        return paginator.get_paginated_response(FeedbackOutput(page, many=True).data)

@@ -1,0 +1,218 @@
+"""Telling people about tasks: offers to helpers in waves, and news to members.
+
+Each message is a Notice row first, keyed by its event (`task_offered:17:helper:4`), and only
+then sent. Sending claims the row with a conditional update of `sent_at` (`UPDATE ... WHERE
+sent_at IS NULL`), so of two workers handed the same notice (a retry, a duplicated job) only one
+sends; the other sends nothing. A send that fails after its claim is logged and not retried:
+for these messages once or not at all is better than twice.
+
+Offers go out in waves. The first follows the booking (after commit); the best
+MATCHING_OFFER_WAVE_SIZE eligible helpers not yet told are told, and `next_offer_at` is set
+MATCHING_OFFER_WAVE_MINUTES ahead; if nobody has accepted by then the periodic job sends the next
+wave. A recurring task's previous helper is offered a new occurrence alone, first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from circle.postcodes import Point, distance_km
+from circle.sms import send_sms
+from helpers.models import Helper
+from matching.models import Notice, NoticeKind, Task, TaskStatus
+from matching.rules import local_zone
+from matching.selectors import helper_ineligibility, task_matches
+
+logger = logging.getLogger(__name__)
+
+
+# --- Queuing (called inside the service's transaction) ----------------------------------------
+
+
+def _after_commit_offer(task_id: int, excluding: int | None = None) -> None:
+    from matching import tasks  # the Celery tasks import this module
+
+    transaction.on_commit(lambda: tasks.offer_task.delay(task_id, excluding))
+
+
+def _after_commit_send(notice_id: int) -> None:
+    from matching import tasks
+
+    transaction.on_commit(lambda: tasks.send_notice.delay(notice_id))
+
+
+def on_booked(task: Task) -> None:
+    _after_commit_offer(task.pk)
+
+
+def on_reopened(task: Task, *, excluding: int) -> None:
+    _after_commit_offer(task.pk, excluding)
+
+
+def _member_notice(task: Task, kind: str, key: str) -> None:
+    notice = Notice.objects.create(
+        circle_id=task.circle_id, kind=kind, key=key, task=task, recipient_id=task.member_id
+    )
+    _after_commit_send(notice.pk)
+
+
+def on_accepted(task: Task) -> None:
+    stamp = task.accepted_at.isoformat() if task.accepted_at else ""
+    _member_notice(
+        task, NoticeKind.TASK_ACCEPTED, f"task_accepted:{task.pk}:{task.helper_id}:{stamp}"
+    )
+
+
+def on_completed(task: Task) -> None:
+    _member_notice(task, NoticeKind.TASK_COMPLETED, f"task_completed:{task.pk}")
+
+
+# --- Waves of offers --------------------------------------------------------------------------
+
+
+def offer_key(task_id: int, helper_id: int) -> str:
+    return f"task_offered:{task_id}:helper:{helper_id}"
+
+
+def offer_wave(
+    *, task_id: int, excluding: int | None = None, now: datetime | None = None
+) -> list[int]:
+    """Send the task's next wave of offers if one is due; the notice ids written.
+
+    The due wave is claimed under the task's row lock and moved on (`offer_wave + 1`,
+    `next_offer_at` later), so a duplicated job finds nothing due and writes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("member", "category", "series")
+            .filter(pk=task_id)
+            .first()
+        )
+        if (
+            task is None
+            or task.status != TaskStatus.OPEN
+            or task.next_offer_at is None
+            or task.next_offer_at > now
+        ):
+            return []
+        told = set(
+            Notice.objects.filter(task=task, kind=NoticeKind.TASK_OFFERED).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        chosen: list[Helper] = []
+        last = task.series.last_helper if task.series else None
+        if (
+            task.offer_wave == 0
+            and last is not None
+            and last.member_id not in told
+            and helper_ineligibility(task=task, helper=last) is None
+        ):
+            chosen = [last]  # the previous helper alone, before everyone else
+        if not chosen:
+            ids = [m.helper_id for m in task_matches(task=task) if m.helper_id != excluding]
+            by_id = Helper.objects.in_bulk(ids)
+            fresh = [by_id[i] for i in ids if i in by_id and by_id[i].member_id not in told]
+            chosen = fresh[: settings.MATCHING_OFFER_WAVE_SIZE]
+        wave = task.offer_wave + 1
+        written: list[int] = []
+        for helper in chosen:
+            try:
+                with transaction.atomic():
+                    notice = Notice.objects.create(
+                        circle_id=task.circle_id,
+                        kind=NoticeKind.TASK_OFFERED,
+                        key=offer_key(task.pk, helper.pk),
+                        task=task,
+                        recipient_id=helper.member_id,
+                        wave=wave,
+                        created_at=now,
+                    )
+            except IntegrityError:
+                continue  # told already
+            written.append(notice.pk)
+            _after_commit_send(notice.pk)
+        # Nobody left to tell: stop; a hand-back starts the waves again.
+        next_at = now + timedelta(minutes=settings.MATCHING_OFFER_WAVE_MINUTES) if chosen else None
+        Task.objects.filter(pk=task.pk).update(offer_wave=wave, next_offer_at=next_at)
+    return written
+
+
+def offer_waves_due(*, now: datetime | None = None) -> int:
+    """The periodic job: every open task whose wave is due gets its next one."""
+    now = now or timezone.now()
+    due = Task.objects.filter(
+        status=TaskStatus.OPEN, next_offer_at__lte=now, window_end__gt=now
+    ).values_list("id", flat=True)
+    return sum(len(offer_wave(task_id=task_id, now=now)) for task_id in list(due))
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def _when(task: Task) -> str:
+    start = task.window_start.astimezone(local_zone())
+    end = task.window_end.astimezone(local_zone())
+    return f"{start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
+
+
+def _message(notice: Notice) -> tuple[str, str]:
+    task = notice.task
+    when = _when(task)
+    if notice.kind == NoticeKind.TASK_OFFERED:
+        helper = Helper.objects.filter(member_id=notice.recipient_id).first()
+        far = ""
+        if helper is not None:
+            km = distance_km(
+                Point(float(task.latitude), float(task.longitude)),
+                Point(float(helper.latitude), float(helper.longitude)),
+            )
+            far = f", {km:.1f} km away"
+        return (
+            f"Can you help? {task.title}",
+            f"{task.category.name} in {task.postcode_district}{far}, {when}: {task.title}. "
+            f"Open your Circle tasks to accept it (task {task.pk}).",
+        )
+    helper_name = task.helper.member.first_name if task.helper else "Your helper"
+    if notice.kind == NoticeKind.TASK_ACCEPTED:
+        return (
+            f"{helper_name} will help: {task.title}",
+            f"{helper_name} has accepted your request '{task.title}' for {when}.",
+        )
+    return (
+        f"Done: {task.title}",
+        f"{helper_name} has reported '{task.title}' done in {task.minutes_reported} minutes. "
+        "Please confirm it so they are paid.",
+    )
+
+
+def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
+    """Send one notice by email and text, if this call is the one to claim it."""
+    now = now or timezone.now()
+    claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+    if not claimed:
+        return False
+    notice = Notice.objects.select_related(
+        "recipient", "task", "task__category", "task__helper__member"
+    ).get(pk=notice_id)
+    subject, body = _message(notice)
+    channels: list[str] = []
+    recipient = notice.recipient
+    try:
+        if recipient.email:
+            send_mail(subject, body, None, [recipient.email])
+            channels.append("email")
+        if recipient.phone:
+            send_sms(to=recipient.phone, body=body)
+            channels.append("sms")
+    except Exception:
+        logger.exception("sending notice %s failed after %s", notice.key, channels)
+    Notice.objects.filter(pk=notice_id).update(channels=channels)
+    return True
