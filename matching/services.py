@@ -318,9 +318,11 @@ def task_accept(
         refusal = helper_ineligibility(task=locked, helper=helper)
         if refusal is not None:
             raise Forbidden(refusal.code, refusal.detail)
-        Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
+        taken = Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
             status=TaskStatus.ACCEPTED, helper=helper, accepted_at=now, next_offer_at=None
         )
+        if taken != 1:  # the lock above makes this unreachable; the condition is the backstop
+            raise Conflict("task_taken", "Another helper has already accepted this task.")
         if locked.series_id is not None:
             TaskSeries.objects.filter(pk=locked.series_id).update(last_helper=helper)
         locked.refresh_from_db()

@@ -1,0 +1,79 @@
+"""Expiry: an open task whose window ended with nobody closes and gives its tokens back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from matching import tasks
+from matching.models import Task
+from members.models import AuditEvent
+from tests.conftest import Personas
+from tests.matching.conftest import book, london, row_counts, task_url, tokens_of
+
+pytestmark = pytest.mark.django_db
+
+Client = Callable[[Any], Any]
+Body = Callable[..., dict[str, Any]]
+
+
+def test_the_periodic_job_expires_open_tasks_after_their_window(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    alice, hana = client_for(world.alice), client_for(world.hana)
+    lonely = book(alice, task_body(title="Nobody came"))
+    taken = book(alice, task_body(title="Hana came"))
+    hana.post(task_url(taken["id"], "accept"))
+    assert tokens_of(alice, world.alice)["held"] == 180
+
+    # During the window nothing expires.
+    with time_machine.travel(london(hour=11), tick=False):
+        assert tasks.expire_tasks.delay().get() == 0
+    with time_machine.travel(london(hour=12) + timedelta(minutes=1), tick=False):
+        assert tasks.expire_tasks.delay().get() == 1
+        counts = row_counts()
+        assert tasks.expire_tasks.delay().get() == 0  # a second run does nothing
+        assert row_counts() == counts
+
+        assert alice.get(task_url(lonely["id"])).json()["status"] == "expired"
+        assert alice.get(task_url(taken["id"])).json()["status"] == "accepted"
+        # Only the accepted task's 90 minutes are still held.
+        assert tokens_of(alice, world.alice) == {"balance": 300, "held": 90, "available": 210}
+        assert AuditEvent.objects.filter(action="task.expired").count() == 1
+
+        late = hana.post(task_url(lonely["id"], "accept"))
+        assert (late.status_code, late.json()["code"]) == (409, "task_expired")
+        cancel = alice.post(task_url(lonely["id"], "cancel"), {"reason": "x"}, format="json")
+        assert cancel.status_code == 409
+
+
+def test_accepting_after_the_window_but_before_the_job_is_refused(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    task = book(client_for(world.alice), task_body())
+
+    with time_machine.travel(london(hour=13), tick=False):
+        counts = row_counts()
+        response = client_for(world.hana).post(task_url(task["id"], "accept"))
+
+        assert (response.status_code, response.json()["code"]) == (409, "task_expired")
+        assert row_counts() == counts
+        assert Task.objects.get(pk=task["id"]).status == "open"
+
+
+def test_accepting_a_cancelled_task_is_refused(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    alice = client_for(world.alice)
+    task = book(alice, task_body())
+    alice.post(task_url(task["id"], "cancel"), {"reason": "No longer needed"}, format="json")
+    counts = row_counts()
+
+    response = client_for(world.hana).post(task_url(task["id"], "accept"))
+
+    assert (response.status_code, response.json()["code"]) == (409, "task_cancelled")
+    assert row_counts() == counts
