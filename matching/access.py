@@ -2,8 +2,9 @@
 
 A task in a circle where the caller has no member record is "not found" (404). In its own
 circle the caller stands to it as its member, its helper (while the task is theirs), staff, or
-another helper of the circle (who sees what the feed shows: the postcode district and the
-distance, never the address); anyone else there is forbidden (403).
+another helper of the circle while the task is open or if they were offered it or once had it
+(they see what the feed shows: the postcode district and the distance, never the address);
+anyone else there is forbidden (403).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from django.db.models import QuerySet
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from helpers.models import Helper
-from matching.models import WITH_HELPER, Feedback, Task, TaskSeries
-from members.models import Member, User
+from matching.models import WITH_HELPER, Feedback, Notice, Task, TaskSeries, TaskStatus
+from members.models import AuditEvent, Member, User
 from members.selectors import Caller, caller_for
 
 
@@ -52,7 +53,10 @@ def _user(user: Any) -> User:
     return user
 
 
-def task_access(*, user: Any, task_id: int) -> TaskAccess:
+def task_access(*, user: Any, task_id: int, reading: bool = False) -> TaskAccess:
+    """The task and how the caller stands to it. `reading`: for showing the task, where other
+    helpers see only tasks they may take or once had; acting on it (accepting) any helper of
+    the circle may try, and the service says why not (taken, cancelled, expired, ineligible)."""
     account = _user(user)
     tasks = Task.objects.select_related(
         "circle", "member", "member__user", "category", "hold", "helper", "helper__member"
@@ -74,11 +78,27 @@ def task_access(*, user: Any, task_id: int) -> TaskAccess:
         standing = Standing.STAFF
     elif helper is not None and task.helper_id == helper.pk:
         standing = Standing.HELPER
-    elif helper is not None:
+    elif helper is not None and (not reading or _may_look(task, helper)):
         standing = Standing.OTHER_HELPER
     else:
         raise Forbidden("forbidden", "Only the task's member, its helper and staff can see it.")
     return TaskAccess(task=task, caller=caller, standing=standing, helper=helper)
+
+
+def _may_look(task: Task, helper: Helper) -> bool:
+    """Another helper of the circle sees a task that is open (as in the feed, which is where
+    they find it), or one they were offered or once had; not other people's work in hand."""
+    if task.status == TaskStatus.OPEN:
+        return True
+    if Notice.objects.filter(task=task, recipient_id=helper.member_id).exists():
+        return True
+    return AuditEvent.objects.filter(
+        circle_id=task.circle_id,
+        member_id=task.member_id,
+        action__in=("task.accepted", "task.handed_back"),
+        data__task_id=task.pk,
+        data__helper_id=helper.pk,
+    ).exists()
 
 
 def require(access: TaskAccess, *allowed: Standing, what: str) -> None:

@@ -232,7 +232,7 @@ class TaskDetailApi(APIView):
 
     @extend_schema(responses=TaskOutput)
     def get(self, request: Request, task_id: int) -> Response:
-        return Response(_task_body(task_access(user=request.user, task_id=task_id)))
+        return Response(_task_body(task_access(user=request.user, task_id=task_id, reading=True)))
 
 
 class MatchOutput(serializers.Serializer[Any]):
@@ -392,6 +392,8 @@ class TaskCancelApi(APIView):
 
 class SeriesCreateInput(TaskBookInput):
     interval_weeks = serializers.ChoiceField(choices=[1, 2], help_text="1 weekly, 2 fortnightly")
+    # Each occurrence is keyed on the series and its date instead.
+    idempotency_key = None  # type: ignore[assignment]
 
 
 class SeriesOutput(serializers.Serializer[Any]):

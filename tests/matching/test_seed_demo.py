@@ -48,3 +48,21 @@ def test_seed_demo_twice_changes_nothing() -> None:
 
     assert (Member.objects.count(), Role.objects.count(), AuditEvent.objects.count()) == counts
     assert "Southwark Demo Circle" in printed
+
+
+def test_seed_demo_shows_tasks_in_several_states_once() -> None:
+    from matching.models import Feedback, Task
+
+    seed()
+    states = dict(Task.objects.values_list("title", "status"))
+    assert states == {
+        "Trim the front hedge": "open",
+        "Set up my new tablet": "accepted",
+        "Put up a shelf": "settled",
+    }
+    assert Feedback.objects.get().rating == 5
+    counts = (Task.objects.count(), AuditEvent.objects.count())
+
+    seed()
+
+    assert (Task.objects.count(), AuditEvent.objects.count()) == counts

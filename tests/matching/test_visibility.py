@@ -60,15 +60,19 @@ def test_address_before_during_and_after_a_hand_back(
         "postcode": world.alice.postcode,
         "phone": phone,
     }
-    _no_address(_seen(ivy_client, task["id"]), phone, address)
-    assert _seen(ivy_client, task["id"])["helper"] is None
+    # Ivy was not offered it and never had it: someone else's work in hand is not hers to see.
+    assert ivy_client.get(task_url(task["id"])).status_code == 403
 
-    # After Hana hands it back, she no longer sees it; Ivy takes it and does.
+    # After Hana hands it back, she no longer sees it; Ivy takes it and does; Hana, who once
+    # had it, still sees the task but not the address, and not who has it now.
     hana.post(task_url(task["id"], "cancel"), {"reason": "Ill"}, format="json")
     _no_address(_seen(hana, task["id"]), phone, address)
     ivy_client.post(task_url(task["id"], "accept"))
     assert _seen(ivy_client, task["id"])["address"]["phone"] == phone
-    _no_address(_seen(hana, task["id"]), phone, address)
+    after = _seen(hana, task["id"])
+    _no_address(after, phone, address)
+    assert after["helper"] is None
+    assert after["status"] == "accepted"
 
 
 def test_the_helper_stops_seeing_the_address_once_settled(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,8 @@ from circle.models import Circle
 from circle.services import circle_create
 from helpers.models import DbsLevel, Helper, HelperKind
 from helpers.services import Availability, helper_signup, helper_vetting_record
+from matching.rules import local_zone
+from matching.services import task_accept, task_book, task_complete, task_confirm
 from members.models import Member, User
 from members.selectors import caller_for
 from members.services import member_join, staff_grant
@@ -141,6 +143,7 @@ class Command(BaseCommand):
             actor=jean.user,
             idempotency_key="demo-jean-gift",
         )
+        self._tasks(circle, omar_user)
 
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
@@ -153,6 +156,60 @@ class Command(BaseCommand):
             login = f"{person.email} / {password}" if person.email else "(no login)"
             self.stdout.write(f"  {person.name:<15} {login:<45} {person.note}")
         self.stdout.write(f"\nAPI docs: {site}/api/v1/docs/\n")
+
+    def _tasks(self, circle: Circle, operator: User) -> None:
+        """Tasks in three states: open (in Priya's feed), accepted by Priya, and one Tom did
+        for Arthur, confirmed with feedback. Each booking has an idempotency key, and each
+        step repeats as a no-op, so a second run changes nothing."""
+        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+        arthur = Member.objects.get(circle=circle, full_name="Arthur Lewis")
+        priya = Helper.objects.get(member__email="priya@demo.circle.test")
+        tom = Helper.objects.get(member__email="tom@demo.circle.test")
+        own = caller_for(user=margaret.user, circle=circle)
+        staff = caller_for(user=operator, circle=circle)
+        hedge_start, hedge_end = _window(_next_weekday(3), 10, 12)
+        task_book(
+            member=margaret,
+            caller=own,
+            category="gardening",
+            title="Trim the front hedge",
+            details="About 5 metres; clippers in the shed.",
+            window_start=hedge_start,
+            window_end=hedge_end,
+            estimated_minutes=90,
+            idempotency_key="demo-hedge",
+        )
+        tablet_start, tablet_end = _window(_next_weekday(2), 14, 16)
+        tablet = task_book(
+            member=margaret,
+            caller=own,
+            category="it-help",
+            title="Set up my new tablet",
+            details="Email and video calls with my grandson.",
+            window_start=tablet_start,
+            window_end=tablet_end,
+            estimated_minutes=60,
+            idempotency_key="demo-tablet",
+        ).task
+        task_accept(
+            task=tablet, helper=priya, caller=caller_for(user=priya.member.user, circle=circle)
+        )
+        shelf_start, shelf_end = _window(_next_weekday(1), 9, 12)
+        shelf = task_book(
+            member=arthur,
+            caller=staff,
+            category="diy",
+            title="Put up a shelf",
+            window_start=shelf_start,
+            window_end=shelf_end,
+            estimated_minutes=60,
+            idempotency_key="demo-shelf",
+            call_reference="DEMO-CALL-2",
+        ).task
+        tom_caller = caller_for(user=tom.member.user, circle=circle)
+        task_accept(task=shelf, helper=tom, caller=tom_caller)
+        task_complete(task=shelf, helper=tom, caller=tom_caller, minutes=45)
+        task_confirm(task=shelf, caller=staff, rating=5, comment="Arthur is delighted.")
 
     def _staff(self, circle: Circle, person: Person, password: str) -> Member:
         assert person.email is not None
@@ -260,3 +317,18 @@ class Command(BaseCommand):
             dbs_issue_date=date(2025, 3, 1),
             original_seen_by=coordinator.full_name,
         )
+
+
+def _next_weekday(days_ahead: int) -> date:
+    """A weekday at least `days_ahead` days from today, when the demo helpers are available."""
+    day = timezone.localdate() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _window(day: date, start: int, end: int) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time(start), tzinfo=local_zone()),
+        datetime.combine(day, time(end), tzinfo=local_zone()),
+    )
