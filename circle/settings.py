@@ -314,6 +314,7 @@ MATCHING_OFFER_WAVE_MINUTES = envint("MATCHING_OFFER_WAVE_MINUTES", 60)
 MATCHING_SERIES_BOOK_AHEAD_DAYS = envint("MATCHING_SERIES_BOOK_AHEAD_DAYS", 21)
 # Text messages: circle.sms.ConsoleBackend prints them; name a gateway's class in production.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "circle.sms.ConsoleBackend")
+# Other areas may add their own periodic jobs to the same schedule, before or after this block.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE.update(
     {

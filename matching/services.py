@@ -6,7 +6,8 @@ through the ledger services (`hold_create`, `hold_settle`, `hold_release`), and 
 audit row. Every one is idempotent: the same call again finds the task already where it
 would have put it and answers the same result, moving nothing (`Outcome.changed` is False).
 Notifications are queued with `transaction.on_commit`, so nobody is told of a change that
-rolled back.
+rolled back. A transition PostgreSQL aborts for a deadlock or a serialisation failure is run
+again whole (`retry_on_conflict`), so the caller sees its outcome, not the database's scheduling.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from members.selectors import Caller
 from members.services import audit_record
 from tokens.models import Account
 from tokens.selectors import member_tokens
-from tokens.services import hold_create, hold_release, hold_settle
+from tokens.services import hold_create, hold_release, hold_settle, retry_on_conflict
 
 SERVED = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
 
@@ -222,6 +223,7 @@ def _book(
     return task
 
 
+@retry_on_conflict
 def task_book(
     *,
     member: Member,
@@ -295,6 +297,7 @@ def _closed_conflict(task: Task) -> Conflict:
     return Conflict("task_settled", "This task is done and settled.")
 
 
+@retry_on_conflict
 def task_accept(
     *, task: Task, helper: Helper, caller: Caller, now: datetime | None = None
 ) -> Outcome:
@@ -331,6 +334,7 @@ def task_accept(
     return Outcome(locked, True)
 
 
+@retry_on_conflict
 def task_complete(
     *, task: Task, helper: Helper, caller: Caller, minutes: int, now: datetime | None = None
 ) -> Outcome:
@@ -370,6 +374,7 @@ def task_complete(
     return Outcome(locked, True)
 
 
+@retry_on_conflict
 def task_confirm(
     *,
     task: Task,
@@ -468,6 +473,7 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
+@retry_on_conflict
 def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None = None) -> Outcome:
     """The member or staff call the task off: the hold goes back to the member. An accepted
     task can be cancelled too (its helper is told by the audit trail, not yet by a message);
@@ -496,6 +502,7 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
     return Outcome(locked, True)
 
 
+@retry_on_conflict
 def task_hand_back(
     *, task: Task, helper: Helper, caller: Caller, reason: str, now: datetime | None = None
 ) -> Outcome:
@@ -526,6 +533,7 @@ def task_hand_back(
     return Outcome(locked, True)
 
 
+@retry_on_conflict
 def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
     """An open task whose window ended with nobody: expired, its hold released."""
     now = _now(now)

@@ -289,3 +289,23 @@ def test_member_lists_their_tasks_and_staff_list_them_for_the_member(
     assert [t["id"] for t in own["results"]] == [first["id"]]
     assert [t["id"] for t in by_staff["results"]] == [first["id"]]
     assert other_circle.status_code == 404
+
+
+def test_an_ineligible_helper_gets_403_naming_the_rule(
+    world: Personas, client_for: Client, task_body: Callable[..., dict[str, Any]]
+) -> None:
+    shopping = book(client_for(world.alice), task_body(category="shopping", title="Groceries"))
+    diy = book(client_for(world.alice), task_body(category="diy", title="Shelf"))
+    counts = row_counts()
+
+    too_low = client_for(world.hana).post(task_url(shopping["id"], "accept"))
+    no_skill = client_for(world.hana).post(task_url(diy["id"], "accept"))
+    own = client_for(world.alice).post(task_url(diy["id"], "accept"))
+    other_circle = client_for(world.sam).post(task_url(diy["id"], "accept"))
+
+    assert (too_low.status_code, too_low.json()["code"]) == (403, "vetting_too_low")
+    assert "enhanced" in too_low.json()["detail"]
+    assert (no_skill.status_code, no_skill.json()["code"]) == (403, "skill_missing")
+    assert (own.status_code, own.json()["code"]) == (403, "not_a_helper")
+    assert other_circle.status_code == 404
+    assert row_counts() == counts
