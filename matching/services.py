@@ -250,7 +250,19 @@ def task_book(
     reference = f"task:{member.pk}:{key}" if key else f"task:{uuid.uuid4().hex}"
     if key:
         existing = Task.objects.filter(circle_id=member.circle_id, hold__reference=reference)
-        if (first := existing.first()) is not None:
+        if (first := existing.select_related("category").first()) is not None:
+            same = (first.category.slug, first.title, first.window_start, first.window_end) == (
+                category,
+                title,
+                window_start,
+                window_end,
+            ) and first.estimated_minutes == estimated_minutes
+            if not same:
+                raise Conflict(
+                    "idempotency_key_reused",
+                    "That idempotency key was already used for a different booking.",
+                    field="idempotency_key",
+                )
             return Outcome(first, False)
     found = _check_booking(
         member=member,

@@ -195,3 +195,16 @@ def test_the_same_idempotency_key_for_another_member_is_a_new_booking(
     second = book(client_for(world.bob), task_body(idempotency_key="k1", estimated_minutes=60))
 
     assert first["id"] != second["id"]
+
+
+def test_the_same_idempotency_key_for_a_different_booking_is_409(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    alice = client_for(world.alice)
+    book(alice, task_body(idempotency_key="k1"))
+    before = row_counts()
+
+    response = alice.post(TASKS_URL, task_body(idempotency_key="k1", title="Other"), format="json")
+
+    assert (response.status_code, response.json()["code"]) == (409, "idempotency_key_reused")
+    assert row_counts() == before

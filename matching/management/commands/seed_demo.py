@@ -20,10 +20,11 @@ from circle.models import Circle
 from circle.services import circle_create
 from helpers.models import DbsLevel, Helper, HelperKind
 from helpers.services import Availability, helper_signup, helper_vetting_record
+from matching.models import Task
 from matching.rules import local_zone
 from matching.services import task_accept, task_book, task_complete, task_confirm
 from members.models import Member, User
-from members.selectors import caller_for
+from members.selectors import Caller, caller_for
 from members.services import member_join, staff_grant
 from payments.models import Payment, PaymentMethod
 from payments.services import offline_payment_record
@@ -159,53 +160,69 @@ class Command(BaseCommand):
 
     def _tasks(self, circle: Circle, operator: User) -> None:
         """Tasks in three states: open (in Priya's feed), accepted by Priya, and one Tom did
-        for Arthur, confirmed with feedback. Each booking has an idempotency key, and each
-        step repeats as a no-op, so a second run changes nothing."""
+        for Arthur, confirmed with feedback. A task already there (by member and title) is
+        kept, and each step repeats as a no-op, so a second run changes nothing."""
         margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
         arthur = Member.objects.get(circle=circle, full_name="Arthur Lewis")
-        priya = Helper.objects.get(member__email="priya@demo.circle.test")
-        tom = Helper.objects.get(member__email="tom@demo.circle.test")
+        priya = Helper.objects.select_related("member").get(member__email="priya@demo.circle.test")
+        tom = Helper.objects.select_related("member").get(member__email="tom@demo.circle.test")
         own = caller_for(user=margaret.user, circle=circle)
         staff = caller_for(user=operator, circle=circle)
-        hedge_start, hedge_end = _window(_next_weekday(3), 10, 12)
-        task_book(
-            member=margaret,
-            caller=own,
+
+        def demo_task(
+            member: Member,
+            caller: Caller,
+            title: str,
+            days: int,
+            hours: tuple[int, int],
+            **rest: Any,
+        ) -> Task:
+            found = Task.objects.filter(member=member, title=title).first()
+            if found is not None:
+                return found
+            start, end = _window(_next_weekday(days), *hours)
+            return task_book(
+                member=member,
+                caller=caller,
+                title=title,
+                window_start=start,
+                window_end=end,
+                **rest,
+            ).task
+
+        demo_task(
+            margaret,
+            own,
+            "Trim the front hedge",
+            3,
+            (10, 12),
             category="gardening",
-            title="Trim the front hedge",
             details="About 5 metres; clippers in the shed.",
-            window_start=hedge_start,
-            window_end=hedge_end,
             estimated_minutes=90,
-            idempotency_key="demo-hedge",
         )
-        tablet_start, tablet_end = _window(_next_weekday(2), 14, 16)
-        tablet = task_book(
-            member=margaret,
-            caller=own,
+        tablet = demo_task(
+            margaret,
+            own,
+            "Set up my new tablet",
+            2,
+            (14, 16),
             category="it-help",
-            title="Set up my new tablet",
             details="Email and video calls with my grandson.",
-            window_start=tablet_start,
-            window_end=tablet_end,
             estimated_minutes=60,
-            idempotency_key="demo-tablet",
-        ).task
+        )
         task_accept(
             task=tablet, helper=priya, caller=caller_for(user=priya.member.user, circle=circle)
         )
-        shelf_start, shelf_end = _window(_next_weekday(1), 9, 12)
-        shelf = task_book(
-            member=arthur,
-            caller=staff,
+        shelf = demo_task(
+            arthur,
+            staff,
+            "Put up a shelf",
+            1,
+            (9, 12),
             category="diy",
-            title="Put up a shelf",
-            window_start=shelf_start,
-            window_end=shelf_end,
             estimated_minutes=60,
-            idempotency_key="demo-shelf",
             call_reference="DEMO-CALL-2",
-        ).task
+        )
         tom_caller = caller_for(user=tom.member.user, circle=circle)
         task_accept(task=shelf, helper=tom, caller=tom_caller)
         task_complete(task=shelf, helper=tom, caller=tom_caller, minutes=45)
