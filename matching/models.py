@@ -239,6 +239,7 @@ class NoticeKind(models.TextChoices):
     TASK_OFFERED = "task_offered", "A helper is told of a new task"
     TASK_ACCEPTED = "task_accepted", "The member is told a helper accepted"
     TASK_COMPLETED = "task_completed", "The member is told the task is done"
+    TASK_CANCELLED = "task_cancelled", "The helper is told their task was cancelled"
 
 
 class Notice(models.Model):

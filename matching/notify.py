@@ -73,6 +73,18 @@ def on_completed(task: Task) -> None:
     _member_notice(task, NoticeKind.TASK_COMPLETED, f"task_completed:{task.pk}")
 
 
+def on_cancelled(task: Task, *, helper: Helper) -> None:
+    """The helper who had the task is told not to come."""
+    notice = Notice.objects.create(
+        circle_id=task.circle_id,
+        kind=NoticeKind.TASK_CANCELLED,
+        key=f"task_cancelled:{task.pk}:helper:{helper.pk}",
+        task=task,
+        recipient_id=helper.member_id,
+    )
+    _after_commit_send(notice.pk)
+
+
 # --- Waves of offers --------------------------------------------------------------------------
 
 
@@ -179,6 +191,12 @@ def _message(notice: Notice) -> tuple[str, str]:
             f"Can you help? {task.title}",
             f"{task.category.name} in {task.postcode_district}{far}, {when}: {task.title}. "
             f"Open your Circle tasks to accept it (task {task.pk}).",
+        )
+    if notice.kind == NoticeKind.TASK_CANCELLED:
+        return (
+            f"Cancelled: {task.title}",
+            f"'{task.title}' ({task.postcode_district}, {when}) has been cancelled, so you "
+            f"need not go. Reason given: {task.cancel_reason}",
         )
     helper_name = task.helper.member.first_name if task.helper else "Your helper"
     if notice.kind == NoticeKind.TASK_ACCEPTED:

@@ -488,8 +488,8 @@ def _require_reason(reason: str) -> str:
 @retry_on_conflict
 def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None = None) -> Outcome:
     """The member or staff call the task off: the hold goes back to the member. An accepted
-    task can be cancelled too (its helper is told by the audit trail, not yet by a message);
-    a completed one cannot: the work is done, confirm it."""
+    task can be cancelled too (its helper is told not to come); a completed one cannot: the
+    work is done, confirm it."""
     now = _now(now)
     reason = _require_reason(reason)
     with transaction.atomic(durable=True):
@@ -500,7 +500,7 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
             raise Conflict("task_completed", "The work is done: confirm it rather than cancel it.")
         if locked.status == TaskStatus.EXPIRED:
             raise _closed_conflict(locked)
-        had_helper = locked.helper_id
+        had_helper = locked.helper
         hold_release(hold=locked.hold, actor=caller.user)
         Task.objects.filter(pk=locked.pk).update(
             status=TaskStatus.CANCELLED,
@@ -510,7 +510,15 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
             next_offer_at=None,
         )
         locked.refresh_from_db()
-        _audit(locked, "task.cancelled", caller, reason, helper_id=had_helper)
+        _audit(
+            locked,
+            "task.cancelled",
+            caller,
+            reason,
+            helper_id=had_helper.pk if had_helper else None,
+        )
+        if had_helper is not None:
+            notify.on_cancelled(locked, helper=had_helper)
     return Outcome(locked, True)
 
 

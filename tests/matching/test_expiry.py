@@ -77,3 +77,16 @@ def test_accepting_a_cancelled_task_is_refused(
 
     assert (response.status_code, response.json()["code"]) == (409, "task_cancelled")
     assert row_counts() == counts
+
+
+def test_the_periodic_jobs_are_scheduled_and_name_real_tasks(settings: Any) -> None:
+    from circle.celery import app
+
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert {
+        "matching.tasks.expire_tasks",
+        "matching.tasks.offer_waves_due",
+        "matching.tasks.book_series_ahead",
+    } <= names
+    assert names <= set(app.tasks)

@@ -175,3 +175,27 @@ def test_the_console_backend_prints_texts(capsys: Any, settings: Any) -> None:
     send_sms(to="+447700900001", body="Hello")
 
     assert "SMS to +447700900001: Hello" in capsys.readouterr().out
+
+
+def test_the_helper_is_told_when_the_member_cancels_their_task(
+    world: Personas,
+    client_for: Client,
+    task_body: Body,
+    sms_outbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    alice = client_for(world.alice)
+    task = book(alice, task_body())
+    client_for(world.hana).post(task_url(task["id"], "accept"))
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(task_url(task["id"], "cancel"), {"reason": "My son will do it"}, format="json")
+        alice.post(task_url(task["id"], "cancel"), {"reason": "My son will do it"}, format="json")
+
+    (message,) = mail.outbox
+    assert message.to == ["hana@example.org"]
+    assert "need not go" in message.body
+    assert "My son will do it" in message.body
+    assert world.alice.address_line1 not in message.body
+    assert [s.to for s in sms_outbox] == [world.hana.phone]
