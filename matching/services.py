@@ -84,6 +84,15 @@ def _audit(task: Task, action: str, caller: Caller | None, reason: str = "", **d
 # --- Booking ----------------------------------------------------------------------------------
 
 
+def _label(title: str, start: datetime) -> str:
+    """How the member's statement names a task: "'Trim the hedge' on 2 Dec"."""
+    return f"'{title}' on {start.astimezone(local_zone()):%-d %b}"
+
+
+def _paid(task: Task) -> str:
+    return f"Paid for {_label(task.title, task.window_start)}"
+
+
 def billed_minutes(*, minutes: int, increment: int) -> int:
     """What a task is billed: the minutes rounded up to the circle's billing increment."""
     return math.ceil(minutes / increment) * increment
@@ -185,7 +194,11 @@ def _book(
         )
     # hold_create's own check (the wallet's CHECK) is the one that counts under concurrency.
     hold = hold_create(
-        member=member, minutes=minutes, reference=reference, actor=caller.user if caller else None
+        member=member,
+        minutes=minutes,
+        reference=reference,
+        actor=caller.user if caller else None,
+        memo=f"Held for {_label(title, window_start)}",
     )
     task = Task.objects.create(
         circle=member.circle,
@@ -418,7 +431,9 @@ def task_confirm(
         to = locked.helper.member if locked.helper.kind == HelperKind.VOLUNTEER else None
         actor = caller.user
         if billed <= held:
-            hold_settle(hold=locked.hold, minutes_done=billed, helper=to, actor=actor)
+            hold_settle(
+                hold=locked.hold, minutes_done=billed, helper=to, actor=actor, memo=_paid(locked)
+            )
             settled = billed
         else:
             settled = _settle_overrun(task=locked, to=to, actor_caller=caller)
@@ -464,6 +479,7 @@ def _settle_overrun(*, task: Task, to: Member | None, actor_caller: Caller) -> i
                 helper=to,
                 actor=actor_caller.user,
                 overrun=payable,
+                memo=_paid(task),
             )
         except Conflict as exc:
             if exc.code != "insufficient_tokens":
@@ -501,7 +517,11 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
         if locked.status == TaskStatus.EXPIRED:
             raise _closed_conflict(locked)
         had_helper = locked.helper
-        hold_release(hold=locked.hold, actor=caller.user)
+        hold_release(
+            hold=locked.hold,
+            actor=caller.user,
+            memo=f"Back from {_label(locked.title, locked.window_start)}: cancelled",
+        )
         Task.objects.filter(pk=locked.pk).update(
             status=TaskStatus.CANCELLED,
             helper=None,
@@ -561,7 +581,11 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
         locked = _locked(task)
         if locked.status != TaskStatus.OPEN or locked.window_end > now:
             return Outcome(locked, False)
-        hold_release(hold=locked.hold, actor=None)
+        hold_release(
+            hold=locked.hold,
+            actor=None,
+            memo=f"Back from {_label(locked.title, locked.window_start)}: nobody was free",
+        )
         Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
             status=TaskStatus.EXPIRED, closed_at=now, next_offer_at=None
         )

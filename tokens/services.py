@@ -560,9 +560,12 @@ def _require_reason(reason: str) -> None:
 
 
 @retry_on_conflict
-def hold_create(*, member: Member, minutes: int, reference: str, actor: User | None) -> Hold:
+def hold_create(
+    *, member: Member, minutes: int, reference: str, actor: User | None, memo: str = ""
+) -> Hold:
     """Put minutes from the member's wallet into escrow for a booked task. One hold per
-    reference: booking the same task twice returns the first hold."""
+    reference: booking the same task twice returns the first hold. `memo` is what the
+    member's statement says (by default the reference)."""
     minutes = _check_minutes(minutes)
     reference = _check_key(reference)
     existing = Hold.objects.filter(circle_id=member.circle_id, reference=reference).first()
@@ -587,7 +590,7 @@ def hold_create(*, member: Member, minutes: int, reference: str, actor: User | N
             ],
             member_id=member.pk,
             actor=actor,
-            memo=f"Held for {reference}",
+            memo=memo or f"Held for {reference}",
             action="tokens.held",
             data={"minutes": minutes, "reference": reference},
         )
@@ -612,6 +615,7 @@ def _close_hold(
     actor: User | None,
     action: str,
     data: dict[str, Any],
+    memo: str = "",
 ) -> Posted:
     legs = sorted(leg for leg in legs if leg[1] != 0)  # nothing returned: no entry for it
     with transaction.atomic(durable=not connection.in_atomic_block):
@@ -633,7 +637,7 @@ def _close_hold(
             legs=legs,
             member_id=locked.member_id,
             actor=actor,
-            memo=f"{kind.capitalize()} {locked.reference}",
+            memo=memo or f"{kind.capitalize()} {locked.reference}",
             action=action,
             data={**data, "reference": locked.reference},
         )
@@ -645,7 +649,7 @@ def _close_hold(
 
 
 @retry_on_conflict
-def hold_release(*, hold: Hold, actor: User | None) -> Posted:
+def hold_release(*, hold: Hold, actor: User | None, memo: str = "") -> Posted:
     """Everything held goes back to the member (a cancelled or expired task)."""
     escrow = system_account_id(hold.circle_id, AccountKind.ESCROW)
     return _close_hold(
@@ -656,6 +660,7 @@ def hold_release(*, hold: Hold, actor: User | None) -> Posted:
         actor=actor,
         action="tokens.released",
         data={"minutes": hold.minutes},
+        memo=memo,
     )
 
 
@@ -667,6 +672,7 @@ def hold_settle(
     helper: Member | None,
     actor: User | None,
     overrun: int = 0,
+    memo: str = "",
 ) -> Posted:
     """Pay for work done from a hold: the minutes done to the volunteer's wallet (or, for a
     paid helper, `helper=None`, to the circle's paid_help account); the rest back to the member.
@@ -707,6 +713,7 @@ def hold_settle(
             "overrun": overrun,
             "helper_member_id": helper.pk if helper else None,
         },
+        memo=memo,
     )
 
 

@@ -67,6 +67,12 @@ def test_book_accept_complete_confirm_moves_the_tokens_once(
     assert tokens_of(alice, world.alice) == {"balance": 210, "held": 0, "available": 210}
     # The volunteer earned the 90 minutes.
     assert tokens_of(hana, world.hana) == {"balance": 90, "held": 0, "available": 90}
+    # The statements name the task in words a member can read.
+    hana_lines = hana.get(f"/api/v1/members/{world.hana.pk}/statement/").json()["results"]
+    alice_lines = alice.get(f"/api/v1/members/{world.alice.pk}/statement/").json()["results"]
+    assert hana_lines[0]["description"].startswith("Paid for 'Trim the hedge' on ")
+    assert hana_lines[0]["minutes"] == 90
+    assert alice_lines[0]["description"].startswith("Held for 'Trim the hedge' on ")
     feedback = Feedback.objects.get(task_id=task["id"])
     assert (feedback.rating, feedback.comment, feedback.helper_id) == (
         5,
