@@ -86,7 +86,8 @@ def _audit(task: Task, action: str, caller: Caller | None, reason: str = "", **d
 
 def _label(title: str, start: datetime) -> str:
     """How the member's statement names a task: "'Trim the hedge' on 2 Dec"."""
-    return f"'{title}' on {start.astimezone(local_zone()):%-d %b}"
+    local = start.astimezone(local_zone())
+    return f"'{title}' on {local.day} {local:%b}"
 
 
 def _paid(task: Task) -> str:
