@@ -77,3 +77,44 @@ def test_accepts_racing_a_cancel_leave_one_consistent_outcome(
     assert len(accepted) <= 1
     assert tokens_of(alice, world.alice) == {"balance": 300, "held": 0, "available": 300}
     assert ledger_audit().ok
+
+
+def test_two_bookings_racing_for_the_last_tokens_cannot_overspend(
+    world: Personas, client_for: Client, task_body: Callable[..., dict[str, Any]]
+) -> None:
+    # Bob has 120 minutes: one 90-minute booking fits, two do not.
+    bobs = [client_for(world.bob) for _ in range(2)]
+
+    responses = run_together(
+        [
+            lambda c=c, i=i: c.post(
+                "/api/v1/tasks/", task_body(title=f"Job {i}", estimated_minutes=90), format="json"
+            )
+            for i, c in enumerate(bobs)
+        ]
+    )
+
+    assert statuses(responses) == {201: 1, 409: 1}
+    refused = next(r for r in responses if r.status_code == 409)
+    assert refused.json()["code"] == "insufficient_tokens"
+    assert Task.objects.count() == 1
+    assert tokens_of(bobs[0], world.bob) == {"balance": 120, "held": 90, "available": 30}
+
+
+def test_confirming_many_times_at_once_settles_once(
+    world: Personas, client_for: Client, task_body: Callable[..., dict[str, Any]]
+) -> None:
+    alice, hana = client_for(world.alice), client_for(world.hana)
+    task = book(alice, task_body())
+    hana.post(task_url(task["id"], "accept"))
+    hana.post(task_url(task["id"], "complete"), {"minutes": 60}, format="json")
+    clients = [client_for(world.alice) for _ in range(3)] + [client_for(world.otto)]
+
+    responses = run_together(
+        [lambda c=c: c.post(task_url(task["id"], "confirm"), {}, format="json") for c in clients]
+    )
+
+    assert statuses(responses) == {200: 4}
+    assert AuditEvent.objects.filter(action="task.settled", data__task_id=task["id"]).count() == 1
+    assert tokens_of(alice, world.alice) == {"balance": 240, "held": 0, "available": 240}
+    assert tokens_of(hana, world.hana)["balance"] == 60
