@@ -118,6 +118,17 @@ def member_task_list(*, member: Member, status: str | None = None) -> QuerySet[T
     return tasks.order_by("-window_start", "-id")
 
 
+def helper_task_list(*, helpers: list[Helper]) -> QuerySet[Task]:
+    """What these helper profiles have in hand: accepted, or done and not yet confirmed."""
+    return (
+        Task.objects.filter(
+            helper__in=helpers, status__in=(TaskStatus.ACCEPTED, TaskStatus.COMPLETED)
+        )
+        .select_related("circle", "member", "category", "hold", "helper", "helper__member")
+        .order_by("window_start", "id")
+    )
+
+
 def member_series(*, member: Member) -> QuerySet[TaskSeries]:
     return TaskSeries.objects.filter(member=member).select_related("category").order_by("-id")
 

@@ -23,6 +23,7 @@ from matching.access import (
     Standing,
     TaskAccess,
     feedback_list,
+    helper_task_list,
     member_series,
     member_task_list,
     require,
@@ -32,7 +33,7 @@ from matching.access import (
 from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
 from matching.selectors import helper_feed, task_matches
 from members.models import Member
-from members.selectors import Caller, coordinator_access, member_access
+from members.selectors import Caller, caller_for, coordinator_access, member_access
 from tokens.apis import TOKEN_QUANTITY, _acting_member, _signed_in
 from tokens.selectors import token_quantity
 
@@ -287,6 +288,31 @@ class HelperFeedApi(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(items, request)
         return paginator.get_paginated_response(FeedItemOutput(page, many=True).data)
+
+
+class HelperTasksApi(APIView):
+    """The tasks the signed-in helper has in hand (accepted, or done and awaiting the member's
+    confirmation), soonest first, with the member's address and phone."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TaskOutput(many=True))
+    def get(self, request: Request) -> Response:
+        user = _signed_in(request)
+        profiles = list(Helper.objects.filter(member__user=user).select_related("member"))
+        if not profiles:
+            raise Forbidden("not_a_helper", "Only helpers have tasks in hand.")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(helper_task_list(helpers=profiles), request) or []
+        by_id = {helper.pk: helper for helper in profiles}
+        body = []
+        for task in page:
+            helper = by_id[task.helper_id] if task.helper_id else None
+            view = TaskAccess(
+                task, caller_for(user=user, circle=task.circle), Standing.HELPER, helper
+            )
+            body.append(TaskOutput(task, context={"access": view}).data)
+        return paginator.get_paginated_response(body)
 
 
 # --- The lifecycle ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("tasks/<int:task_id>/confirm/", apis.TaskConfirmApi.as_view(), name="task-confirm"),
     path("tasks/<int:task_id>/cancel/", apis.TaskCancelApi.as_view(), name="task-cancel"),
     path("helpers/me/tasks/", apis.HelperFeedApi.as_view(), name="helper-feed"),
+    path("helpers/me/tasks/accepted/", apis.HelperTasksApi.as_view(), name="helper-tasks"),
     path("task-series/", apis.SeriesApi.as_view(), name="task-series"),
     path("task-series/<int:series_id>/end/", apis.SeriesEndApi.as_view(), name="task-series-end"),
     path(

@@ -163,3 +163,24 @@ def test_matches_for_the_member_and_staff_only(
         assert any("km away" in reason for reason in match["reasons"])
     assert client_for(world.hana).get(url).status_code == 403
     assert client_for(world.clara).get(url).status_code == 404
+
+
+def test_a_helper_lists_the_tasks_they_have_in_hand_with_the_address(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    alice, hana = client_for(world.alice), client_for(world.hana)
+    mine = book(alice, task_body(title="Mine"))
+    done = book(alice, task_body(title="Done"))
+    book(alice, task_body(title="Not mine"))
+    hana.post(task_url(mine["id"], "accept"))
+    hana.post(task_url(done["id"], "accept"))
+    hana.post(task_url(done["id"], "complete"), {"minutes": 30}, format="json")
+
+    body = hana.get(FEED_URL + "accepted/").json()
+
+    assert [t["title"] for t in body["results"]] == ["Mine", "Done"]
+    assert all(t["address"]["phone"] == world.alice.phone for t in body["results"])
+    assert client_for(world.alice).get(FEED_URL + "accepted/").status_code == 403
+    # Handed back: no longer in hand, and the address is gone with it.
+    hana.post(task_url(mine["id"], "cancel"), {"reason": "Ill"}, format="json")
+    assert [t["title"] for t in hana.get(FEED_URL + "accepted/").json()["results"]] == ["Done"]
