@@ -91,6 +91,8 @@ api_v1: list[URLPattern | URLResolver] = [
         payment_apis.OfflinePaymentApi.as_view(),
         name="member-payments-offline",
     ),
+    # Card payments, refunds and the operators' follow-ups.
+    path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Session login for the browsable API and docs (django-axes limits these attempts too).
