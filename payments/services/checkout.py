@@ -96,6 +96,7 @@ def _start(
     tokens: int | None,
     line_item: dict[str, Any],
 ) -> CheckoutSession:
+    stripe_client.client()  # refuses before anything is written when Stripe is not set up
     with transaction.atomic(durable=True):
         checkout = CheckoutSession.objects.create(
             circle=member.circle,

@@ -43,7 +43,11 @@ def membership_status_due(*, member: Member, today: date) -> str:
     if covering.filter(renewal_failed_at__isnull=True).exists():
         return MembershipStatus.ACTIVE
     if covering.exists():
-        return MembershipStatus.GRACE  # the year still runs, but its card renewal failed
+        # The year still runs but its card renewal failed: grace, unless the next year has
+        # been paid for since (a retried charge, or cash).
+        if periods.filter(start__gt=today).exists():
+            return MembershipStatus.ACTIVE
+        return MembershipStatus.GRACE
     paid_until = periods.aggregate(end=Max("end"))["end"]
     if paid_until is None or paid_until > today:
         # Never paid, or paid only for a year that has not begun (a member paying ahead
@@ -144,7 +148,9 @@ def membership_period_add(
         payment=payment,
         stripe_subscription_id=stripe_subscription_id,
     )
-    if period.start <= today <= period.end:
+    # A payment only ever brings a member to active (today covered, or a failed renewal now
+    # paid for); a year paid ahead leaves the status to the periodic job.
+    if membership_status_due(member=locked, today=today) == MembershipStatus.ACTIVE:
         _status_apply(
             locked=locked, to=MembershipStatus.ACTIVE, caller=caller, why="paid", period=period
         )
