@@ -10,7 +10,7 @@ from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from members.models import Member, RoleName
 from members.selectors import Caller, caller_for
-from payments.models import FollowUp, Payment, RefundStatus
+from payments.models import FollowUp, Payment
 
 
 def member_payments(*, member: Member) -> QuerySet[Payment]:
@@ -27,17 +27,22 @@ def _in_callers_circles(user: Any) -> QuerySet[Member, Any]:
     return Member.objects.filter(user=user).values("circle_id")
 
 
+def _scoped(queryset: QuerySet[Any], *, user: Any, pk: int, what: str) -> Any:
+    """The object with this id in a circle where the caller is a member; otherwise 404, so
+    nobody learns what another circle holds."""
+    found = None
+    if getattr(user, "is_authenticated", False):
+        found = queryset.filter(pk=pk, circle_id__in=_in_callers_circles(user)).first()
+    if found is None:
+        raise NotFound(f"No such {what.replace('_', '-')}.", code=f"{what}_not_found")
+    return found
+
+
 def payment_access(*, user: Any, payment_id: int, roles: frozenset[str]) -> tuple[Payment, Caller]:
-    """A payment of a circle where the caller holds one of `roles`; another circle's: 404."""
-    if not getattr(user, "is_authenticated", False):
-        raise NotFound("No such payment.", code="payment_not_found")
-    payment = (
-        Payment.objects.select_related("circle", "member")
-        .filter(pk=payment_id, circle_id__in=_in_callers_circles(user))
-        .first()
+    """A payment of a circle where the caller holds one of `roles`."""
+    payment: Payment = _scoped(
+        Payment.objects.select_related("circle", "member"), user=user, pk=payment_id, what="payment"
     )
-    if payment is None:
-        raise NotFound("No such payment.", code="payment_not_found")
     caller = caller_for(user=user, circle=payment.circle)
     if not caller.roles & roles:
         raise Forbidden("forbidden", "Only the circle's coordinators can refund payments.")
@@ -45,15 +50,12 @@ def payment_access(*, user: Any, payment_id: int, roles: frozenset[str]) -> tupl
 
 
 def followup_access(*, user: Any, followup_id: int) -> tuple[FollowUp, Caller]:
-    if not getattr(user, "is_authenticated", False):
-        raise NotFound("No such follow-up.", code="followup_not_found")
-    followup = (
-        FollowUp.objects.select_related("circle", "member")
-        .filter(pk=followup_id, circle_id__in=_in_callers_circles(user))
-        .first()
+    followup: FollowUp = _scoped(
+        FollowUp.objects.select_related("circle", "member"),
+        user=user,
+        pk=followup_id,
+        what="followup",
     )
-    if followup is None:
-        raise NotFound("No such follow-up.", code="followup_not_found")
     caller = caller_for(user=user, circle=followup.circle)
     if not caller.is_staff:
         raise Forbidden("forbidden", "Only the circle's staff work through follow-ups.")
@@ -69,11 +71,4 @@ def followup_list(*, circle: Circle, done: bool = False) -> QuerySet[FollowUp]:
     )
 
 
-def refunded_minutes(*, payment: Payment) -> int:
-    return int(
-        payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(m=Sum("minutes"))["m"] or 0
-    )
-
-
-STAFF = frozenset({RoleName.OPERATOR, RoleName.COORDINATOR})
 COORDINATORS = frozenset({RoleName.COORDINATOR})

@@ -148,6 +148,17 @@ def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str
     return subscription, details.get("metadata") or {}
 
 
+def _invoice_owner(invoice: dict[str, Any]) -> tuple[StripeSubscription | None, str]:
+    subscription_id, metadata = _invoice_subscription(invoice)
+    return _subscription_owner(subscription_id, metadata), subscription_id or ""
+
+
+def _invoice_recorded(invoice: dict[str, Any], member: Member) -> bool:
+    return Payment.objects.filter(
+        circle_id=member.circle_id, method=PaymentMethod.CARD, reference=invoice["id"]
+    ).exists()
+
+
 def _invoice_payment_intent(invoice: dict[str, Any]) -> str:
     for item in (invoice.get("payments") or {}).get("data") or []:
         intent = (item.get("payment") or {}).get("payment_intent")
@@ -244,26 +255,21 @@ def invoice_apply(*, invoice: dict[str, Any]) -> str:
     """A paid invoice of a membership subscription: one year, once per invoice."""
     if invoice.get("status") != "paid":
         return "waiting: invoice not paid"
-    subscription_id, metadata = _invoice_subscription(invoice)
-    subscription = _subscription_owner(subscription_id, metadata)
+    subscription, subscription_id = _invoice_owner(invoice)
     if subscription is None:
         return "ignored: not a subscription of ours"
     member = subscription.member
     amount = int(invoice.get("amount_paid") or 0)
     if amount <= 0:
         return "ignored: nothing was paid"
-    if Payment.objects.filter(
-        circle=member.circle, method=PaymentMethod.CARD, reference=invoice["id"]
-    ).exists():
+    if _invoice_recorded(invoice, member):
         return "duplicate: year already recorded"
     first = invoice.get("billing_reason") == "subscription_create"
     try:
         with transaction.atomic(durable=True):
             # The member's lock orders two deliveries of one invoice (and two invoices).
             Member.objects.select_for_update().get(pk=member.pk)
-            if Payment.objects.filter(
-                circle=member.circle, method=PaymentMethod.CARD, reference=invoice["id"]
-            ).exists():
+            if _invoice_recorded(invoice, member):
                 return "duplicate: year already recorded"
             checkout = subscription.checkout if first else None
             payment = Payment.objects.create(
@@ -277,7 +283,7 @@ def invoice_apply(*, invoice: dict[str, Any]) -> str:
                 checkout=checkout,
             )
             period = membership_period_add(
-                member=member, payment=payment, stripe_subscription_id=subscription_id or ""
+                member=member, payment=payment, stripe_subscription_id=subscription_id
             )
             if checkout is not None:
                 CheckoutSession.objects.filter(pk=checkout.pk, payment__isnull=True).update(
@@ -308,12 +314,11 @@ def invoice_failed_apply(*, invoice: dict[str, Any]) -> str:
     """A renewal could not be charged: the member goes into grace, with a follow-up, once."""
     if invoice.get("billing_reason") != "subscription_cycle":
         return "ignored: not a renewal"
-    subscription_id, metadata = _invoice_subscription(invoice)
-    subscription = _subscription_owner(subscription_id, metadata)
+    subscription, _ = _invoice_owner(invoice)
     if subscription is None:
         return "ignored: not a subscription of ours"
     member = subscription.member
-    if Payment.objects.filter(method=PaymentMethod.CARD, reference=invoice["id"]).exists():
+    if _invoice_recorded(invoice, member):
         return "ignored: this invoice was paid after all"  # a late failure after a retry paid
     created = datetime.fromtimestamp(int(invoice.get("created") or 0), tz=UTC)
     with transaction.atomic(durable=True):
