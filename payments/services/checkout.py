@@ -134,14 +134,23 @@ def _start(
     session = stripe_client.checkout_session_create(
         params=params, idempotency_key=f"circle-checkout-{checkout.pk}"
     )
-    # A webhook for this session may have landed first and named it; only an empty id is set.
-    CheckoutSession.objects.filter(pk=checkout.pk, stripe_session_id__isnull=True).update(
-        stripe_session_id=session["id"]
-    )
-    CheckoutSession.objects.filter(pk=checkout.pk, status=CheckoutStatus.CREATED).update(
-        status=CheckoutStatus.OPEN
-    )
-    CheckoutSession.objects.filter(pk=checkout.pk).update(url=session["url"] or "")
+    with transaction.atomic(durable=True):
+        # A webhook for this session may have landed first and named it; only an empty id is
+        # set, and a session already paid stays `completed`.
+        CheckoutSession.objects.filter(pk=checkout.pk, stripe_session_id__isnull=True).update(
+            stripe_session_id=session["id"]
+        )
+        CheckoutSession.objects.filter(pk=checkout.pk, status=CheckoutStatus.CREATED).update(
+            status=CheckoutStatus.OPEN
+        )
+        CheckoutSession.objects.filter(pk=checkout.pk).update(url=session["url"] or "")
+        audit_record(
+            circle=member.circle,
+            action="payment.checkout_opened",
+            caller=caller,
+            member=member,
+            data={"checkout_id": checkout.pk, "stripe_session_id": session["id"]},
+        )
     checkout.refresh_from_db()
     return checkout
 
