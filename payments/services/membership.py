@@ -36,26 +36,45 @@ def one_year_from(start: date) -> date:
     return anniversary - timedelta(days=1)
 
 
+def status_rule(
+    *,
+    current: str,
+    covered: bool,
+    covered_but_failed: bool,
+    paid_ahead: bool,
+    paid_until: date | None,
+    today: date,
+) -> str:
+    """The one rule for a member's status, from facts about their periods: `covered`, a paid
+    year covers today; `covered_but_failed`, one does but its card renewal failed; `paid_ahead`,
+    a year starting after today is paid; `paid_until`, the last paid day."""
+    if covered:
+        return MembershipStatus.ACTIVE
+    if covered_but_failed:
+        # The year still runs but its renewal failed: grace, unless the next year has been paid
+        # for since (a retried charge, or cash).
+        return MembershipStatus.ACTIVE if paid_ahead else MembershipStatus.GRACE
+    if paid_until is None or paid_until > today:
+        # Never paid, or paid only for a year that has not begun (a member paying ahead while
+        # pending keeps their status until it starts).
+        return current
+    if today <= paid_until + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS):
+        return MembershipStatus.GRACE
+    return MembershipStatus.LAPSED
+
+
 def membership_status_due(*, member: Member, today: date) -> str:
     """What the member's status should be today, from their stored periods alone."""
     periods = MembershipPeriod.objects.filter(member=member)
     covering = periods.filter(start__lte=today, end__gte=today)
-    if covering.filter(renewal_failed_at__isnull=True).exists():
-        return MembershipStatus.ACTIVE
-    if covering.exists():
-        # The year still runs but its card renewal failed: grace, unless the next year has
-        # been paid for since (a retried charge, or cash).
-        if periods.filter(start__gt=today).exists():
-            return MembershipStatus.ACTIVE
-        return MembershipStatus.GRACE
-    paid_until = periods.aggregate(end=Max("end"))["end"]
-    if paid_until is None or paid_until > today:
-        # Never paid, or paid only for a year that has not begun (a member paying ahead
-        # while pending keeps their status until it starts).
-        return member.membership_status
-    if today <= paid_until + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS):
-        return MembershipStatus.GRACE
-    return MembershipStatus.LAPSED
+    return status_rule(
+        current=member.membership_status,
+        covered=covering.filter(renewal_failed_at__isnull=True).exists(),
+        covered_but_failed=covering.filter(renewal_failed_at__isnull=False).exists(),
+        paid_ahead=periods.filter(start__gt=today).exists(),
+        paid_until=periods.aggregate(end=Max("end"))["end"],
+        today=today,
+    )
 
 
 def followup_queue(
@@ -185,32 +204,41 @@ def membership_renewal_failed(*, member: Member, period: MembershipPeriod, why: 
 
 def membership_statuses_advance(*, today: date | None = None) -> dict[str, int]:
     """Move every member whose status is out of date to what their periods say today.
-    Idempotent: a second run finds nothing to change."""
+    Idempotent: a second run finds nothing to change. Returns how many moved, by status."""
     today = today or timezone.localdate()
-    covering = MembershipPeriod.objects.filter(
-        member=OuterRef("pk"), start__lte=today, end__gte=today
-    )
+    periods = MembershipPeriod.objects.filter(member=OuterRef("pk"))
+    covering = periods.filter(start__lte=today, end__gte=today)
     candidates = (
         Member.objects.filter(membership_periods__isnull=False)
         .annotate(
             paid_until=Max("membership_periods__end"),
-            covered_ok=Exists(covering.filter(renewal_failed_at__isnull=True)),
+            covered=Exists(covering.filter(renewal_failed_at__isnull=True)),
+            covered_but_failed=Exists(covering.filter(renewal_failed_at__isnull=False)),
+            paid_ahead=Exists(periods.filter(start__gt=today)),
         )
-        .values_list("pk", "membership_status", "paid_until", "covered_ok")
-        .distinct()
+        .values_list(
+            "pk", "membership_status", "covered", "covered_but_failed", "paid_ahead", "paid_until"
+        )
     )
     changed: dict[str, int] = {}
-    for member_id, status, paid_until, covered_ok in candidates:
-        # A cheap pre-filter; the member is locked and the rule applied in full below.
-        if covered_ok and status == MembershipStatus.ACTIVE:
-            continue
-        if not covered_ok and paid_until > today and status != MembershipStatus.GRACE:
+    for member_id, status, covered, failed, ahead, paid_until in candidates:
+        # Read once for all; only members whose status is out of date are locked, and the
+        # rule is applied again under the lock (a payment may have come meanwhile).
+        due = status_rule(
+            current=status,
+            covered=covered,
+            covered_but_failed=failed,
+            paid_ahead=ahead,
+            paid_until=paid_until,
+            today=today,
+        )
+        if due == status:
             continue
         with transaction.atomic(durable=True):
             locked = Member.objects.select_for_update().select_related("circle").get(pk=member_id)
             due = membership_status_due(member=locked, today=today)
             latest = MembershipPeriod.objects.filter(member=locked).order_by("-end").first()
-            why: str = {
+            why = {
                 str(MembershipStatus.ACTIVE): "a paid year covers today",
                 str(MembershipStatus.GRACE): "the paid year has ended",
                 str(MembershipStatus.LAPSED): (
