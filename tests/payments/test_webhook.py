@@ -347,3 +347,42 @@ def test_card_and_offline_payments_list_together_newest_first(
     assert results[0]["reference"] == sid
     assert results[0]["refunded_tokens"] == 0
     assert wallet_minutes(personas.alice) == 180
+
+
+def test_when_stripe_cannot_be_asked_the_event_is_a_503_and_applied_on_redelivery(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe, settings: Any
+) -> None:
+    """A membership is applied from its invoice, fetched from Stripe. If Stripe cannot be
+    reached, the webhook answers 503 so Stripe sends it again; the second delivery applies it."""
+    sid = start_checkout(client_for(personas.alice), personas.alice)
+    completed = stripe_server.complete(sid)[1]
+    real_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+
+    response = deliver(stripe_server, completed)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "payments_unavailable"
+    stored = StripeEvent.objects.get()
+    assert stored.processed_at is None
+    assert Payment.objects.count() == 0
+
+    settings.STRIPE_API_BASE = real_base
+    assert deliver(stripe_server, completed).status_code == 200
+    assert MembershipPeriod.objects.count() == 1
+    stored.refresh_from_db()
+    assert (stored.deliveries, stored.outcome) == (2, "applied: year recorded")
+
+
+def test_a_webhook_that_beats_our_own_write_of_the_session_id_still_finds_the_checkout(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    # Stripe answered the create call and sent the webhook before our row had the id written.
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=1)
+    CheckoutSession.objects.update(stripe_session_id=None)
+
+    deliver_all(stripe_server, stripe_server.complete(sid))
+
+    assert CheckoutSession.objects.get().stripe_session_id == sid
+    assert wallet_minutes(personas.alice) == 60

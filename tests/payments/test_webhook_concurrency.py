@@ -56,3 +56,22 @@ def test_two_events_of_one_paid_year_at_once_record_one_year(
     assert Payment.objects.count() == 1
     assert MembershipPeriod.objects.count() == 1
     assert AuditEvent.objects.filter(action="membership.status_changed").count() == 1
+
+
+def test_two_refunds_at_once_cannot_take_more_than_is_unspent(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=3)
+    (event,) = stripe_server.complete(sid)
+    assert deliver(stripe_server, event).status_code == 200
+    payment = Payment.objects.get()
+    url = f"/api/v1/payments/{payment.pk}/refund/"
+
+    def ask() -> Any:
+        return client_for(personas.cora).post(url, {"tokens": 2, "reason": "moved"}, "json")
+
+    responses = run_together([ask, ask])
+
+    assert sorted(getattr(r, "status_code", r) for r in responses) == [201, 409]
+    assert wallet_minutes(personas.alice) == 60
+    assert len(stripe_server.of_kind("refund")) == 1
