@@ -20,6 +20,7 @@ from circle.errors import DomainError
 
 # Raised for Stripe's answers; callers decide what each means for the member.
 StripeError = stripe.StripeError
+StripeServerError = stripe.APIError  # a 5xx: Stripe may or may not have done it
 SignatureError = stripe.SignatureVerificationError
 
 

@@ -39,6 +39,7 @@ from payments.models import (
     StripeEvent,
     StripeSubscription,
 )
+from payments.services.checkout import checkout_metadata
 from payments.services.membership import (
     followup_queue,
     membership_period_add,
@@ -117,7 +118,10 @@ def _subscription_owner(
     checkout = _checkout_named(metadata)
     if checkout is None and not metadata:
         # An older API version's invoice may not carry the subscription's metadata: ask.
-        metadata = stripe_client.subscription_retrieve(subscription_id).get("metadata")
+        try:
+            metadata = stripe_client.subscription_retrieve(subscription_id).get("metadata")
+        except stripe_client.StripeError:
+            return None  # Stripe does not know it either (a 404): not ours
         checkout = _checkout_named(metadata)
     if checkout is None or checkout.purpose != PaymentPurpose.MEMBERSHIP:
         return None
@@ -181,20 +185,12 @@ def checkout_session_apply(*, session: dict[str, Any]) -> str:
     if checkout.purpose == PaymentPurpose.MEMBERSHIP:
         if not session.get("invoice"):
             return "waiting: no invoice yet"
-        subscription = _subscription_owner(
-            session.get("subscription"), checkout_metadata_of(checkout)
-        )
+        subscription = _subscription_owner(session.get("subscription"), checkout_metadata(checkout))
         if subscription is None:
             return "ignored: no subscription"
         invoice = stripe_client.invoice_retrieve(session["invoice"])
         return invoice_apply(invoice=invoice)
     return _tokens_record(checkout=checkout, session=session)
-
-
-def checkout_metadata_of(checkout: CheckoutSession) -> dict[str, str]:
-    from payments.services.checkout import checkout_metadata
-
-    return checkout_metadata(checkout)
 
 
 def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str:

@@ -122,8 +122,11 @@ def _ask_stripe(refund: Refund) -> None:
             },
             idempotency_key=f"circle-refund-{refund.pk}",
         )
-    except stripe_client.PaymentsUnavailable:
-        return  # unknown outcome: stays pending, asked again (same key) by reconciliation
+    except (stripe_client.PaymentsUnavailable, stripe_client.StripeServerError):
+        # Unknown outcome (no answer, or Stripe's own error after the library's retries): it
+        # stays pending and reconciliation asks again with the same key, which Stripe answers
+        # with the first outcome.
+        return
     except stripe_client.StripeError as exc:
         _refund_failed(refund, str(getattr(exc, "user_message", "") or exc))
         return

@@ -263,3 +263,27 @@ def test_a_refund_event_for_a_charge_that_is_not_ours_is_ignored(
     deliver_all(stripe_server, [event])
     assert Refund.objects.count() == 0
     assert LedgerTransaction.objects.count() == 0
+
+
+def test_when_stripe_keeps_failing_the_refund_waits_rather_than_guessing(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    from datetime import timedelta
+
+    from payments.services.refunds import refunds_retry_pending
+
+    payment = bought(stripe_server, client_for(personas.alice), personas.alice, 2)
+    stripe_server.fail_next(500, times=3)  # the first try and both of the library's retries
+
+    response = refund(client_for(personas.cora), payment, tokens=1)
+
+    assert response.status_code == 202
+    attempts = [r for r in stripe_server.requests if r.path == "/v1/refunds"]
+    assert [r.status for r in attempts] == [500, 500, 500]
+    assert len({r.idempotency_key for r in attempts}) == 1
+    assert wallet_minutes(personas.alice) == 60
+
+    assert refunds_retry_pending(older_than=timedelta(0)) == 1
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED
+    assert wallet_minutes(personas.alice) == 60
+    assert len(stripe_server.of_kind("refund")) == 1
