@@ -120,6 +120,7 @@ class CheckoutStatus(models.TextChoices):
     CREATED = "created", "Created (Stripe not yet answered)"
     OPEN = "open", "Open on Stripe"
     COMPLETED = "completed", "Paid"
+    EXPIRED = "expired", "Expired unpaid"
 
 
 class CheckoutSession(models.Model):

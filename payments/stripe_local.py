@@ -456,6 +456,15 @@ class LocalStripe:
                 self.event("invoice.paid", invoice)
             return self.events[before:]
 
+    def expire(self, session_id: str) -> list[dict[str, Any]]:
+        """Nobody paid in time: Stripe expires the session."""
+        with self.lock:
+            before = len(self.events)
+            session = self.get(session_id, "checkout.session")
+            session["status"] = "expired"
+            self.event("checkout.session.expired", session)
+            return self.events[before:]
+
     def async_succeed(self, session_id: str) -> list[dict[str, Any]]:
         with self.lock:
             before = len(self.events)

@@ -174,6 +174,28 @@ def _invoice_payment_intent(invoice: dict[str, Any]) -> str:
 # --- Applying what was paid -------------------------------------------------------------------
 
 
+def checkout_session_expired(*, session: dict[str, Any]) -> str:
+    """Nobody paid within Checkout's time: the row says so (a paid one stays paid)."""
+    checkout = _our_session(session)
+    if checkout is None:
+        return "ignored: not a session of ours"
+    with transaction.atomic(durable=True):
+        done = CheckoutSession.objects.filter(
+            pk=checkout.pk,
+            payment__isnull=True,
+            status__in=[CheckoutStatus.CREATED, CheckoutStatus.OPEN],
+        ).update(status=CheckoutStatus.EXPIRED)
+        if not done:
+            return "duplicate: already closed"
+        audit_record(
+            circle=checkout.circle,
+            action="payment.checkout_expired",
+            member=checkout.member,
+            data={"checkout_id": checkout.pk, "stripe_session_id": session["id"]},
+        )
+    return "applied: checkout expired"
+
+
 def checkout_session_apply(*, session: dict[str, Any]) -> str:
     """A Checkout session completed (or its delayed payment arrived): credit what it bought, if
     it is ours and paid. Returns what happened, for the event's record."""
@@ -513,6 +535,7 @@ def refund_succeeded(*, refund_id: int, stripe_refund_id: str) -> bool:
 _HANDLERS: dict[str, Any] = {
     "checkout.session.completed": lambda obj: checkout_session_apply(session=obj),
     "checkout.session.async_payment_succeeded": lambda obj: checkout_session_apply(session=obj),
+    "checkout.session.expired": lambda obj: checkout_session_expired(session=obj),
     "invoice.paid": lambda obj: invoice_apply(invoice=obj),
     "invoice.payment_failed": lambda obj: invoice_failed_apply(invoice=obj),
     "customer.subscription.updated": lambda obj: subscription_apply(subscription=obj),

@@ -386,3 +386,15 @@ def test_a_webhook_that_beats_our_own_write_of_the_session_id_still_finds_the_ch
 
     assert CheckoutSession.objects.get().stripe_session_id == sid
     assert wallet_minutes(personas.alice) == 60
+
+
+def test_an_expired_session_is_marked_and_buys_nothing(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=1)
+
+    deliver_all(stripe_server, stripe_server.expire(sid) * 2)
+
+    assert CheckoutSession.objects.get().status == CheckoutStatus.EXPIRED
+    assert Payment.objects.count() == 0
+    assert AuditEvent.objects.filter(action="payment.checkout_expired").count() == 1
