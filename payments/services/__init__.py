@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 from payments.services.card import (
-    charge_refunded_apply,
     checkout_session_apply,
     invoice_apply,
     invoice_failed_apply,
-    stripe_event_receive,
-    stripe_reconcile,
     subscription_apply,
 )
 from payments.services.checkout import membership_checkout_create, tokens_checkout_create
+from payments.services.events import stripe_event_receive, stripe_reconcile
 from payments.services.membership import (
     followup_done,
     followup_queue,
@@ -22,7 +20,7 @@ from payments.services.membership import (
     one_year_from,
 )
 from payments.services.offline import MAX_TOKENS_PER_PAYMENT, offline_payment_record
-from payments.services.refunds import token_refund_create
+from payments.services.refunds import charge_refunded_apply, token_refund_create
 
 __all__ = [
     "MAX_TOKENS_PER_PAYMENT",

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -28,39 +27,28 @@ from payments import stripe_client
 from payments.models import (
     CheckoutSession,
     CheckoutStatus,
-    FollowUpKind,
     MembershipPeriod,
     Payment,
     PaymentMethod,
     PaymentPurpose,
-    Refund,
-    RefundSource,
-    RefundStatus,
-    StripeEvent,
     StripeSubscription,
 )
 from payments.services.checkout import checkout_metadata
 from payments.services.membership import (
-    followup_queue,
     membership_period_add,
     membership_renewal_failed,
 )
 from payments.services.offline import price_of
-from tokens.selectors import member_tokens
-from tokens.services import purchase_credit, purchase_refund
+from tokens.services import purchase_credit
 
 logger = logging.getLogger(__name__)
 
 
-def _money(pence: int, currency: str) -> Money:
+def money_from_pence(pence: int, currency: str) -> Money:
     return Money(Decimal(pence) / 100, (currency or "gbp").upper())
 
 
-def _pence(money: Money) -> int:
-    return int((Decimal(money.amount) * 100).to_integral_value())
-
-
-def _is_duplicate(exc: IntegrityError) -> bool:
+def is_duplicate(exc: IntegrityError) -> bool:
     message = str(exc)
     return "unique" in message.lower() or "duplicate" in message.lower()
 
@@ -225,7 +213,9 @@ def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str
             if locked.payment_id is not None:
                 return "duplicate: already credited"
             tokens = checkout.tokens
-            paid = _money(int(session.get("amount_total") or 0), session.get("currency", "gbp"))
+            paid = money_from_pence(
+                int(session.get("amount_total") or 0), session.get("currency", "gbp")
+            )
             payment = Payment.objects.create(
                 circle=circle,
                 member=checkout.member,
@@ -263,7 +253,7 @@ def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str
                 },
             )
     except IntegrityError as exc:
-        if _is_duplicate(exc):
+        if is_duplicate(exc):
             return "duplicate: already credited"
         raise
     return "applied: tokens credited"
@@ -295,7 +285,7 @@ def invoice_apply(*, invoice: dict[str, Any]) -> str:
                 member=member,
                 purpose=PaymentPurpose.MEMBERSHIP,
                 method=PaymentMethod.CARD,
-                amount=_money(amount, invoice.get("currency", "gbp")),  # type: ignore[misc]
+                amount=money_from_pence(amount, invoice.get("currency", "gbp")),  # type: ignore[misc]
                 reference=invoice["id"],
                 stripe_payment_intent_id=_invoice_payment_intent(invoice),
                 checkout=checkout,
@@ -322,7 +312,7 @@ def invoice_apply(*, invoice: dict[str, Any]) -> str:
                 },
             )
     except IntegrityError as exc:
-        if _is_duplicate(exc):
+        if is_duplicate(exc):
             return "duplicate: year already recorded"
         raise
     return "applied: year recorded"
@@ -384,212 +374,3 @@ def subscription_apply(*, subscription: dict[str, Any]) -> str:
             },
         )
     return f"applied: subscription {values['status']}"
-
-
-# --- Refunds ----------------------------------------------------------------------------------
-
-
-def refundable_minutes(*, payment: Payment) -> int:
-    """Minutes of a token payment not yet refunded (asked or done), capped by what the member
-    still has unspent."""
-    if payment.purpose != PaymentPurpose.TOKENS or not payment.tokens:
-        return 0
-    bought = payment.tokens * payment.circle.token_minutes
-    taken = (
-        Refund.objects.filter(payment=payment)
-        .exclude(status=RefundStatus.FAILED)
-        .aggregate(m=Sum("minutes"))["m"]
-        or 0
-    )
-    return max(0, min(bought - taken, member_tokens(member=payment.member).available))
-
-
-def charge_refunded_apply(*, charge: dict[str, Any]) -> str:
-    """A charge was refunded, by us or in Stripe's dashboard: reflect each refund once."""
-    intent = charge.get("payment_intent")
-    if not intent:
-        return "ignored: no payment intent"
-    payment = Payment.objects.filter(
-        method=PaymentMethod.CARD, stripe_payment_intent_id=intent
-    ).first()
-    if payment is None:
-        # The refund may arrive before the payment's own event: apply the payment first.
-        for session in stripe_client.checkout_sessions_list(payment_intent=intent):
-            checkout_session_apply(session=session)
-        payment = Payment.objects.filter(
-            method=PaymentMethod.CARD, stripe_payment_intent_id=intent
-        ).first()
-    if payment is None:
-        return "ignored: not a payment of ours"
-    outcomes = [
-        refund_from_stripe_record(payment=payment, refund=refund)
-        for refund in stripe_client.refunds_list(payment_intent=intent)
-        if refund.get("status") in ("succeeded", "pending")
-    ]
-    applied = sum(1 for outcome in outcomes if outcome.startswith("applied"))
-    return f"applied: {applied} refund(s)" if applied else "duplicate: refunds already recorded"
-
-
-def refund_from_stripe_record(*, payment: Payment, refund: dict[str, Any]) -> str:
-    ours = str((refund.get("metadata") or {}).get("circle_refund_id", ""))
-    if ours.isdigit() and Refund.objects.filter(pk=int(ours), payment=payment).exists():
-        done = refund_succeeded(refund_id=int(ours), stripe_refund_id=refund["id"])
-        return "applied: our refund confirmed" if done else "duplicate"
-    if Refund.objects.filter(stripe_refund_id=refund["id"]).exists():
-        return "duplicate"
-    circle = payment.circle
-    try:
-        with transaction.atomic(durable=True):
-            locked = Payment.objects.select_for_update().select_related("circle", "member")
-            locked_payment = locked.get(pk=payment.pk)
-            if Refund.objects.filter(stripe_refund_id=refund["id"]).exists():
-                return "duplicate"
-            amount = _money(int(refund["amount"]), refund.get("currency", "gbp"))
-            minutes = 0
-            wanted = 0
-            if payment.purpose == PaymentPurpose.TOKENS:
-                price = _pence(price_of(circle.token_price))
-                # What the money bought back, in minutes, rounded down to the minute.
-                wanted = int(refund["amount"]) * circle.token_minutes // max(price, 1)
-                minutes = min(wanted, refundable_minutes(payment=locked_payment))
-            row = Refund.objects.create(
-                circle=circle,
-                payment=locked_payment,
-                member=locked_payment.member,
-                tokens=minutes // circle.token_minutes,
-                minutes=minutes,
-                amount=amount,  # type: ignore[misc]  # a MoneyField takes Money
-                status=RefundStatus.SUCCEEDED,
-                source=RefundSource.STRIPE,
-                stripe_refund_id=refund["id"],
-                reason="Refunded in Stripe's dashboard",
-            )
-            if minutes:
-                purchase_refund(
-                    member=locked_payment.member,
-                    minutes=minutes,
-                    refund_key=str(row.pk),
-                    actor=None,
-                    reason=f"Card refund {refund['id']} made in Stripe",
-                    memo="Tokens refunded (card)",
-                )
-            if minutes < wanted or payment.purpose == PaymentPurpose.MEMBERSHIP:
-                followup_queue(
-                    member=locked_payment.member,
-                    kind=FollowUpKind.REFUND_SHORTFALL,
-                    refund=row,
-                    note=(
-                        f"{amount} refunded in Stripe for payment {payment.pk}; "
-                        + (
-                            f"only {minutes} of {wanted} minutes were unspent to take back."
-                            if payment.purpose == PaymentPurpose.TOKENS
-                            else "a membership fee: decide whether the year stands."
-                        )
-                    ),
-                )
-            audit_record(
-                circle=circle,
-                action="payment.refunded",
-                member=locked_payment.member,
-                reason="Refunded in Stripe's dashboard",
-                data={
-                    "payment_id": payment.pk,
-                    "refund_id": row.pk,
-                    "stripe_refund_id": refund["id"],
-                    "amount": str(amount.amount),
-                    "minutes": minutes,
-                },
-            )
-    except IntegrityError as exc:
-        if _is_duplicate(exc):
-            return "duplicate"
-        raise
-    return "applied: refund recorded"
-
-
-def refund_succeeded(*, refund_id: int, stripe_refund_id: str) -> bool:
-    """Stripe confirmed one of our refunds. Once: a conditional update from `pending`."""
-    with transaction.atomic(durable=not transaction.get_connection().in_atomic_block):
-        done = Refund.objects.filter(pk=refund_id, status=RefundStatus.PENDING).update(
-            status=RefundStatus.SUCCEEDED, stripe_refund_id=stripe_refund_id
-        )
-        if done:
-            refund = Refund.objects.select_related("member").get(pk=refund_id)
-            audit_record(
-                circle=refund.member.circle,
-                action="payment.refunded",
-                member=refund.member,
-                data={
-                    "payment_id": refund.payment_id,
-                    "refund_id": refund.pk,
-                    "stripe_refund_id": stripe_refund_id,
-                    "amount": str(price_of(refund.amount).amount),
-                    "minutes": refund.minutes,
-                },
-            )
-    return bool(done)
-
-
-# --- Events -----------------------------------------------------------------------------------
-
-_HANDLERS: dict[str, Any] = {
-    "checkout.session.completed": lambda obj: checkout_session_apply(session=obj),
-    "checkout.session.async_payment_succeeded": lambda obj: checkout_session_apply(session=obj),
-    "checkout.session.expired": lambda obj: checkout_session_expired(session=obj),
-    "invoice.paid": lambda obj: invoice_apply(invoice=obj),
-    "invoice.payment_failed": lambda obj: invoice_failed_apply(invoice=obj),
-    "customer.subscription.updated": lambda obj: subscription_apply(subscription=obj),
-    "customer.subscription.deleted": lambda obj: subscription_apply(subscription=obj),
-    "charge.refunded": lambda obj: charge_refunded_apply(charge=obj),
-}
-
-
-def stripe_event_receive(*, event: dict[str, Any]) -> str:
-    """Store a verified event (once, by its id) and apply it. A replay of an event already
-    applied changes nothing; one whose handling failed before is tried again."""
-    event_id = str(event.get("id") or "")
-    kind = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object")
-    if not event_id or not kind or not isinstance(obj, dict):
-        return "ignored: not an event"
-    try:
-        with transaction.atomic(durable=True):
-            stored = StripeEvent.objects.create(event_id=event_id, type=kind, payload=event)
-    except IntegrityError:
-        StripeEvent.objects.filter(event_id=event_id).update(deliveries=F("deliveries") + 1)
-        stored = StripeEvent.objects.get(event_id=event_id)
-        if stored.processed_at is not None:
-            return f"replay: {stored.outcome}"
-    handler = _HANDLERS.get(kind)
-    outcome = handler(obj) if handler else "ignored: event type not used"
-    StripeEvent.objects.filter(pk=stored.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), outcome=outcome[:300]
-    )
-    logger.info("stripe event %s %s: %s", event_id, kind, outcome)
-    return str(outcome)
-
-
-# --- Reconciliation ---------------------------------------------------------------------------
-
-
-def stripe_reconcile(*, days: int | None = None) -> dict[str, int]:
-    """Apply every paid Checkout session and invoice of the last `days` days that no webhook
-    delivered, and settle refunds left pending by a lost answer. Running it twice changes
-    nothing the first run did not."""
-    from payments.services.refunds import refunds_retry_pending
-
-    since = timezone.now() - timedelta(days=days or settings.STRIPE_RECONCILE_DAYS)
-    created = {"gte": int(since.timestamp())}
-    counts = {"sessions": 0, "invoices": 0, "refunds": 0, "applied": 0}
-    for session in stripe_client.checkout_sessions_list(created=created):
-        if session.get("status") != "complete" or session.get("payment_status") != "paid":
-            continue
-        counts["sessions"] += 1
-        if checkout_session_apply(session=session).startswith("applied"):
-            counts["applied"] += 1
-    for invoice in stripe_client.invoices_list(created=created, status="paid"):
-        counts["invoices"] += 1
-        if invoice_apply(invoice=invoice).startswith("applied"):
-            counts["applied"] += 1
-    counts["refunds"] = refunds_retry_pending()
-    return counts
