@@ -60,11 +60,12 @@ def _checkout_named(metadata: dict[str, Any] | None) -> CheckoutSession | None:
     """Our checkout row that Stripe's metadata names, if the member and circle agree with it."""
     metadata = metadata or {}
     raw = str(metadata.get("circle_checkout_id", ""))
-    if not raw.isdigit():
+    member = str(metadata.get("circle_member_id", ""))
+    if not (raw.isascii() and raw.isdigit() and member.isascii() and member.isdigit()):
         return None
     checkout = (
         CheckoutSession.objects.select_related("circle", "member")
-        .filter(pk=int(raw), member_id=str(metadata.get("circle_member_id", "")) or 0)
+        .filter(pk=int(raw), member_id=int(member))
         .first()
     )
     if checkout is None or checkout.circle.slug != metadata.get("circle"):
