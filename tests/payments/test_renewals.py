@@ -247,3 +247,29 @@ def test_the_celery_task_runs_both_and_is_scheduled(personas: Personas) -> None:
     assert result == {"changed": {"grace": 1}, "reminders": 0}
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"payments.tasks.membership_daily", "payments.tasks.payments_reconcile"} <= scheduled
+
+
+def test_a_failed_renewal_of_a_year_since_paid_ahead_in_cash_changes_nothing(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    sub, _ = subscribed(stripe_server, client_for(personas.alice), personas.alice)
+    body = {"purpose": "membership", "method": "cash", "reference": "CASH-AHEAD"}
+    paid = client_for(personas.otto).post(
+        f"/api/v1/members/{personas.alice.pk}/payments/offline/", body, format="json"
+    )
+    assert paid.status_code == 201
+    stripe_server.clock = YEAR
+
+    deliver_all(stripe_server, stripe_server.renew(sub, paid=False))
+
+    assert status_of(personas.alice) == MembershipStatus.ACTIVE
+    assert FollowUp.objects.count() == 0
+    assert MembershipPeriod.objects.filter(renewal_failed_at__isnull=False).count() == 0
+
+
+def test_the_scheduled_tasks_are_registered_with_celery() -> None:
+    from circle.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks

@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -398,3 +399,43 @@ def test_an_expired_session_is_marked_and_buys_nothing(
     assert CheckoutSession.objects.get().status == CheckoutStatus.EXPIRED
     assert Payment.objects.count() == 0
     assert AuditEvent.objects.filter(action="payment.checkout_expired").count() == 1
+
+
+def test_years_paid_by_cash_and_by_card_follow_one_another(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    body = {"purpose": "membership", "method": "cash", "reference": "CASH-Y1"}
+    assert (
+        client_for(personas.otto)
+        .post(offline_url(personas.alice.pk), body, format="json")
+        .status_code
+        == 201
+    )
+    deliver_all(
+        stripe_server,
+        stripe_server.complete(start_checkout(client_for(personas.alice), personas.alice)),
+    )
+
+    cash, card = MembershipPeriod.objects.filter(member=personas.alice).order_by("start")
+    assert (cash.payment.method, card.payment.method) == ("cash", "card")
+    assert card.start == cash.end + timedelta(days=1)
+    assert card.end == one_year_from(card.start)
+    results = client_for(personas.alice).get(list_url(personas.alice.pk)).json()["results"]
+    assert [(r["method"], r["paid_until"]) for r in results] == [
+        ("card", card.end.isoformat()),
+        ("cash", cash.end.isoformat()),
+    ]
+
+
+def test_a_replayed_event_says_so_and_changes_nothing(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=1)
+    (event,) = stripe_server.complete(sid)
+    deliver(stripe_server, event)
+    before = card_counts()
+
+    response = deliver(stripe_server, event)
+
+    assert response.json()["outcome"] == "replay: applied: tokens credited"
+    assert card_counts() == before
