@@ -280,6 +280,7 @@ STRIPE_RECONCILE_DAYS = envint("STRIPE_RECONCILE_DAYS", 3)
 MEMBERSHIP_GRACE_DAYS = envint("MEMBERSHIP_GRACE_DAYS", 30)
 # Renewal reminders go out this many days before a paid year ends.
 MEMBERSHIP_REMINDER_DAYS = envint("MEMBERSHIP_REMINDER_DAYS", 14)
+# Other areas add their own periodic jobs to the same schedule, before or after this block.
 CELERY_BEAT_SCHEDULE: dict[str, Any] = globals().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE.update(
     {
