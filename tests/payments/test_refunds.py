@@ -287,3 +287,27 @@ def test_when_stripe_keeps_failing_the_refund_waits_rather_than_guessing(
     assert Refund.objects.get().status == RefundStatus.SUCCEEDED
     assert wallet_minutes(personas.alice) == 60
     assert len(stripe_server.of_kind("refund")) == 1
+
+
+def test_a_membership_fee_refunded_in_the_dashboard_leaves_the_year_to_a_person(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    deliver_all(
+        stripe_server,
+        stripe_server.complete(start_checkout(client_for(personas.alice), personas.alice)),
+    )
+    payment = Payment.objects.get()
+    assert payment.stripe_payment_intent_id.startswith("pi_")
+
+    deliver_all(
+        stripe_server, stripe_server.dashboard_refund(payment.stripe_payment_intent_id, 1000)
+    )
+
+    row = Refund.objects.get()
+    assert (row.minutes, str(row.amount.amount), row.source) == (0, "10.00", RefundSource.STRIPE)
+    followup = FollowUp.objects.get()
+    assert followup.kind == FollowUpKind.REFUND_SHORTFALL
+    assert "membership fee" in followup.note
+    personas.alice.refresh_from_db()
+    assert personas.alice.membership_status == "active"
+    assert LedgerTransaction.objects.count() == 0
