@@ -253,6 +253,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic jobs, run by `celery -A circle beat` (deploy/systemd/circle-beat.service). Each job
+# claims its rows with a conditional update, so a second beat or a retried job acts once.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Payments. Hourly, so a worker that was down catches up the same day; each membership
+    # period is acted on once.
+    "payments-membership-daily": {"task": "payments.tasks.membership_daily", "schedule": 3600.0},
+    "payments-reconcile": {"task": "payments.tasks.payments_reconcile", "schedule": 900.0},
+    # Tasks. Open tasks whose window has ended: expired, their holds released.
+    "matching-expire-tasks": {"task": "matching.tasks.expire_tasks", "schedule": 300.0},
+    # The next few helpers for tasks nobody accepted within a wave's time.
+    "matching-offer-waves": {"task": "matching.tasks.offer_waves_due", "schedule": 300.0},
+    # Occurrences of recurring tasks, booked MATCHING_SERIES_BOOK_AHEAD_DAYS ahead.
+    "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -263,11 +277,23 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Circle <circle@localhost>")
 
-# --- Stripe ---------------------------------------------------------------------------------
+# --- Payments: Stripe, membership renewals -------------------------------------------------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Lets tests and staging point the official library at a local server.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# The library retries a failed call this often, with the same idempotency key.
+STRIPE_MAX_NETWORK_RETRIES = envint("STRIPE_MAX_NETWORK_RETRIES", 2)
+# A webhook signed longer ago than this (seconds) is refused as a replay.
+STRIPE_WEBHOOK_TOLERANCE = envint("STRIPE_WEBHOOK_TOLERANCE", 300)
+# Where Stripe Checkout sends the payer back to (`?checkout=paid` or `cancelled` is added).
+STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://127.0.0.1:8000")
+# How far back reconciliation looks for paid sessions and invoices no webhook delivered.
+STRIPE_RECONCILE_DAYS = envint("STRIPE_RECONCILE_DAYS", 3)
+# DESIGN.md: grace lasts until the paid year ended 30 days ago.
+MEMBERSHIP_GRACE_DAYS = envint("MEMBERSHIP_GRACE_DAYS", 30)
+# Renewal reminders go out this many days before a paid year ends.
+MEMBERSHIP_REMINDER_DAYS = envint("MEMBERSHIP_REMINDER_DAYS", 14)
 
 # --- Money ----------------------------------------------------------------------------------
 CURRENCIES = ("GBP",)
@@ -314,15 +340,3 @@ MATCHING_OFFER_WAVE_MINUTES = envint("MATCHING_OFFER_WAVE_MINUTES", 60)
 MATCHING_SERIES_BOOK_AHEAD_DAYS = envint("MATCHING_SERIES_BOOK_AHEAD_DAYS", 21)
 # Text messages: circle.sms.ConsoleBackend prints them; name a gateway's class in production.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "circle.sms.ConsoleBackend")
-# Other areas may add their own periodic jobs to the same schedule, before or after this block.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = globals().get("CELERY_BEAT_SCHEDULE", {})
-CELERY_BEAT_SCHEDULE.update(
-    {
-        # Open tasks whose window has ended: expired, their holds released.
-        "matching-expire-tasks": {"task": "matching.tasks.expire_tasks", "schedule": 300.0},
-        # The next few helpers for tasks nobody accepted within a wave's time.
-        "matching-offer-waves": {"task": "matching.tasks.offer_waves_due", "schedule": 300.0},
-        # Occurrences of recurring tasks, booked MATCHING_SERIES_BOOK_AHEAD_DAYS ahead.
-        "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
-    }
-)

@@ -93,6 +93,8 @@ api_v1: list[URLPattern | URLResolver] = [
     ),
     # Tasks and matching.
     path("", include("matching.urls")),
+    # Card payments, refunds and the operators' follow-ups.
+    path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Session login for the browsable API and docs (django-axes limits these attempts too).

@@ -3,20 +3,37 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from circle.errors import Forbidden, error_body
+from circle.selectors import circle_get
 from circle.serializers import MoneyInField, MoneyOutField, StrictInputSerializer
 from members.models import STAFF_ROLES
-from members.selectors import member_access
-from payments.models import OFFLINE_METHODS, Payment, PaymentPurpose
-from payments.selectors import member_payments
-from payments.services import MAX_TOKENS_PER_PAYMENT, offline_payment_record
+from members.selectors import caller_for, member_access
+from payments import stripe_client
+from payments.models import OFFLINE_METHODS, CheckoutSession, Payment, PaymentPurpose
+from payments.selectors import (
+    COORDINATORS,
+    followup_access,
+    followup_list,
+    member_payments,
+    payment_access,
+)
+from payments.services import (
+    MAX_TOKENS_PER_PAYMENT,
+    followup_done,
+    membership_checkout_create,
+    offline_payment_record,
+    stripe_event_receive,
+    token_refund_create,
+    tokens_checkout_create,
+)
 
 
 class PaymentOutput(serializers.Serializer[Any]):
@@ -29,10 +46,17 @@ class PaymentOutput(serializers.Serializer[Any]):
     reference = serializers.CharField()
     created_at = serializers.DateTimeField()
     paid_until = serializers.SerializerMethodField()
+    refunded_tokens = serializers.SerializerMethodField()
 
     def get_paid_until(self, payment: Payment) -> str | None:
         period = getattr(payment, "period", None)
         return period.end.isoformat() if period is not None else None
+
+    def get_refunded_tokens(self, payment: Payment) -> int:
+        annotated = getattr(payment, "refunded_tokens", None)
+        if annotated is not None:
+            return int(annotated)
+        return sum(r.tokens for r in payment.refunds.exclude(status="failed"))
 
 
 class OfflinePaymentApi(APIView):
@@ -80,3 +104,160 @@ class MemberPaymentsApi(APIView):
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(member_payments(member=member), request)
         return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
+
+
+class CheckoutOutput(serializers.Serializer[Any]):
+    checkout_url = serializers.CharField(source="url")
+    checkout_id = serializers.IntegerField(source="pk")
+
+
+def _checkout_response(checkout: CheckoutSession) -> Response:
+    return Response(CheckoutOutput(checkout).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipCheckoutApi(APIView):
+    """A Stripe Checkout for a year's membership, renewed each year by card."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: CheckoutOutput})
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(user=request.user, member_id=member_id)
+        StrictInputSerializer(data=request.data).is_valid(raise_exception=True)
+        return _checkout_response(membership_checkout_create(member=member, caller=caller))
+
+
+class TokensCheckoutApi(APIView):
+    """A Stripe Checkout for a pack of tokens at the circle's price."""
+
+    permission_classes = [IsAuthenticated]
+
+    class TokensCheckoutInput(StrictInputSerializer):
+        tokens = serializers.IntegerField(min_value=1, max_value=MAX_TOKENS_PER_PAYMENT)
+
+    @extend_schema(request=TokensCheckoutInput, responses={201: CheckoutOutput})
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(user=request.user, member_id=member_id)
+        data = self.TokensCheckoutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        checkout = tokens_checkout_create(
+            member=member, caller=caller, tokens=data.validated_data["tokens"]
+        )
+        return _checkout_response(checkout)
+
+
+class StripeWebhookApi(APIView):
+    """Events from Stripe. The signature is checked on the raw body; every event is stored once
+    and applied idempotently. A 2xx tells Stripe not to send it again."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes: list[Any] = []  # the raw body is what is signed; nothing may parse it first
+
+    @extend_schema(request=None, responses={200: None, 400: None})
+    def post(self, request: Request) -> Response:
+        payload = request.body
+        signature = request.headers.get("Stripe-Signature", "")
+        try:
+            event = stripe_client.event_verify(payload=payload, signature=signature)
+        except stripe_client.SignatureError:
+            return Response(
+                error_body("invalid_signature", "The Stripe signature is missing or wrong."),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except ValueError:
+            return Response(
+                error_body("malformed_json", "The request body is not valid JSON."),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        outcome = stripe_event_receive(event=event)
+        return Response({"received": True, "outcome": outcome})
+
+
+class RefundOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    payment_id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    tokens = serializers.IntegerField()
+    amount = MoneyOutField()
+    status = serializers.CharField()
+    made_by = serializers.CharField(source="source")
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PaymentRefundApi(APIView):
+    """A coordinator refunds unspent tokens of a card payment."""
+
+    permission_classes = [IsAuthenticated]
+
+    class RefundInput(StrictInputSerializer):
+        tokens = serializers.IntegerField(min_value=1, max_value=MAX_TOKENS_PER_PAYMENT)
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=RefundInput, responses={201: RefundOutput, 202: RefundOutput})
+    def post(self, request: Request, payment_id: int) -> Response:
+        payment, caller = payment_access(
+            user=request.user, payment_id=payment_id, roles=COORDINATORS
+        )
+        data = self.RefundInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = token_refund_create(
+            payment=payment,
+            tokens=data.validated_data["tokens"],
+            reason=data.validated_data["reason"],
+            caller=caller,
+        )
+        # 202: Stripe could not be reached; the tokens are held back and it is asked again.
+        code = status.HTTP_202_ACCEPTED if refund.status == "pending" else status.HTTP_201_CREATED
+        return Response(RefundOutput(refund).data, status=code)
+
+
+class FollowUpOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    member_name = serializers.CharField(source="member.full_name")
+    phone = serializers.CharField()
+    email = serializers.CharField(source="member.email", allow_null=True)
+    kind = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    done_note = serializers.CharField()
+
+
+class CircleFollowUpsApi(APIView):
+    """The operators' list of people to phone: failed renewals, memberships in grace, renewal
+    reminders for members without email, refunds needing a look."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("done", bool, description="true: the ones already done")],
+        responses=FollowUpOutput(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        circle = circle_get(slug=slug)
+        if not caller_for(user=request.user, circle=circle).is_staff:
+            raise Forbidden("forbidden", "Only the circle's staff see its follow-ups.")
+        done = request.query_params.get("done", "").lower() in ("1", "true", "yes")
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(followup_list(circle=circle, done=done), request)
+        return paginator.get_paginated_response(FollowUpOutput(page, many=True).data)
+
+
+class FollowUpDoneApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class DoneInput(StrictInputSerializer):
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    @extend_schema(request=DoneInput, responses={200: FollowUpOutput})
+    def post(self, request: Request, followup_id: int) -> Response:
+        followup, caller = followup_access(user=request.user, followup_id=followup_id)
+        data = self.DoneInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = followup_done(
+            followup=followup, caller=caller, note=data.validated_data.get("note", "")
+        )
+        return Response(FollowUpOutput(done).data)

@@ -1,14 +1,74 @@
+"""Reads for money in, and the scoped lookups the payment views use."""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
 
-from members.models import Member
-from payments.models import Payment
+from django.db.models import QuerySet, Sum
+
+from circle.errors import Forbidden, NotFound
+from circle.models import Circle
+from members.models import Member, RoleName
+from members.selectors import Caller, caller_for
+from payments.models import FollowUp, Payment
 
 
 def member_payments(*, member: Member) -> QuerySet[Payment]:
+    """Every payment, by hand or by card, newest first."""
     return (
         Payment.objects.filter(member=member)
         .select_related("period")
+        .annotate(refunded_tokens=Sum("refunds__tokens", default=0))
         .order_by("-created_at", "-id")
     )
+
+
+def _in_callers_circles(user: Any) -> QuerySet[Member, Any]:
+    return Member.objects.filter(user=user).values("circle_id")
+
+
+def _scoped(queryset: QuerySet[Any], *, user: Any, pk: int, what: str) -> Any:
+    """The object with this id in a circle where the caller is a member; otherwise 404, so
+    nobody learns what another circle holds."""
+    found = None
+    if getattr(user, "is_authenticated", False):
+        found = queryset.filter(pk=pk, circle_id__in=_in_callers_circles(user)).first()
+    if found is None:
+        raise NotFound(f"No such {what.replace('_', '-')}.", code=f"{what}_not_found")
+    return found
+
+
+def payment_access(*, user: Any, payment_id: int, roles: frozenset[str]) -> tuple[Payment, Caller]:
+    """A payment of a circle where the caller holds one of `roles`."""
+    payment: Payment = _scoped(
+        Payment.objects.select_related("circle", "member"), user=user, pk=payment_id, what="payment"
+    )
+    caller = caller_for(user=user, circle=payment.circle)
+    if not caller.roles & roles:
+        raise Forbidden("forbidden", "Only the circle's coordinators can refund payments.")
+    return payment, caller
+
+
+def followup_access(*, user: Any, followup_id: int) -> tuple[FollowUp, Caller]:
+    followup: FollowUp = _scoped(
+        FollowUp.objects.select_related("circle", "member"),
+        user=user,
+        pk=followup_id,
+        what="followup",
+    )
+    caller = caller_for(user=user, circle=followup.circle)
+    if not caller.is_staff:
+        raise Forbidden("forbidden", "Only the circle's staff work through follow-ups.")
+    return followup, caller
+
+
+def followup_list(*, circle: Circle, done: bool = False) -> QuerySet[FollowUp]:
+    """The operators' list: open ones oldest first (ring those waiting longest first)."""
+    return (
+        FollowUp.objects.filter(circle=circle, done_at__isnull=not done)
+        .select_related("member")
+        .order_by("created_at", "id")
+    )
+
+
+COORDINATORS = frozenset({RoleName.COORDINATOR})

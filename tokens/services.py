@@ -394,6 +394,34 @@ def purchase_credit(
 
 
 @retry_on_conflict
+def purchase_refund(
+    *, member: Member, minutes: int, refund_key: str, actor: User | None, reason: str, memo: str
+) -> Posted:
+    """Tokens given back for money refunded: the member's wallet → issuance, once per refund
+    (the key names it). Part of a purchase may be refunded, so this is not a reversal (which
+    mirrors a whole transaction, once); it is a purchase the other way, kind `purchase`, so the
+    ledger's kinds (and their triggers) stay as they are. The wallet's CHECK refuses a refund
+    of tokens already spent."""
+    minutes = _check_minutes(minutes)
+    _require_reason(reason)
+    return _post(
+        circle_id=member.circle_id,
+        kind=TransactionKind.PURCHASE,
+        key=f"refund:{_check_key(refund_key)}",
+        legs=[
+            (wallet_id(member), -minutes),
+            (system_account_id(member.circle_id, AccountKind.ISSUANCE), minutes),
+        ],
+        member_id=member.pk,
+        actor=actor,
+        memo=memo or "Tokens refunded",
+        action="tokens.refunded",
+        reason=reason.strip(),
+        data={"minutes": minutes, "refund": refund_key},
+    )
+
+
+@retry_on_conflict
 def transfer_create(
     *,
     source: Member,

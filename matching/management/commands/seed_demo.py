@@ -156,6 +156,14 @@ class Command(BaseCommand):
         for person in PEOPLE:
             login = f"{person.email} / {password}" if person.email else "(no login)"
             self.stdout.write(f"  {person.name:<15} {login:<45} {person.note}")
+        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+        self.stdout.write(
+            f"\nCard payments (signed in as Margaret): POST "
+            f'/api/v1/members/{margaret.pk}/tokens/checkout/ with {{"tokens": 2}}, or '
+            f"/api/v1/members/{margaret.pk}/membership/checkout/, and open the checkout_url. "
+            "Without STRIPE_SECRET_KEY, scripts/demo serves a local stand-in for Stripe whose "
+            "page pays without a card."
+        )
         self.stdout.write(f"\nAPI docs: {site}/api/v1/docs/\n")
 
     def _tasks(self, circle: Circle, operator: User) -> None:

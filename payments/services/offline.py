@@ -1,43 +1,27 @@
-"""Money in: payments recorded by staff (cash, cheque, bank transfer), and the membership years
-and tokens they buy. Card payments through Stripe will share the same periods and the ledger's
-purchase service."""
+"""Money in by hand: payments recorded by staff (cash, cheque, bank transfer), and the
+membership years and tokens they buy. Card payments (payments/services/card.py) share the same
+periods and the ledger's purchase service."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from djmoney.money import Money
 
 from circle.errors import Conflict, InvalidInput
-from members.models import Member, MembershipStatus
+from members.models import Member
 from members.selectors import Caller
 from members.services import audit_record
-from payments.models import (
-    OFFLINE_METHODS,
-    MembershipPeriod,
-    Payment,
-    PaymentMethod,
-    PaymentPurpose,
-)
+from payments.models import OFFLINE_METHODS, Payment, PaymentMethod, PaymentPurpose
+from payments.services.membership import membership_period_add
 from tokens.services import purchase_credit
 
 # A pack bought at once: at least one token, and no more than a circle would sell in one go.
 MAX_TOKENS_PER_PAYMENT = 100
 
 
-def one_year_from(start: date) -> date:
-    """The last day of a year of membership starting on `start` (29 February: 28 February)."""
-    try:
-        anniversary = start.replace(year=start.year + 1)
-    except ValueError:
-        anniversary = start.replace(year=start.year + 1, day=28) + timedelta(days=1)
-    return anniversary - timedelta(days=1)
-
-
-def _price(value: object) -> Money:
+def price_of(value: object) -> Money:
     """A circle's fee or price. django-stubs types a MoneyField as a DecimalField; django-money
     gives its value as Money."""
     assert isinstance(value, Money)
@@ -79,7 +63,7 @@ def offline_payment_record(
     if purpose == PaymentPurpose.MEMBERSHIP:
         if tokens is not None:
             raise InvalidInput("invalid", "A membership payment buys no tokens.", field="tokens")
-        price = _amount(amount, expected=_price(circle.membership_fee))
+        price = _amount(amount, expected=price_of(circle.membership_fee))
     elif purpose == PaymentPurpose.TOKENS:
         if tokens is None:
             raise InvalidInput(
@@ -91,7 +75,7 @@ def offline_payment_record(
                 f"Between 1 and {MAX_TOKENS_PER_PAYMENT} tokens at a time.",
                 field="tokens",
             )
-        price = _amount(amount, expected=_price(circle.token_price) * tokens)
+        price = _amount(amount, expected=price_of(circle.token_price) * tokens)
     else:
         raise InvalidInput("invalid_choice", "Pay for membership or tokens.", field="purpose")
     if price.amount <= 0:
@@ -153,43 +137,3 @@ def offline_payment_record(
             ) from None
         raise
     return payment
-
-
-def membership_period_add(
-    *, member: Member, payment: Payment, caller: Caller | None = None
-) -> MembershipPeriod:
-    """A paid year, starting today or, for a member paying ahead, the day after their last
-    paid year ends. Makes the member `active` when the year covers today. Call inside the
-    payment's transaction. `caller` is the staff member who took the money (None: the system,
-    e.g. a card payment's webhook), named as the actor of the status change it causes."""
-    today = timezone.localdate()
-    # Lock the member so two payments at once make two consecutive years, not one year twice.
-    locked = Member.objects.select_for_update().get(pk=member.pk)
-    last = (
-        MembershipPeriod.objects.filter(member=locked)
-        .order_by("-end")
-        .values_list("end", flat=True)
-        .first()
-    )
-    start = max(today, last + timedelta(days=1)) if last else today
-    period = MembershipPeriod.objects.create(
-        circle=locked.circle,
-        member=locked,
-        start=start,
-        end=one_year_from(start),
-        amount=payment.amount,
-        payment=payment,
-    )
-    if period.start <= today <= period.end and locked.membership_status != MembershipStatus.ACTIVE:
-        previous = locked.membership_status
-        locked.membership_status = MembershipStatus.ACTIVE
-        locked.save(update_fields=["membership_status"])
-        audit_record(
-            circle=locked.circle,
-            action="membership.status_changed",
-            caller=caller,
-            member=locked,
-            data={"from": previous, "to": MembershipStatus.ACTIVE, "period_id": period.pk},
-        )
-    member.membership_status = locked.membership_status
-    return period

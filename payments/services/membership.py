@@ -1,0 +1,354 @@
+"""Membership years and the status they give a member, over time.
+
+Status (DESIGN.md): `pending` (never paid) → `active` (a paid year covers today) → `grace` (a
+card renewal failed, or the last year ended less than `MEMBERSHIP_GRACE_DAYS` ago; still served;
+an operator follow-up is queued) → `lapsed`. `membership_status_due` is the one rule; payments
+(offline and card) apply it as they add a year, the webhook as a renewal fails, and the periodic
+job (`membership_statuses_advance`) as days pass. Each change locks the member, re-reads what is
+due and writes an audit row, so two of them at once, or the job run twice, act once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, Max, OuterRef
+from django.utils import timezone
+
+from members.models import Member, MembershipStatus
+from members.selectors import Caller
+from members.services import audit_record
+from payments.models import FollowUp, FollowUpKind, MembershipPeriod, Payment, Refund
+
+logger = logging.getLogger(__name__)
+
+
+def one_year_from(start: date) -> date:
+    """The last day of a year of membership starting on `start` (29 February: 28 February)."""
+    try:
+        anniversary = start.replace(year=start.year + 1)
+    except ValueError:
+        anniversary = start.replace(year=start.year + 1, day=28) + timedelta(days=1)
+    return anniversary - timedelta(days=1)
+
+
+def status_rule(
+    *,
+    current: str,
+    covered: bool,
+    covered_but_failed: bool,
+    paid_ahead: bool,
+    paid_until: date | None,
+    today: date,
+) -> str:
+    """The one rule for a member's status, from facts about their periods: `covered`, a paid
+    year covers today; `covered_but_failed`, one does but its card renewal failed; `paid_ahead`,
+    a year starting after today is paid; `paid_until`, the last paid day."""
+    if covered:
+        return MembershipStatus.ACTIVE
+    if covered_but_failed:
+        # The year still runs but its renewal failed: grace, unless the next year has been paid
+        # for since (a retried charge, or cash).
+        return MembershipStatus.ACTIVE if paid_ahead else MembershipStatus.GRACE
+    if paid_until is None or paid_until > today:
+        # Never paid, or paid only for a year that has not begun (a member paying ahead while
+        # pending keeps their status until it starts).
+        return current
+    if today <= paid_until + timedelta(days=settings.MEMBERSHIP_GRACE_DAYS):
+        return MembershipStatus.GRACE
+    return MembershipStatus.LAPSED
+
+
+def membership_status_due(*, member: Member, today: date) -> str:
+    """What the member's status should be today, from their stored periods alone."""
+    periods = MembershipPeriod.objects.filter(member=member)
+    covering = periods.filter(start__lte=today, end__gte=today)
+    return status_rule(
+        current=member.membership_status,
+        covered=covering.filter(renewal_failed_at__isnull=True).exists(),
+        covered_but_failed=covering.filter(renewal_failed_at__isnull=False).exists(),
+        paid_ahead=periods.filter(start__gt=today).exists(),
+        paid_until=periods.aggregate(end=Max("end"))["end"],
+        today=today,
+    )
+
+
+def followup_queue(
+    *,
+    member: Member,
+    kind: str,
+    period: MembershipPeriod | None = None,
+    refund: Refund | None = None,
+    note: str = "",
+) -> FollowUp | None:
+    """Put someone on the operators' list, once per period (or refund) and kind. Call inside the
+    change's transaction. None when it was already queued."""
+    try:
+        with transaction.atomic():
+            followup = FollowUp.objects.create(
+                circle=member.circle,
+                member=member,
+                kind=kind,
+                period=period,
+                refund=refund,
+                phone=member.phone,
+                note=note[:500],
+            )
+    except IntegrityError:
+        return None
+    audit_record(
+        circle=member.circle,
+        action="followup.queued",
+        member=member,
+        data={"followup_id": followup.pk, "kind": kind, "period_id": period.pk if period else None},
+    )
+    return followup
+
+
+def _status_apply(
+    *, locked: Member, to: str, caller: Caller | None, why: str, period: MembershipPeriod | None
+) -> bool:
+    """Move a locked member to `to`, with its audit row and, into grace, a follow-up."""
+    previous = locked.membership_status
+    if previous == to:
+        return False
+    Member.objects.filter(pk=locked.pk, membership_status=previous).update(membership_status=to)
+    locked.membership_status = to
+    audit_record(
+        circle=locked.circle,
+        action="membership.status_changed",
+        caller=caller,
+        member=locked,
+        reason=why,
+        data={"from": previous, "to": to, "period_id": period.pk if period else None},
+    )
+    if to == MembershipStatus.GRACE and period is not None:
+        kind = FollowUpKind.RENEWAL_FAILED if period.renewal_failed_at else FollowUpKind.GRACE
+        followup_queue(
+            member=locked,
+            kind=kind,
+            period=period,
+            note=f"Membership paid until {period.end.isoformat()}; {why}. Still served for now.",
+        )
+    return True
+
+
+def membership_period_add(
+    *,
+    member: Member,
+    payment: Payment,
+    caller: Caller | None = None,
+    stripe_subscription_id: str = "",
+) -> MembershipPeriod:
+    """A paid year, starting today or, for a member paying ahead, the day after their last
+    paid year ends. Makes the member `active` when the year covers today. Call inside the
+    payment's transaction. `caller` is the staff member who took the money (None: the system,
+    e.g. a card payment's webhook), named as the actor of the status change it causes."""
+    today = timezone.localdate()
+    # Lock the member so two payments at once make two consecutive years, not one year twice.
+    locked = Member.objects.select_for_update().select_related("circle").get(pk=member.pk)
+    last = (
+        MembershipPeriod.objects.filter(member=locked)
+        .order_by("-end")
+        .values_list("end", flat=True)
+        .first()
+    )
+    start = max(today, last + timedelta(days=1)) if last else today
+    period = MembershipPeriod.objects.create(
+        circle=locked.circle,
+        member=locked,
+        start=start,
+        end=one_year_from(start),
+        amount=payment.amount,
+        payment=payment,
+        stripe_subscription_id=stripe_subscription_id,
+    )
+    # A payment only ever brings a member to active (today covered, or a failed renewal now
+    # paid for); a year paid ahead leaves the status to the periodic job.
+    if membership_status_due(member=locked, today=today) == MembershipStatus.ACTIVE:
+        _status_apply(
+            locked=locked, to=MembershipStatus.ACTIVE, caller=caller, why="paid", period=period
+        )
+    member.membership_status = locked.membership_status
+    return period
+
+
+def membership_renewal_failed(*, member: Member, period: MembershipPeriod, why: str) -> bool:
+    """A card renewal of `period` failed: mark it (once) and move the member to grace, with an
+    operator follow-up. Call inside a transaction. False when already marked."""
+    locked = Member.objects.select_for_update().select_related("circle").get(pk=member.pk)
+    marked = MembershipPeriod.objects.filter(pk=period.pk, renewal_failed_at__isnull=True).update(
+        renewal_failed_at=timezone.now()
+    )
+    if not marked:
+        return False
+    period.refresh_from_db()
+    due = membership_status_due(member=locked, today=timezone.localdate())
+    if not _status_apply(locked=locked, to=due, caller=None, why=why, period=period):
+        # Already in grace (the year had ended): the follow-up still names the failure.
+        followup_queue(
+            member=locked,
+            kind=FollowUpKind.RENEWAL_FAILED,
+            period=period,
+            note=f"Card renewal failed ({why}); membership paid until {period.end.isoformat()}.",
+        )
+    return True
+
+
+# --- The periodic job -------------------------------------------------------------------------
+
+
+def membership_statuses_advance(*, today: date | None = None) -> dict[str, int]:
+    """Move every member whose status is out of date to what their periods say today.
+    Idempotent: a second run finds nothing to change. Returns how many moved, by status."""
+    today = today or timezone.localdate()
+    periods = MembershipPeriod.objects.filter(member=OuterRef("pk"))
+    covering = periods.filter(start__lte=today, end__gte=today)
+    candidates = (
+        Member.objects.filter(membership_periods__isnull=False)
+        .annotate(
+            paid_until=Max("membership_periods__end"),
+            covered=Exists(covering.filter(renewal_failed_at__isnull=True)),
+            covered_but_failed=Exists(covering.filter(renewal_failed_at__isnull=False)),
+            paid_ahead=Exists(periods.filter(start__gt=today)),
+        )
+        .values_list(
+            "pk", "membership_status", "covered", "covered_but_failed", "paid_ahead", "paid_until"
+        )
+    )
+    changed: dict[str, int] = {}
+    for member_id, status, covered, failed, ahead, paid_until in candidates:
+        # Read once for all; only members whose status is out of date are locked, and the
+        # rule is applied again under the lock (a payment may have come meanwhile).
+        due = status_rule(
+            current=status,
+            covered=covered,
+            covered_but_failed=failed,
+            paid_ahead=ahead,
+            paid_until=paid_until,
+            today=today,
+        )
+        if due == status:
+            continue
+        with transaction.atomic(durable=True):
+            locked = Member.objects.select_for_update().select_related("circle").get(pk=member_id)
+            due = membership_status_due(member=locked, today=today)
+            latest = MembershipPeriod.objects.filter(member=locked).order_by("-end").first()
+            why = {
+                str(MembershipStatus.ACTIVE): "a paid year covers today",
+                str(MembershipStatus.GRACE): "the paid year has ended",
+                str(MembershipStatus.LAPSED): (
+                    f"the paid year ended more than {settings.MEMBERSHIP_GRACE_DAYS} days ago"
+                ),
+            }.get(due, "")
+            if _status_apply(locked=locked, to=due, caller=None, why=why, period=latest):
+                changed[due] = changed.get(due, 0) + 1
+    return changed
+
+
+def membership_reminders_send(*, today: date | None = None) -> int:
+    """Tell members whose year ends within `MEMBERSHIP_REMINDER_DAYS` (by email, or through an
+    operator's follow-up for those without one), once per period: the marker is set by a
+    conditional update, so a second run, or two at once, send nothing more."""
+    today = today or timezone.localdate()
+    later = MembershipPeriod.objects.filter(member=OuterRef("member"), end__gt=OuterRef("end"))
+    due = (
+        MembershipPeriod.objects.filter(
+            end__gte=today,
+            end__lte=today + timedelta(days=settings.MEMBERSHIP_REMINDER_DAYS),
+            reminder_sent_at__isnull=True,
+            member__membership_status=MembershipStatus.ACTIVE,
+        )
+        .exclude(Exists(later))
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for period_id in list(due):
+        with transaction.atomic(durable=True):
+            claimed = MembershipPeriod.objects.filter(
+                pk=period_id, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=timezone.now())
+            if not claimed:
+                continue
+            period = MembershipPeriod.objects.select_related("member__circle").get(pk=period_id)
+            member = period.member
+            renews = member.subscriptions.filter(
+                status__in=["active", "trialing"], cancel_at_period_end=False
+            ).exists()
+            how = "email" if member.email else "operator"
+            audit_record(
+                circle=member.circle,
+                action="membership.reminder_sent",
+                member=member,
+                data={"period_id": period.pk, "by": how, "card_renews": renews},
+            )
+            if member.email:
+                transaction.on_commit(
+                    lambda pid=period.pk: _reminder_email_later(pid)  # type: ignore[misc]
+                )
+            else:
+                note = f"Membership ends {period.end.isoformat()}; " + (
+                    "their card renews it automatically." if renews else "ask them to renew."
+                )
+                followup_queue(
+                    member=member, kind=FollowUpKind.RENEWAL_REMINDER, period=period, note=note
+                )
+            sent += 1
+    return sent
+
+
+def _reminder_email_later(period_id: int) -> None:
+    from payments.tasks import renewal_reminder_email
+
+    renewal_reminder_email.delay(period_id)
+
+
+def renewal_reminder_email_send(*, period_id: int) -> None:
+    period = MembershipPeriod.objects.select_related("member__circle").get(pk=period_id)
+    member = period.member
+    if not member.email:
+        return
+    circle = member.circle
+    renews = member.subscriptions.filter(
+        status__in=["active", "trialing"], cancel_at_period_end=False
+    ).exists()
+    fee = period.amount
+    if renews:
+        what = (
+            f"Your card will be charged {fee} for another year on or just after "
+            f"{period.end + timedelta(days=1):%d %B %Y}. You need do nothing."
+        )
+    else:
+        what = "To keep asking for help, please renew: online, or by phoning us."
+    send_mail(
+        subject=f"{circle.name}: your membership ends on {period.end:%d %B %Y}",
+        message=f"Dear {member.first_name},\n\n{what}\n\n{circle.name}",
+        from_email=None,
+        recipient_list=[member.email],
+    )
+
+
+def followup_done(*, followup: FollowUp, caller: Caller, note: str = "") -> FollowUp:
+    """An operator dealt with a follow-up. Once: a second time is a 409."""
+    from circle.errors import Conflict
+
+    with transaction.atomic(durable=True):
+        done = FollowUp.objects.filter(pk=followup.pk, done_at__isnull=True).update(
+            done_at=timezone.now(), done_by=caller.user, done_note=note.strip()[:500]
+        )
+        if not done:
+            raise Conflict("already_done", "That follow-up was already marked done.")
+        audit_record(
+            circle=followup.circle,
+            action="followup.done",
+            caller=caller,
+            member=followup.member,
+            reason=note.strip()[:500],
+            data={"followup_id": followup.pk, "kind": followup.kind},
+        )
+    followup.refresh_from_db()
+    return followup
