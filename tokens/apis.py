@@ -8,7 +8,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import get_current_timezone, make_aware
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,8 +18,9 @@ from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.models import Member, User
-from members.selectors import Caller, caller_for, coordinator_access, member_access, member_get
+from members.apis import acting_member, signed_in
+from members.models import Member
+from members.selectors import Caller, coordinator_access, member_access, member_get
 from tokens.models import Account, LedgerTransaction
 from tokens.selectors import (
     account_balances,
@@ -108,31 +108,6 @@ class MemberStatementApi(APIView):
 # --- Transfers --------------------------------------------------------------------------------
 
 
-def _signed_in(request: Request) -> User:
-    """The caller's account. IsAuthenticated has already turned the anonymous away; this only
-    tells the type checker so."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
-
-
-def _acting_member(*, request: Request, circle_member_id: int | None) -> tuple[Member, Caller]:
-    """Members act for themselves; staff act for the member they name (DESIGN.md)."""
-    if circle_member_id is not None:
-        member, caller = member_access(user=request.user, member_id=circle_member_id)
-        return member, caller
-    memberships = Member.objects.filter(user=_signed_in(request)).select_related("circle")
-    if memberships.count() != 1:
-        raise InvalidInput(
-            "member_id_required",
-            "You belong to several circles (or none): name the member with member_id.",
-            field="member_id",
-        )
-    member = memberships.get()
-    return member, caller_for(user=request.user, circle=member.circle)
-
-
 class TransferInput(StrictInputSerializer):
     member_id = serializers.IntegerField(required=False, help_text="staff: the giver")
     to_member_id = serializers.IntegerField(required=False)
@@ -196,7 +171,7 @@ class TransferApi(APIView):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        source, caller = _acting_member(request=request, circle_member_id=values.get("member_id"))
+        source, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
         destination = None
         if "to_member_id" in values:
             try:
@@ -414,7 +389,7 @@ class TransactionReverseApi(APIView):
 
     @extend_schema(request=ReversalInput, responses={201: TransactionOutput})
     def post(self, request: Request, transaction_id: int) -> Response:
-        circles = Member.objects.filter(user=_signed_in(request)).values("circle_id")
+        circles = Member.objects.filter(user=signed_in(request)).values("circle_id")
         original = LedgerTransaction.objects.filter(
             pk=transaction_id, circle_id__in=circles
         ).first()
