@@ -1,20 +1,43 @@
 """Reads for matching: the facts the rules need, the ranked helpers of a task, a helper's feed.
 
-The rules themselves are in `matching/rules.py`.
+The rules themselves are in `matching/rules.py`. The fast path (`task_matches`, `helper_feed`)
+lets the database narrow the candidates with plain indexed filters that work on SQLite as on
+PostgreSQL (no PostGIS, no trigonometry in SQL): the circle, the skill (driven from the
+category's skill rows, so a skill almost nobody has costs almost nothing), the vetting level,
+not suspended, not blocked, not the member themself, a latitude/longitude box, and a flat-earth
+distance that never exceeds the true one, against each helper's own radius with some slack.
+What is left, usually a few dozen to a few hundred rows, goes through the very rules of
+`rules.py` in Python, with exact distances; so the fast path returns what `task_matches_naive`
+returns, only sooner.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
+from math import cos, pi, radians
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, QuerySet
+from django.db.models import Value as V
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from helpers.models import Helper
+from circle.models import VettingLevel
+from helpers.models import AvailabilitySlot, Helper
+from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
+
+# Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
+KM_PER_DEGREE = 6371.009 * pi / 180
+# The database's flat-earth distance is compared with each helper's radius times this, plus
+# REACH_SLACK_KM: it only has to keep every helper the exact distance keeps (the exact
+# distance in Python then decides), so it errs generously.
+REACH_FACTOR = 1.02
+REACH_SLACK_KM = 0.2
 
 
 @dataclass(frozen=True)
@@ -128,27 +151,29 @@ def task_matches_naive(*, task: Task) -> list[rules.Ranked]:
     return _ranked(task_facts(task), pool, task.member_id)
 
 
-def task_matches(*, task: Task, limit: int | None = None) -> list[rules.Ranked]:
-    """The eligible helpers of a task, best first, each with distance, score and reasons."""
-    ranked = task_matches_naive(task=task)
-    return ranked if limit is None else ranked[:limit]
-
-
-def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
-    """Open tasks this helper may take whose window has not ended, nearest first."""
+def helper_feed_naive(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
+    """Every open task of the helper's circle through the rules, in Python: the reference."""
     now = now or timezone.now()
     fetched = _helpers_with_facts().get(pk=helper.pk)
     (candidate,) = candidates([fetched])
-    tasks = (
-        Task.objects.filter(circle_id=helper.circle_id, status=TaskStatus.OPEN)
-        .filter(Q(window_end__gt=now))
-        .select_related("member", "category")
-    )
-    blocked_by = set(
+    tasks = Task.objects.filter(
+        circle_id=helper.circle_id, status=TaskStatus.OPEN, window_end__gt=now
+    ).select_related("member", "category")
+    return _feed_items(candidate, tasks, _blocked_by(helper))
+
+
+def _blocked_by(helper: Helper) -> set[int]:
+    """The members who have blocked this helper."""
+    return set(
         HelperPreference.objects.filter(
             helper_id=helper.pk, kind=PreferenceKind.BLOCKED
         ).values_list("member_id", flat=True)
     )
+
+
+def _feed_items(
+    candidate: rules.Candidate, tasks: Iterable[Task], blocked_by: set[int]
+) -> list[FeedItem]:
     items = []
     for task in tasks:
         facts = task_facts(task)
@@ -158,3 +183,185 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
             items.append(FeedItem(task=task, distance_km=round(distance, 1)))
     items.sort(key=lambda item: (item.distance_km, item.task.window_start, item.task.pk))
     return items
+
+
+def _vetting_levels_at_least(level: str) -> list[str]:
+    return [v for v in VettingLevel.values if VettingLevel.rank(v) >= VettingLevel.rank(level)]
+
+
+def _vetting_levels_at_most(level: str) -> list[str]:
+    return [v for v in VettingLevel.values if VettingLevel.rank(v) <= VettingLevel.rank(level)]
+
+
+@dataclass(frozen=True)
+class _Box:
+    """Around a point: the latitude/longitude ranges that hold every point within `reach_km`,
+    and the kilometres per degree of longitude at the box's edge nearer the pole (the smallest
+    in the box, so the flat-earth distance made with it never exceeds the true one)."""
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+    km_per_degree_lon: float
+
+    @classmethod
+    def around(cls, latitude: float, longitude: float, reach_km: float) -> _Box:
+        reach = reach_km * REACH_FACTOR + REACH_SLACK_KM
+        dlat = reach / KM_PER_DEGREE
+        polar = min(89.0, abs(latitude) + dlat)
+        km_lon = KM_PER_DEGREE * cos(radians(polar))
+        dlon = reach / km_lon
+        return cls(latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon, km_lon)
+
+    def filters(self) -> dict[str, Any]:
+        # Decimals, as the columns are; the box's slack dwarfs the rounding to 6 places.
+        return {
+            "latitude__range": (_dec(self.lat_min), _dec(self.lat_max)),
+            "longitude__range": (_dec(self.lon_min), _dec(self.lon_max)),
+        }
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(f"{value:.6f}")
+
+
+def _flat_excess(latitude: float, longitude: float, box: _Box, radius: Any) -> ExpressionWrapper:
+    """Squared flat-earth distance from the point minus the squared reach of `radius` (a
+    column or a number): at most 0 for every row within that radius (and a few more)."""
+    dy = (Cast("latitude", FloatField()) - V(latitude)) * V(KM_PER_DEGREE)
+    dx = (Cast("longitude", FloatField()) - V(longitude)) * V(box.km_per_degree_lon)
+    reach = radius * V(REACH_FACTOR) + V(REACH_SLACK_KM)
+    return ExpressionWrapper(dy * dy + dx * dx - reach * reach, output_field=FloatField())
+
+
+def _slots_by_helper(helper_ids: list[int]) -> dict[int, tuple[rules.Slot, ...]]:
+    slots: dict[int, list[rules.Slot]] = {}
+    rows = AvailabilitySlot.objects.filter(helper_id__in=helper_ids).values_list(
+        "helper_id", "weekday", "start", "end"
+    )
+    for helper_id, weekday, start, end in rows.order_by():
+        slots.setdefault(helper_id, []).append(rules.Slot(weekday, start, end))
+    return {helper_id: tuple(found) for helper_id, found in slots.items()}
+
+
+def _first_name(full_name: str) -> str:
+    # As Member.first_name, from the column alone.
+    words = full_name.split()
+    return words[0] if words else ""
+
+
+def task_candidates(task: Task, facts: rules.TaskFacts) -> list[tuple[rules.Candidate, float]]:
+    """The helpers the database finds for the task, each with its exact distance, after the
+    distance and availability rules in Python: a superset of the eligible ones, since standings
+    are not yet read (blocked helpers are already left out in SQL)."""
+    box = _Box.around(facts.latitude, facts.longitude, float(MAX_TRAVEL_RADIUS_KM))
+    blocked = HelperPreference.objects.filter(
+        member_id=task.member_id, helper_id=OuterRef("pk"), kind=PreferenceKind.BLOCKED
+    )
+    rows = (
+        Helper.objects.filter(
+            # The category belongs to one circle, so its skill rows name that circle's helpers
+            # only; the join starts from them (helpers_skill_category_helper).
+            skill_rows__category_id=task.category_id,
+            circle_id=task.circle_id,
+            suspended=False,
+            vetting_level__in=_vetting_levels_at_least(facts.category_vetting_level),
+            **box.filters(),
+        )
+        .exclude(member_id=task.member_id)
+        .alias(
+            excess=_flat_excess(
+                facts.latitude,
+                facts.longitude,
+                box,
+                Cast(F("travel_radius_km"), FloatField()),
+            ),
+            blocked=Exists(blocked),
+        )
+        .filter(excess__lte=0, blocked=False)
+        .order_by()
+        .values_list(
+            "pk",
+            "member_id",
+            "member__full_name",
+            "vetting_level",
+            "latitude",
+            "longitude",
+            "travel_radius_km",
+        )
+    )
+    near: list[tuple[rules.Candidate, float]] = []
+    skills = frozenset([task.category_id])  # what the join proved; other skills are not read
+    for pk, member_id, full_name, level, lat, lon, radius in rows:
+        candidate = rules.Candidate(
+            helper_id=pk,
+            member_id=member_id,
+            circle_id=task.circle_id,
+            first_name=_first_name(full_name),
+            suspended=False,
+            vetting_level=level,
+            skill_ids=skills,
+            latitude=float(lat),
+            longitude=float(lon),
+            travel_radius_km=float(radius),
+            slots=(),
+        )
+        distance = rules.task_distance_km(facts, candidate)
+        if distance <= candidate.travel_radius_km:
+            near.append((candidate, distance))
+    slots = _slots_by_helper([candidate.helper_id for candidate, _ in near])
+    found = []
+    for candidate, distance in near:
+        own = slots.get(candidate.helper_id, ())
+        if own and not rules.window_overlaps(own, facts.window_start, facts.window_end):
+            continue
+        found.append((replace(candidate, slots=own), distance))
+    return found
+
+
+def task_matches(*, task: Task, limit: int | None = None) -> list[rules.Ranked]:
+    """The eligible helpers of a task, best first, each with distance, score and reasons."""
+    facts = task_facts(task)
+    found = task_candidates(task, facts)
+    table = standings(member_id=task.member_id, helper_ids=[c.helper_id for c, _ in found])
+    ranked = [
+        rules.rank(facts, candidate, table[candidate.helper_id], distance)
+        for candidate, distance in found
+        if rules.ineligibility(facts, candidate, table[candidate.helper_id], distance=distance)
+        is None
+    ]
+    ordered = rules.order(ranked)
+    return ordered if limit is None else ordered[:limit]
+
+
+def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
+    """Open tasks this helper may take whose window has not ended, nearest first."""
+    now = now or timezone.now()
+    fetched = _helpers_with_facts().get(pk=helper.pk)
+    (candidate,) = candidates([fetched])
+    if candidate.suspended or not candidate.skill_ids:
+        return []
+    box = _Box.around(candidate.latitude, candidate.longitude, candidate.travel_radius_km)
+    blocked_by = _blocked_by(helper)
+    tasks = (
+        # A circle's open tasks of the helper's categories: the partial index matching_task_open.
+        Task.objects.filter(
+            circle_id=candidate.circle_id,
+            status=TaskStatus.OPEN,
+            category_id__in=candidate.skill_ids,
+            category__vetting_level__in=_vetting_levels_at_most(candidate.vetting_level),
+            window_end__gt=now,
+            **box.filters(),
+        )
+        .exclude(member_id=candidate.member_id)
+        .exclude(member_id__in=blocked_by)
+        .alias(
+            excess=_flat_excess(
+                candidate.latitude, candidate.longitude, box, V(candidate.travel_radius_km)
+            )
+        )
+        .filter(excess__lte=0)
+        .select_related("member", "category")
+    )
+    return _feed_items(candidate, tasks, blocked_by)
