@@ -20,16 +20,18 @@ from decimal import Decimal
 from math import cos, pi, radians
 from typing import Any
 
-from django.db.models import Count, Exists, ExpressionWrapper, F, FloatField, OuterRef, QuerySet
+from django.db import connection
+from django.db.models import Count, ExpressionWrapper, FloatField, QuerySet
 from django.db.models import Value as V
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from circle.models import VettingLevel
-from helpers.models import AvailabilitySlot, Helper
+from helpers.models import AvailabilitySlot, Helper, HelperSkill
 from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
+from members.models import Member
 
 # Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
 KM_PER_DEGREE = 6371.009 * pi / 180
@@ -89,6 +91,8 @@ def standings(
 ) -> dict[int, rules.Standing]:
     """How each helper stands with the member: preferred or blocked, past help, recent load."""
     ids = list(helper_ids)
+    if not ids:
+        return {}
     now = now or timezone.now()
     words = dict(
         HelperPreference.objects.filter(member_id=member_id, helper_id__in=ids).values_list(
@@ -237,6 +241,8 @@ def _flat_excess(latitude: float, longitude: float, box: _Box, radius: Any) -> E
 
 def _slots_by_helper(helper_ids: list[int]) -> dict[int, tuple[rules.Slot, ...]]:
     slots: dict[int, list[rules.Slot]] = {}
+    if not helper_ids:
+        return {}
     rows = AvailabilitySlot.objects.filter(helper_id__in=helper_ids).values_list(
         "helper_id", "weekday", "start", "end"
     )
@@ -251,53 +257,93 @@ def _first_name(full_name: str) -> str:
     return words[0] if words else ""
 
 
-def task_candidates(task: Task, facts: rules.TaskFacts) -> list[tuple[rules.Candidate, float]]:
-    """The helpers the database finds for the task, each with its exact distance, after the
-    distance and availability rules in Python: a superset of the eligible ones, since standings
-    are not yet read (blocked helpers are already left out in SQL)."""
+# The candidates of a task, with their standing with its member, in one statement. It starts
+# from the category's skill rows (helpers_skill_category_helper; a category belongs to one
+# circle, so they are that circle's helpers only) and joins each helper by id, so a skill
+# almost nobody has costs a handful of index entries whatever the size of the circle, and a
+# common one the rows that have it. Plain SQL that SQLite and PostgreSQL both run, written out
+# rather than built by the ORM, whose building cost as much as running it. The standings'
+# subqueries run for the rows that pass the filters only, each on an index.
+_CANDIDATES_SQL = """
+SELECT h.id, h.member_id, h.circle_id, m.full_name, h.vetting_level,
+       h.latitude, h.longitude, h.travel_radius_km,
+       (SELECT p.kind FROM {preference} p
+         WHERE p.member_id = %(member)s AND p.helper_id = h.id) AS word,
+       (SELECT COUNT(*) FROM {task} t
+         WHERE t.member_id = %(member)s AND t.helper_id = h.id
+           AND t.status IN (%(completed)s, %(settled)s)) AS served,
+       (SELECT COUNT(*) FROM {task} t
+         WHERE t.helper_id = h.id AND t.accepted_at >= %(since)s) AS recent,
+       EXISTS (SELECT 1 FROM {slot} a WHERE a.helper_id = h.id) AS has_slots
+  FROM {skill} s
+  JOIN {helper} h ON h.id = s.helper_id
+  JOIN {member} m ON m.id = h.member_id
+ WHERE s.category_id = %(category)s
+   AND h.suspended = %(false)s
+   AND h.vetting_level IN ({levels})
+   AND h.member_id <> %(member)s
+   AND h.latitude BETWEEN %(lat_min)s AND %(lat_max)s
+   AND h.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+   AND (CAST(h.latitude AS DOUBLE PRECISION) - %(lat)s) * %(km_lat)s
+     * (CAST(h.latitude AS DOUBLE PRECISION) - %(lat)s) * %(km_lat)s
+     + (CAST(h.longitude AS DOUBLE PRECISION) - %(lon)s) * %(km_lon)s
+     * (CAST(h.longitude AS DOUBLE PRECISION) - %(lon)s) * %(km_lon)s
+    <= (CAST(h.travel_radius_km AS DOUBLE PRECISION) * %(factor)s + %(slack)s)
+     * (CAST(h.travel_radius_km AS DOUBLE PRECISION) * %(factor)s + %(slack)s)
+"""
+
+
+def _candidates_sql(levels: int) -> str:
+    return _CANDIDATES_SQL.format(
+        preference=HelperPreference._meta.db_table,
+        task=Task._meta.db_table,
+        slot=AvailabilitySlot._meta.db_table,
+        skill=HelperSkill._meta.db_table,
+        helper=Helper._meta.db_table,
+        member=Member._meta.db_table,
+        levels=", ".join(f"%(level{i})s" for i in range(levels)),
+    )
+
+
+def task_candidates(
+    task: Task, facts: rules.TaskFacts, *, now: datetime | None = None
+) -> list[tuple[rules.Candidate, rules.Standing, float]]:
+    """The helpers the database finds for the task, each with its standing with the member and
+    its exact distance, kept only when within the helper's radius and available: a superset of
+    the eligible ones, which the rules then decide."""
+    now = now or timezone.now()
     box = _Box.around(facts.latitude, facts.longitude, float(MAX_TRAVEL_RADIUS_KM))
-    blocked = HelperPreference.objects.filter(
-        member_id=task.member_id, helper_id=OuterRef("pk"), kind=PreferenceKind.BLOCKED
-    )
-    rows = (
-        Helper.objects.filter(
-            # The category belongs to one circle, so its skill rows name that circle's helpers
-            # only; the join starts from them (helpers_skill_category_helper).
-            skill_rows__category_id=task.category_id,
-            circle_id=task.circle_id,
-            suspended=False,
-            vetting_level__in=_vetting_levels_at_least(facts.category_vetting_level),
-            **box.filters(),
-        )
-        .exclude(member_id=task.member_id)
-        .alias(
-            excess=_flat_excess(
-                facts.latitude,
-                facts.longitude,
-                box,
-                Cast(F("travel_radius_km"), FloatField()),
-            ),
-            blocked=Exists(blocked),
-        )
-        .filter(excess__lte=0, blocked=False)
-        .order_by()
-        .values_list(
-            "pk",
-            "member_id",
-            "member__full_name",
-            "vetting_level",
-            "latitude",
-            "longitude",
-            "travel_radius_km",
-        )
-    )
-    near: list[tuple[rules.Candidate, float]] = []
+    levels = _vetting_levels_at_least(facts.category_vetting_level)
+    params: dict[str, Any] = {
+        "member": task.member_id,
+        "category": task.category_id,
+        "completed": TaskStatus.COMPLETED.value,
+        "settled": TaskStatus.SETTLED.value,
+        "since": connection.ops.adapt_datetimefield_value(now - timedelta(days=rules.RECENT_DAYS)),
+        "false": False,
+        "lat_min": _dec(box.lat_min),
+        "lat_max": _dec(box.lat_max),
+        "lon_min": _dec(box.lon_min),
+        "lon_max": _dec(box.lon_max),
+        "lat": facts.latitude,
+        "lon": facts.longitude,
+        "km_lat": KM_PER_DEGREE,
+        "km_lon": box.km_per_degree_lon,
+        "factor": REACH_FACTOR,
+        "slack": REACH_SLACK_KM,
+        **{f"level{i}": level for i, level in enumerate(levels)},
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(len(levels)), params)
+        rows = cursor.fetchall()
+    near: list[tuple[rules.Candidate, rules.Standing, float, bool]] = []
     skills = frozenset([task.category_id])  # what the join proved; other skills are not read
-    for pk, member_id, full_name, level, lat, lon, radius in rows:
+    for pk, member_id, circle_id, full_name, level, lat, lon, radius, *standing in rows:
+        word, served, recent, has_slots = standing
         candidate = rules.Candidate(
             helper_id=pk,
             member_id=member_id,
-            circle_id=task.circle_id,
+            circle_id=circle_id,
             first_name=_first_name(full_name),
             suspended=False,
             vetting_level=level,
@@ -309,27 +355,30 @@ def task_candidates(task: Task, facts: rules.TaskFacts) -> list[tuple[rules.Cand
         )
         distance = rules.task_distance_km(facts, candidate)
         if distance <= candidate.travel_radius_km:
-            near.append((candidate, distance))
-    slots = _slots_by_helper([candidate.helper_id for candidate, _ in near])
+            standing_ = rules.Standing(
+                preferred=word == PreferenceKind.PREFERRED,
+                blocked=word == PreferenceKind.BLOCKED,
+                served_before=served,
+                recent_tasks=recent,
+            )
+            near.append((candidate, standing_, distance, bool(has_slots)))
+    slots = _slots_by_helper([c.helper_id for c, _, _, has in near if has])
     found = []
-    for candidate, distance in near:
+    for candidate, standing_, distance, _has in near:
         own = slots.get(candidate.helper_id, ())
         if own and not rules.window_overlaps(own, facts.window_start, facts.window_end):
             continue
-        found.append((replace(candidate, slots=own), distance))
+        found.append((replace(candidate, slots=own) if own else candidate, standing_, distance))
     return found
 
 
 def task_matches(*, task: Task, limit: int | None = None) -> list[rules.Ranked]:
     """The eligible helpers of a task, best first, each with distance, score and reasons."""
     facts = task_facts(task)
-    found = task_candidates(task, facts)
-    table = standings(member_id=task.member_id, helper_ids=[c.helper_id for c, _ in found])
     ranked = [
-        rules.rank(facts, candidate, table[candidate.helper_id], distance)
-        for candidate, distance in found
-        if rules.ineligibility(facts, candidate, table[candidate.helper_id], distance=distance)
-        is None
+        rules.rank(facts, candidate, standing, distance)
+        for candidate, standing, distance in task_candidates(task, facts)
+        if rules.ineligibility(facts, candidate, standing, distance=distance) is None
     ]
     ordered = rules.order(ranked)
     return ordered if limit is None else ordered[:limit]
