@@ -13,11 +13,15 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from circle.models import VettingLevel
+from circle.postcodes import Point, distance_km
 from helpers.models import AvailabilitySlot, Helper
 from matching import rules
 from matching.models import PreferenceKind, Task, TaskStatus
+from matching.rules import TaskFacts
 from matching.selectors import (
     candidates,
     helper_feed,
@@ -27,6 +31,7 @@ from matching.selectors import (
     task_matches,
     task_matches_naive,
 )
+from matching.selectors import task_distance_km as fast_distance
 from members.models import Member, RoleName
 from tests.conftest import Personas
 from tests.factories import MemberFactory
@@ -227,3 +232,45 @@ def test_a_helper_just_inside_or_outside_their_radius(personas: Personas) -> Non
     assert Decimal("5") == helpers[0].travel_radius_km
     # Alice and Bob, and Hana of the personas, are not helpers here; Sam is in Suffolk.
     assert not Member.objects.filter(roles__role=RoleName.HELPER, helper__isnull=True).exists()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    a_lat=st.floats(-90, 90),
+    a_lon=st.floats(-180, 180),
+    b_lat=st.floats(-90, 90),
+    b_lon=st.floats(-180, 180),
+)
+def test_the_fast_distance_is_geopys_bit_for_bit(
+    a_lat: float, a_lon: float, b_lat: float, b_lon: float
+) -> None:
+    facts = TaskFacts(
+        circle_id=1,
+        member_id=1,
+        member_first_name="",
+        category_id=1,
+        category_vetting_level="basic",
+        latitude=a_lat,
+        longitude=a_lon,
+        window_start=timezone.now(),
+        window_end=timezone.now(),
+    )
+
+    assert fast_distance(facts, b_lat, b_lon) == distance_km(
+        Point(a_lat, a_lon), Point(b_lat, b_lon)
+    )
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [(51.50218, -0.0763), (58.6, -3.1), (49.9, -6.3), (51.5, -0.07631), (0.0, 0.0)],
+)
+def test_the_fast_distance_is_geopys_near_home(latitude: float, longitude: float) -> None:
+    rng = random.Random(7)
+    facts = TaskFacts(1, 1, "", 1, "basic", latitude, longitude, timezone.now(), timezone.now())
+    for _ in range(2000):
+        lat = latitude + rng.uniform(-0.5, 0.5)
+        lon = longitude + rng.uniform(-0.8, 0.8)
+        assert fast_distance(facts, lat, lon) == distance_km(
+            Point(latitude, longitude), Point(lat, lon)
+        )
