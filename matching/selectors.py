@@ -313,28 +313,29 @@ def _first_name(full_name: str) -> str:
     return words[0] if words else ""
 
 
-# The candidates of a task, with their recent load and weekly slots (one row per slot), in
-# one statement. It starts from the category's skill rows (a category belongs to one circle,
-# so they are that circle's helpers only) and joins each helper by id, so a skill almost
-# nobody has costs a handful of index entries whatever the size of the circle, and a common
-# one the rows that have it. Plain SQL that SQLite and PostgreSQL both run, written out rather
-# than built by the ORM, whose building cost as much as running it. The count of recent tasks
-# runs for the rows that pass the filters only, on matching_task_helper.
+# The candidates of a task, with their recent load, in one statement. It starts from the
+# category's skill rows (a category belongs to one circle, so they are that circle's helpers
+# only) and joins each helper by id, so a skill almost nobody has costs a handful of index
+# entries whatever the size of the circle, and a common one the rows that have it. Plain SQL
+# that SQLite and PostgreSQL both run, written out rather than built by the ORM, whose building
+# cost as much as running it. Availability is decided here too (see `_available_sql`). The
+# count of recent tasks runs for the rows that pass the filters only, on matching_task_helper.
 _CANDIDATES_SQL = """
 SELECT h.id, h.member_id, h.circle_id, m.full_name, h.vetting_level,
-       h.latitude, h.longitude, h.travel_radius_km,
+       CAST(h.latitude AS DOUBLE PRECISION), CAST(h.longitude AS DOUBLE PRECISION),
+       CAST(h.travel_radius_km AS DOUBLE PRECISION),
        (SELECT COUNT(*) FROM {task} t
-         WHERE t.helper_id = h.id AND t.accepted_at >= %(since)s) AS recent,
-       a.weekday, a.start, a."end"
+         WHERE t.helper_id = h.id AND t.accepted_at >= %(since)s) AS recent
   FROM {skill} s
   JOIN {helper} h ON h.id = s.helper_id
   JOIN {member} m ON m.id = h.member_id
-  LEFT JOIN {slot} a ON a.helper_id = h.id
  WHERE s.category_id = %(category)s
    AND h.suspended = %(false)s
    AND h.vetting_level IN ({levels})
    AND h.member_id <> %(member)s
    AND {near}
+   AND (NOT EXISTS (SELECT 1 FROM {slot} a WHERE a.helper_id = h.id)
+        OR EXISTS (SELECT 1 FROM {slot} a WHERE a.helper_id = h.id AND ({available})))
 """
 
 # The member's word about helpers, and whom finished tasks of theirs: a member has few of
@@ -349,7 +350,35 @@ SELECT t.helper_id, 'served', COUNT(*) FROM {task} t
 """
 
 
-def _sql(template: str, levels: int = 0, near: str = "") -> str:
+def _available_sql(facts: rules.TaskFacts) -> tuple[str, dict[str, Any]]:
+    """SQL true for a slot `a` that covers part of the task's window, and its parameters:
+    `rules.window_overlaps` written as a condition, day by day of the window in the circle's
+    wall-clock time. On a day, a slot of that weekday overlaps unless the window starts that
+    day after the slot ends, or ends that day before it starts. The tests hold the two to the
+    same answers, across midnight and the changes of summer time."""
+    zone = rules.local_zone()
+    local_start = facts.window_start.astimezone(zone).replace(tzinfo=None)
+    local_end = facts.window_end.astimezone(zone).replace(tzinfo=None)
+    day = local_start.date()
+    last = min(local_end.date(), day + timedelta(days=7))
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    while day <= last:
+        n = len(clauses)
+        parts = [f"a.weekday = %(day{n})s"]
+        params[f"day{n}"] = day.weekday()
+        if day == local_end.date():
+            parts.append(f"a.start < %(until{n})s")
+            params[f"until{n}"] = connection.ops.adapt_timefield_value(local_end.time())
+        if day == local_start.date():
+            parts.append(f'a."end" > %(from{n})s')
+            params[f"from{n}"] = connection.ops.adapt_timefield_value(local_start.time())
+        clauses.append("(" + " AND ".join(parts) + ")")
+        day += timedelta(days=1)
+    return " OR ".join(clauses), params
+
+
+def _sql(template: str, levels: int = 0, near: str = "", available: str = "") -> str:
     return template.format(
         preference=HelperPreference._meta.db_table,
         task=Task._meta.db_table,
@@ -360,6 +389,7 @@ def _sql(template: str, levels: int = 0, near: str = "") -> str:
         category=Category._meta.db_table,
         levels=", ".join(f"%(level{i})s" for i in range(levels)),
         near=near,
+        available=available,
     )
 
 
@@ -367,8 +397,8 @@ def task_candidates(
     task: Task, facts: rules.TaskFacts, *, now: datetime | None = None
 ) -> list[tuple[rules.Candidate, rules.Standing, float]]:
     """The helpers the database finds for the task, each with its standing with the member and
-    its exact distance, kept only when within the helper's radius: a superset of the eligible
-    ones, which the rules then decide."""
+    its exact distance, kept only when within the helper's radius and available: a superset
+    of the eligible ones, which the rules then decide."""
     now = now or timezone.now()
     box = _Box.around(facts.latitude, facts.longitude, float(MAX_TRAVEL_RADIUS_KM))
     levels = _vetting_levels_at_least(facts.category_vetting_level)
@@ -391,32 +421,17 @@ def task_candidates(
                 served[helper_id] = count
             else:
                 words[helper_id] = kind
-        cursor.execute(
-            _sql(_CANDIDATES_SQL, len(levels), _near_sql("h", "h.travel_radius_km")), params
-        )
+        available, times = _available_sql(facts)
+        sql = _sql(_CANDIDATES_SQL, len(levels), _near_sql("h", "h.travel_radius_km"), available)
+        cursor.execute(sql, {**params, **times})
         rows = cursor.fetchall()
-    # The exact distance on the bare row (once per helper, whatever their slots): objects are
-    # only made for the helpers within their radius.
-    near: dict[int, tuple[tuple[Any, ...], float, float, float, float, list[rules.Slot]] | None]
-    near = {}
-    for row in rows:
-        pk = row[0]
-        if pk not in near:
-            latitude, longitude, radius = float(row[5]), float(row[6]), float(row[7])
-            distance = task_distance_km(facts, latitude, longitude)
-            near[pk] = (
-                (row, latitude, longitude, radius, distance, []) if distance <= radius else None
-            )
-        entry = near[pk]
-        if entry is not None and row[9] is not None:
-            entry[5].append(rules.Slot(row[9], _as_time(row[10]), _as_time(row[11])))
     skills = frozenset([task.category_id])  # what the join proved; other skills are not read
     found = []
-    for entry in near.values():
-        if entry is None:
+    for pk, member_id, circle_id, full_name, level, latitude, longitude, radius, recent in rows:
+        # The exact distance on the bare row: objects only for the helpers within their radius.
+        distance = task_distance_km(facts, latitude, longitude)
+        if distance > radius:
             continue
-        row, latitude, longitude, radius, distance, slots = entry
-        pk, member_id, circle_id, full_name, level, _, _, _, recent = row[:9]
         word = words.get(pk)
         candidate = rules.Candidate(
             helper_id=pk,
@@ -429,7 +444,9 @@ def task_candidates(
             latitude=latitude,
             longitude=longitude,
             travel_radius_km=radius,
-            slots=tuple(slots),
+            # What the statement proved: their slots cover part of the window, or they have
+            # none; either way the rules' availability check is "any time" for them.
+            slots=(),
         )
         standing = rules.Standing(
             preferred=word == PreferenceKind.PREFERRED,
