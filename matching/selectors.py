@@ -4,8 +4,9 @@ The rules themselves are in `matching/rules.py`. The fast path (`task_matches`, 
 lets the database narrow the candidates with plain indexed filters that work on SQLite as on
 PostgreSQL (no PostGIS, no trigonometry in SQL): the skill, and with it the circle (driven from
 the category's skill rows, so a skill almost nobody has costs almost nothing), the vetting level,
-not suspended, not blocked, not the member themself, a latitude/longitude box, and a flat-earth
-distance that never exceeds the true one, against each helper's own radius with some slack.
+not suspended, not the member themself, a latitude/longitude box, a flat-earth distance that
+never exceeds the true one against each helper's own radius with some slack, and weekly
+availability (for matches) or members' blocks (for the feed).
 What is left, usually a few dozen to a few hundred rows, goes through the very rules of
 `rules.py` in Python, with exact distances; so the fast path returns what `task_matches_naive`
 returns, only sooner.

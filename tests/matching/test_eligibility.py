@@ -173,6 +173,10 @@ def test_a_helper_with_no_slots_is_available_any_time(personas: Personas) -> Non
         (local(2027, 3, 23, 8, 0), 2, False),  # ends as the slot starts
         (local(2027, 3, 24, 10, 0), 2, False),  # Wednesday
         (local(2027, 3, 30, 10, 30), 1, True),  # a week later
+        (local(2027, 3, 17, 13, 0), 24 * 9, True),  # nine days from a Wednesday
+        (local(2027, 3, 23, 11, 59, 59), 1 / 3600, True),  # the slot's last second
+        (local(2027, 3, 22, 12, 0), 22, False),  # Monday noon to Tuesday 10:00 exactly
+        (local(2027, 3, 22, 12, 0), 22.01, True),  # ... and 36 seconds more
     ],
 )
 def test_availability_must_cover_part_of_the_window(
