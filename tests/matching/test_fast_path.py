@@ -9,6 +9,7 @@ import math
 import random
 from collections import Counter
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -272,3 +273,37 @@ def test_the_fast_distance_is_geopys_near_home(latitude: float, longitude: float
         assert fast_distance(facts, lat, lon) == distance_km(
             Point(latitude, longitude), Point(lat, lon)
         )
+
+
+def test_the_fast_path_asks_the_database_a_fixed_number_of_times(
+    personas: Personas, django_assert_max_num_queries: Any
+) -> None:
+    # However many helpers there are: the candidates, the member's standing; for the feed, the
+    # helper, the tasks' ids, the tasks, the helper's slots.
+    alice = personas.alice
+    helpers = []
+    for km in range(1, 21):
+        helper = helper_near(alice, north_km=km / 5, name=f"Helper{km} Near")
+        make_task(member=personas.bob, status=TaskStatus.ACCEPTED, helper=helper)
+        if km % 2 == 0:
+            AvailabilitySlot.objects.create(
+                circle_id=helper.circle_id,
+                helper=helper,
+                weekday=km % 7,
+                start=time(9),
+                end=time(17),
+            )
+        helpers.append(helper)
+    task = Task.objects.select_related("member", "category").get(pk=make_task(member=alice).pk)
+    make_task(member=personas.bob)
+    helper = Helper.objects.get(pk=helpers[0].pk)
+
+    with django_assert_max_num_queries(2):
+        matches = task_matches(task=task)
+    with django_assert_max_num_queries(4):
+        feed = helper_feed(helper=helper)
+
+    assert len(matches) >= 10
+    assert matches == task_matches_naive(task=task)
+    assert len(feed) == 2
+    assert feed == helper_feed_naive(helper=helper)
