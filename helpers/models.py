@@ -70,6 +70,12 @@ class HelperSkill(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["helper", "category"], name="helpers_skill_unique"),
         ]
+        indexes = [
+            # Matching starts from a category's skill rows and joins their helpers by id: a
+            # skill almost nobody has then costs a handful of index entries, not a scan of the
+            # circle's helpers (an index-only scan, as it holds both columns).
+            models.Index(fields=["category", "helper"], name="helpers_skill_category_helper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.helper_id}:{self.category_id}"

@@ -1,20 +1,46 @@
 """Reads for matching: the facts the rules need, the ranked helpers of a task, a helper's feed.
 
-The rules themselves are in `matching/rules.py`.
+The rules themselves are in `matching/rules.py`. The fast path (`task_matches`, `helper_feed`)
+lets the database narrow the candidates with plain indexed filters that work on SQLite as on
+PostgreSQL (no PostGIS, no trigonometry in SQL): the skill, and with it the circle (driven from
+the category's skill rows, so a skill almost nobody has costs almost nothing), the vetting level,
+not suspended, not the member themself, a latitude/longitude box, a flat-earth distance that
+never exceeds the true one against each helper's own radius with some slack, and weekly
+availability (for matches) or members' blocks (for the feed).
+What is left, usually a few dozen to a few hundred rows, goes through the very rules of
+`rules.py` in Python, with exact distances; so the fast path returns what `task_matches_naive`
+returns, only sooner.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, QuerySet
 from django.utils import timezone
+from geopy.distance import EARTH_RADIUS
 
-from helpers.models import Helper
+from circle.models import Category, VettingLevel
+from circle.postcodes import Point, distance_km
+from helpers.models import AvailabilitySlot, Helper, HelperSkill
+from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
+from members.models import Member
+
+# Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
+KM_PER_DEGREE = EARTH_RADIUS * math.pi / 180
+# The database's flat-earth distance is compared with each helper's radius times this, plus
+# REACH_SLACK_KM: it only has to keep every helper the exact distance keeps (the exact
+# distance in Python then decides), so it errs generously.
+REACH_FACTOR = 1.02
+REACH_SLACK_KM = 0.2
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,8 @@ def standings(
 ) -> dict[int, rules.Standing]:
     """How each helper stands with the member: preferred or blocked, past help, recent load."""
     ids = list(helper_ids)
+    if not ids:
+        return {}
     now = now or timezone.now()
     words = dict(
         HelperPreference.objects.filter(member_id=member_id, helper_id__in=ids).values_list(
@@ -128,27 +156,29 @@ def task_matches_naive(*, task: Task) -> list[rules.Ranked]:
     return _ranked(task_facts(task), pool, task.member_id)
 
 
-def task_matches(*, task: Task, limit: int | None = None) -> list[rules.Ranked]:
-    """The eligible helpers of a task, best first, each with distance, score and reasons."""
-    ranked = task_matches_naive(task=task)
-    return ranked if limit is None else ranked[:limit]
-
-
-def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
-    """Open tasks this helper may take whose window has not ended, nearest first."""
+def helper_feed_naive(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
+    """Every open task of the helper's circle through the rules, in Python: the reference."""
     now = now or timezone.now()
     fetched = _helpers_with_facts().get(pk=helper.pk)
     (candidate,) = candidates([fetched])
-    tasks = (
-        Task.objects.filter(circle_id=helper.circle_id, status=TaskStatus.OPEN)
-        .filter(Q(window_end__gt=now))
-        .select_related("member", "category")
-    )
-    blocked_by = set(
+    tasks = Task.objects.filter(
+        circle_id=helper.circle_id, status=TaskStatus.OPEN, window_end__gt=now
+    ).select_related("member", "category")
+    return _feed_items(candidate, tasks, _blocked_by(helper))
+
+
+def _blocked_by(helper: Helper) -> set[int]:
+    """The members who have blocked this helper."""
+    return set(
         HelperPreference.objects.filter(
             helper_id=helper.pk, kind=PreferenceKind.BLOCKED
         ).values_list("member_id", flat=True)
     )
+
+
+def _feed_items(
+    candidate: rules.Candidate, tasks: Iterable[Task], blocked_by: set[int]
+) -> list[FeedItem]:
     items = []
     for task in tasks:
         facts = task_facts(task)
@@ -158,3 +188,356 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
             items.append(FeedItem(task=task, distance_km=round(distance, 1)))
     items.sort(key=lambda item: (item.distance_km, item.task.window_start, item.task.pk))
     return items
+
+
+def _vetting_levels_at_least(level: str) -> list[str]:
+    return [v for v in VettingLevel.values if VettingLevel.rank(v) >= VettingLevel.rank(level)]
+
+
+def _vetting_levels_at_most(level: str) -> list[str]:
+    return [v for v in VettingLevel.values if VettingLevel.rank(v) <= VettingLevel.rank(level)]
+
+
+@dataclass(frozen=True)
+class _Box:
+    """Around a point: the latitude/longitude ranges that hold every point within `reach_km`,
+    and the kilometres per degree of longitude at the box's edge nearer the pole (the smallest
+    in the box, so the flat-earth distance made with it never exceeds the true one)."""
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+    km_per_degree_lon: float
+
+    @classmethod
+    def around(cls, latitude: float, longitude: float, reach_km: float) -> _Box:
+        reach = reach_km * REACH_FACTOR + REACH_SLACK_KM
+        dlat = reach / KM_PER_DEGREE
+        polar = min(89.0, abs(latitude) + dlat)
+        km_lon = KM_PER_DEGREE * math.cos(math.radians(polar))
+        dlon = reach / km_lon
+        return cls(latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon, km_lon)
+
+    def params(self, latitude: float, longitude: float) -> dict[str, Any]:
+        """The parameters of `_near_sql` for a point at the box's centre."""
+        return {
+            # Decimals, as the columns are; the box's slack dwarfs the rounding to 6 places.
+            "lat_min": _dec(self.lat_min),
+            "lat_max": _dec(self.lat_max),
+            "lon_min": _dec(self.lon_min),
+            "lon_max": _dec(self.lon_max),
+            "lat": latitude,
+            "lon": longitude,
+            "km_lat": KM_PER_DEGREE,
+            "km_lon": self.km_per_degree_lon,
+            "factor": REACH_FACTOR,
+            "slack": REACH_SLACK_KM,
+        }
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(f"{value:.6f}")
+
+
+def _near_sql(alias: str, radius: str) -> str:
+    """SQL keeping the rows of `alias` in the box and within `radius` (a column or parameter)
+    of its centre by a flat-earth distance that never exceeds the true one: squared, so no
+    square root is needed, and with the radius's slack, so the exact distance decides."""
+    lat = f"(CAST({alias}.latitude AS DOUBLE PRECISION) - %(lat)s) * %(km_lat)s"
+    lon = f"(CAST({alias}.longitude AS DOUBLE PRECISION) - %(lon)s) * %(km_lon)s"
+    reach = f"(CAST({radius} AS DOUBLE PRECISION) * %(factor)s + %(slack)s)"
+    return (
+        f"{alias}.latitude BETWEEN %(lat_min)s AND %(lat_max)s"
+        f" AND {alias}.longitude BETWEEN %(lon_min)s AND %(lon_max)s"
+        f" AND {lat} * {lat} + {lon} * {lon} <= {reach} * {reach}"
+    )
+
+
+def _slots_by_helper(helper_ids: list[int]) -> dict[int, tuple[rules.Slot, ...]]:
+    """The weekly slots of these helpers (those without any are left out)."""
+    slots: dict[int, list[rules.Slot]] = {}
+    table = AvailabilitySlot._meta.db_table
+    with connection.cursor() as cursor:
+        for first in range(0, len(helper_ids), 5000):  # within SQLite's limit of parameters
+            chunk = helper_ids[first : first + 5000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f'SELECT helper_id, weekday, start, "end" FROM {table}'  # noqa: S608 (our names)
+                f" WHERE helper_id IN ({marks})",
+                chunk,
+            )
+            for helper_id, weekday, begins, ends in cursor.fetchall():
+                slots.setdefault(helper_id, []).append(
+                    rules.Slot(weekday, _as_time(begins), _as_time(ends))
+                )
+    return {helper_id: tuple(found) for helper_id, found in slots.items()}
+
+
+def _as_time(value: time | str) -> time:
+    # PostgreSQL's driver gives times; SQLite stores them as text, which Django's ORM would parse.
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+def _great_circle_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    """What `circle.postcodes.distance_km` (geopy's great_circle) gives, bit for bit, for
+    latitudes within ±90 and longitudes within ±180 (geopy normalises no others), without its
+    objects: the same operations in the same order (and its -0.0 read as 0.0), in a fifth of
+    the time. A test compares the two on many points."""
+    lat1, lng1 = math.radians(a_lat or 0.0), math.radians(a_lon or 0.0)
+    lat2, lng2 = math.radians(b_lat or 0.0), math.radians(b_lon or 0.0)
+    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
+    sin_lat2, cos_lat2 = math.sin(lat2), math.cos(lat2)
+    delta_lng = lng2 - lng1
+    cos_delta_lng, sin_delta_lng = math.cos(delta_lng), math.sin(delta_lng)
+    d = math.atan2(
+        math.sqrt(
+            (cos_lat2 * sin_delta_lng) ** 2
+            + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta_lng) ** 2
+        ),
+        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta_lng,
+    )
+    return EARTH_RADIUS * d
+
+
+def task_distance_km(facts: rules.TaskFacts, latitude: float, longitude: float) -> float:
+    """`rules.task_distance_km`, fast where it can be."""
+    within = max(abs(latitude), abs(facts.latitude)) <= 90
+    if within and max(abs(longitude), abs(facts.longitude)) <= 180:
+        return _great_circle_km(facts.latitude, facts.longitude, latitude, longitude)
+    return distance_km(Point(facts.latitude, facts.longitude), Point(latitude, longitude))
+
+
+def _first_name(full_name: str) -> str:
+    # As Member.first_name, from the column alone.
+    words = full_name.split()
+    return words[0] if words else ""
+
+
+# The candidates of a task, with their recent load, in one statement. It starts from the
+# category's skill rows (a category belongs to one circle, so they are that circle's helpers
+# only) and joins each helper by id, so a skill almost nobody has costs a handful of index
+# entries whatever the size of the circle, and a common one the rows that have it. Plain SQL
+# that SQLite and PostgreSQL both run, written out rather than built by the ORM, whose building
+# cost as much as running it. Availability is decided here too (see `_available_sql`). The
+# count of recent tasks runs for the rows that pass the filters only, on matching_task_helper.
+_CANDIDATES_SQL = """
+SELECT h.id, h.member_id, h.circle_id, m.full_name, h.vetting_level,
+       CAST(h.latitude AS DOUBLE PRECISION), CAST(h.longitude AS DOUBLE PRECISION),
+       CAST(h.travel_radius_km AS DOUBLE PRECISION),
+       (SELECT COUNT(*) FROM {task} t
+         WHERE t.helper_id = h.id AND t.accepted_at >= %(since)s) AS recent
+  FROM {skill} s
+  JOIN {helper} h ON h.id = s.helper_id
+  JOIN {member} m ON m.id = h.member_id
+ WHERE s.category_id = %(category)s
+   AND h.suspended = %(false)s
+   AND h.vetting_level IN ({levels})
+   AND h.member_id <> %(member)s
+   AND {near}
+   AND (NOT EXISTS (SELECT 1 FROM {slot} a WHERE a.helper_id = h.id)
+        OR EXISTS (SELECT 1 FROM {slot} a WHERE a.helper_id = h.id AND ({available})))
+"""
+
+# The member's word about helpers, and whom finished tasks of theirs: a member has few of
+# either, so they are read from the member's side (their indexes) in one small statement.
+_MEMBER_STANDING_SQL = """
+SELECT p.helper_id, p.kind, 0 FROM {preference} p WHERE p.member_id = %(member)s
+UNION ALL
+SELECT t.helper_id, 'served', COUNT(*) FROM {task} t
+ WHERE t.member_id = %(member)s AND t.helper_id IS NOT NULL
+   AND t.status IN (%(completed)s, %(settled)s)
+ GROUP BY t.helper_id
+"""
+
+
+def _available_sql(facts: rules.TaskFacts) -> tuple[str, dict[str, Any]]:
+    """SQL true for a slot `a` that covers part of the task's window, and its parameters:
+    `rules.window_overlaps` written as a condition, day by day of the window in the circle's
+    wall-clock time. On a day, a slot of that weekday overlaps unless the window starts that
+    day after the slot ends, or ends that day before it starts. The tests hold the two to the
+    same answers, across midnight and the changes of summer time."""
+    zone = rules.local_zone()
+    local_start = facts.window_start.astimezone(zone).replace(tzinfo=None)
+    local_end = facts.window_end.astimezone(zone).replace(tzinfo=None)
+    day = local_start.date()
+    last = min(local_end.date(), day + timedelta(days=7))
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    while day <= last:
+        n = len(clauses)
+        parts = [f"a.weekday = %(day{n})s"]
+        params[f"day{n}"] = day.weekday()
+        if day == local_end.date():
+            parts.append(f"a.start < %(until{n})s")
+            params[f"until{n}"] = connection.ops.adapt_timefield_value(local_end.time())
+        if day == local_start.date():
+            parts.append(f'a."end" > %(from{n})s')
+            params[f"from{n}"] = connection.ops.adapt_timefield_value(local_start.time())
+        clauses.append("(" + " AND ".join(parts) + ")")
+        day += timedelta(days=1)
+    return " OR ".join(clauses), params
+
+
+def _sql(template: str, levels: int = 0, near: str = "", available: str = "") -> str:
+    return template.format(
+        preference=HelperPreference._meta.db_table,
+        task=Task._meta.db_table,
+        slot=AvailabilitySlot._meta.db_table,
+        skill=HelperSkill._meta.db_table,
+        helper=Helper._meta.db_table,
+        member=Member._meta.db_table,
+        category=Category._meta.db_table,
+        levels=", ".join(f"%(level{i})s" for i in range(levels)),
+        near=near,
+        available=available,
+    )
+
+
+def task_candidates(
+    task: Task, facts: rules.TaskFacts, *, now: datetime | None = None
+) -> list[tuple[rules.Candidate, rules.Standing, float]]:
+    """The helpers the database finds for the task, each with its standing with the member and
+    its exact distance, kept only when within the helper's radius and available: a superset
+    of the eligible ones, which the rules then decide."""
+    now = now or timezone.now()
+    box = _Box.around(facts.latitude, facts.longitude, float(MAX_TRAVEL_RADIUS_KM))
+    levels = _vetting_levels_at_least(facts.category_vetting_level)
+    params: dict[str, Any] = {
+        "member": task.member_id,
+        "category": task.category_id,
+        "completed": TaskStatus.COMPLETED.value,
+        "settled": TaskStatus.SETTLED.value,
+        "since": connection.ops.adapt_datetimefield_value(now - timedelta(days=rules.RECENT_DAYS)),
+        "false": False,
+        **box.params(facts.latitude, facts.longitude),
+        **{f"level{i}": level for i, level in enumerate(levels)},
+    }
+    words: dict[int, str] = {}
+    served: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_MEMBER_STANDING_SQL), params)
+        for helper_id, kind, count in cursor.fetchall():
+            if kind == "served":
+                served[helper_id] = count
+            else:
+                words[helper_id] = kind
+        available, times = _available_sql(facts)
+        sql = _sql(_CANDIDATES_SQL, len(levels), _near_sql("h", "h.travel_radius_km"), available)
+        cursor.execute(sql, {**params, **times})
+        rows = cursor.fetchall()
+    skills = frozenset([task.category_id])  # what the join proved; other skills are not read
+    found = []
+    for pk, member_id, circle_id, full_name, level, latitude, longitude, radius, recent in rows:
+        # The exact distance on the bare row: objects only for the helpers within their radius.
+        distance = task_distance_km(facts, latitude, longitude)
+        if distance > radius:
+            continue
+        word = words.get(pk)
+        candidate = rules.Candidate(
+            helper_id=pk,
+            member_id=member_id,
+            circle_id=circle_id,
+            first_name=_first_name(full_name),
+            suspended=False,
+            vetting_level=level,
+            skill_ids=skills,
+            latitude=latitude,
+            longitude=longitude,
+            travel_radius_km=radius,
+            # What the statement proved: their slots cover part of the window, or they have
+            # none; either way the rules' availability check is "any time" for them.
+            slots=(),
+        )
+        standing = rules.Standing(
+            preferred=word == PreferenceKind.PREFERRED,
+            blocked=word == PreferenceKind.BLOCKED,
+            served_before=served.get(pk, 0),
+            recent_tasks=recent,
+        )
+        found.append((candidate, standing, distance))
+    return found
+
+
+def task_matches(*, task: Task, limit: int | None = None) -> list[rules.Ranked]:
+    """The eligible helpers of a task, best first, each with distance, score and reasons."""
+    facts = task_facts(task)
+    ranked = [
+        rules.rank(facts, candidate, standing, distance)
+        for candidate, standing, distance in task_candidates(task, facts)
+        if rules.ineligibility(facts, candidate, standing, distance=distance) is None
+    ]
+    ordered = rules.order(ranked)
+    return ordered if limit is None else ordered[:limit]
+
+
+# The open tasks a helper may see: their circle's (the partial index matching_task_open), of
+# the helper's categories and a vetting level they have, near enough, not their own, and of
+# no member who blocked them.
+_FEED_SQL = """
+SELECT t.id FROM {task} t
+  JOIN {category} c ON c.id = t.category_id
+ WHERE t.circle_id = %(circle)s
+   AND t.status = %(open)s
+   AND t.category_id IN (SELECT s.category_id FROM {skill} s WHERE s.helper_id = %(helper)s)
+   AND c.vetting_level IN ({levels})
+   AND t.window_end > %(now)s
+   AND t.member_id <> %(member)s
+   AND NOT EXISTS (SELECT 1 FROM {preference} p WHERE p.helper_id = %(helper)s
+                     AND p.member_id = t.member_id AND p.kind = %(blocked)s)
+   AND {near}
+"""
+
+
+def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem]:
+    """Open tasks this helper may take whose window has not ended, nearest first."""
+    now = now or timezone.now()
+    table = Helper._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT h.circle_id, h.member_id, m.full_name, h.suspended, h.vetting_level,"  # noqa: S608
+            f" h.latitude, h.longitude, h.travel_radius_km FROM {table} h"
+            f" JOIN {Member._meta.db_table} m ON m.id = h.member_id WHERE h.id = %s",
+            [helper.pk],
+        )
+        found = cursor.fetchone()
+        if found is None:
+            raise Helper.DoesNotExist
+        circle_id, member_id, full_name, suspended, level, lat, lon, radius = found
+        if suspended:
+            return []  # the rules turn every task away
+        latitude, longitude, reach = float(lat), float(lon), float(radius)
+        box = _Box.around(latitude, longitude, reach)
+        levels = _vetting_levels_at_most(level)
+        params: dict[str, Any] = {
+            "circle": circle_id,
+            "open": TaskStatus.OPEN.value,
+            "helper": helper.pk,
+            "member": member_id,
+            "now": connection.ops.adapt_datetimefield_value(now),
+            "blocked": PreferenceKind.BLOCKED.value,
+            "reach": reach,
+            **box.params(latitude, longitude),
+            **{f"level{i}": level for i, level in enumerate(levels)},
+        }
+        cursor.execute(_sql(_FEED_SQL, len(levels), _near_sql("t", "%(reach)s")), params)
+        ids = [task_id for (task_id,) in cursor.fetchall()]
+    if not ids:
+        return []
+    tasks = list(Task.objects.filter(pk__in=ids).select_related("member", "category").order_by())
+    candidate = rules.Candidate(
+        helper_id=helper.pk,
+        member_id=member_id,
+        circle_id=circle_id,
+        first_name=_first_name(full_name),
+        suspended=False,
+        vetting_level=level,
+        # What the query proved: each task's category is one of the helper's skills.
+        skill_ids=frozenset(task.category_id for task in tasks),
+        latitude=latitude,
+        longitude=longitude,
+        travel_radius_km=reach,
+        slots=_slots_by_helper([helper.pk]).get(helper.pk, ()),
+    )
+    # No member of these tasks blocked the helper: the query left those out.
+    return _feed_items(candidate, tasks, blocked_by=set())
