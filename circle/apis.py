@@ -26,6 +26,7 @@ class CircleOutput(serializers.Serializer[Any]):
     token_price = MoneyOutField()
     token_minutes = serializers.IntegerField()
     billing_increment_minutes = serializers.IntegerField()
+    offer_wave_minutes = serializers.IntegerField()
 
 
 class CategoryOutput(serializers.Serializer[Any]):

@@ -53,6 +53,8 @@ class Circle(models.Model):
     )
     token_minutes = models.PositiveIntegerField(default=60)
     billing_increment_minutes = models.PositiveIntegerField(default=30)
+    # How long the helpers told of a new task have to accept it before the next few are told.
+    offer_wave_minutes = models.PositiveIntegerField(default=60)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Declared so mypy knows its type; django-money still wraps it to accept Money in filters.
@@ -74,6 +76,10 @@ class Circle(models.Model):
             models.CheckConstraint(
                 condition=models.Q(billing_increment_minutes__gt=0),
                 name="circle_circle_billing_increment_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(offer_wave_minutes__gt=0),
+                name="circle_circle_offer_wave_positive",
             ),
             models.CheckConstraint(
                 condition=models.Q(membership_fee__gte=0, token_price__gte=0),

@@ -23,6 +23,7 @@ def circle_create(
     token_price: Money | None = None,
     token_minutes: int = 60,
     billing_increment_minutes: int = 30,
+    offer_wave_minutes: int = 60,
 ) -> Circle:
     """Create a circle with DESIGN.md's default task categories."""
     # Nothing else validates these (no full_clean): a slug with spaces would be stored and then
@@ -47,6 +48,10 @@ def circle_create(
         )
     if token_minutes <= 0 or billing_increment_minutes <= 0:
         raise InvalidInput("invalid", "Token minutes and the billing increment must be positive.")
+    if offer_wave_minutes <= 0:
+        raise InvalidInput(
+            "invalid", "The wait between offers must be positive.", field="offer_wave_minutes"
+        )
     # Mirrors the circle_circle_prices_not_negative constraint, for a clear message.
     for field, price in (("membership_fee", membership_fee), ("token_price", token_price)):
         if price is not None and price.amount < 0:
@@ -73,6 +78,7 @@ def circle_create(
             token_price=token_price if token_price is not None else Money("10.00", "GBP"),
             token_minutes=token_minutes,
             billing_increment_minutes=billing_increment_minutes,
+            offer_wave_minutes=offer_wave_minutes,
         )
         Category.objects.bulk_create(
             Category(circle=circle, slug=slug_, name=label, vetting_level=level)

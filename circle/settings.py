@@ -344,9 +344,9 @@ MATCHING_MAX_REPORTED_MINUTES = envint("MATCHING_MAX_REPORTED_MINUTES", 720)
 # How far ahead a task may be booked, and how long its window may be.
 MATCHING_MAX_BOOK_AHEAD_DAYS = envint("MATCHING_MAX_BOOK_AHEAD_DAYS", 365)
 MATCHING_MAX_WINDOW_DAYS = envint("MATCHING_MAX_WINDOW_DAYS", 7)
-# How many helpers each wave of offers tells, and how long a wave waits for an accept.
+# How many helpers each wave of offers tells (how long a wave waits is each circle's own
+# `offer_wave_minutes`).
 MATCHING_OFFER_WAVE_SIZE = envint("MATCHING_OFFER_WAVE_SIZE", 3)
-MATCHING_OFFER_WAVE_MINUTES = envint("MATCHING_OFFER_WAVE_MINUTES", 60)
 # How far ahead the occurrences of a recurring task are booked (each holds its tokens).
 MATCHING_SERIES_BOOK_AHEAD_DAYS = envint("MATCHING_SERIES_BOOK_AHEAD_DAYS", 21)
 # Text messages: circle.sms.ConsoleBackend prints them; name a gateway's class in production.

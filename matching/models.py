@@ -240,6 +240,7 @@ class NoticeKind(models.TextChoices):
     TASK_ACCEPTED = "task_accepted", "The member is told a helper accepted"
     TASK_COMPLETED = "task_completed", "The member is told the task is done"
     TASK_CANCELLED = "task_cancelled", "The helper is told their task was cancelled"
+    TASK_EXPIRED = "task_expired", "The member is told nobody was free and the tokens are back"
 
 
 class Notice(models.Model):

@@ -8,8 +8,8 @@ for these messages once or not at all is better than twice.
 
 Offers go out in waves. The first follows the booking (after commit); the best
 MATCHING_OFFER_WAVE_SIZE eligible helpers not yet told are told, and `next_offer_at` is set
-MATCHING_OFFER_WAVE_MINUTES ahead; if nobody has accepted by then the periodic job sends the next
-wave. A recurring task's previous helper is offered a new occurrence alone, first.
+the circle's `offer_wave_minutes` ahead; if nobody has accepted by then the periodic job sends
+the next wave. A recurring task's previous helper is offered a new occurrence alone, first.
 """
 
 from __future__ import annotations
@@ -73,6 +73,11 @@ def on_completed(task: Task) -> None:
     _member_notice(task, NoticeKind.TASK_COMPLETED, f"task_completed:{task.pk}")
 
 
+def on_expired(task: Task) -> None:
+    """Nobody took it: the member should not wait at home for a helper who is not coming."""
+    _member_notice(task, NoticeKind.TASK_EXPIRED, f"task_expired:{task.pk}")
+
+
 def on_cancelled(task: Task, *, helper: Helper) -> None:
     """The helper who had the task is told not to come."""
     notice = Notice.objects.create(
@@ -103,7 +108,7 @@ def offer_wave(
     with transaction.atomic(durable=True):
         task = (
             Task.objects.select_for_update(of=("self",))
-            .select_related("member", "category", "series")
+            .select_related("circle", "member", "category", "series")
             .filter(pk=task_id)
             .first()
         )
@@ -152,7 +157,8 @@ def offer_wave(
             written.append(notice.pk)
             _after_commit_send(notice.pk)
         # Nobody left to tell: stop; a hand-back starts the waves again.
-        next_at = now + timedelta(minutes=settings.MATCHING_OFFER_WAVE_MINUTES) if chosen else None
+        wait = timedelta(minutes=task.circle.offer_wave_minutes)
+        next_at = now + wait if chosen else None
         Task.objects.filter(pk=task.pk).update(offer_wave=wave, next_offer_at=next_at)
     return written
 
@@ -197,6 +203,13 @@ def _message(notice: Notice) -> tuple[str, str]:
             f"Cancelled: {task.title}",
             f"'{task.title}' ({task.postcode_district}, {when}) has been cancelled, so you "
             f"need not go. Reason given: {task.cancel_reason}",
+        )
+    if notice.kind == NoticeKind.TASK_EXPIRED:
+        return (
+            f"Nobody was free: {task.title}",
+            f"Sorry: no helper was free for '{task.title}' ({when}), so nobody will come. "
+            f"The {task.hold.minutes} minutes held for it are back in your tokens. Call your "
+            "circle or ask again for another time.",
         )
     helper_name = task.helper.member.first_name if task.helper else "Your helper"
     if notice.kind == NoticeKind.TASK_ACCEPTED:

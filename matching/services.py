@@ -592,6 +592,7 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
         )
         locked.refresh_from_db()
         _audit(locked, "task.expired", None)
+        notify.on_expired(locked)
     return Outcome(locked, True)
 
 

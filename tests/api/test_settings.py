@@ -129,3 +129,12 @@ def test_laptop_database_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
     # sees it too.
     with closing(sqlite3.connect(db)) as fresh:
         assert fresh.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_every_periodic_job_names_a_registered_celery_task() -> None:
+    from circle.celery import app
+
+    # What a worker does at start: import every app's tasks module.
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name

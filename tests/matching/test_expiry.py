@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core import mail
 
 from matching import tasks
-from matching.models import Task
+from matching.models import Notice, NoticeKind, Task
 from members.models import AuditEvent
 from tests.conftest import Personas
 from tests.matching.conftest import book, london, row_counts, task_url, tokens_of
@@ -79,9 +80,7 @@ def test_accepting_a_cancelled_task_is_refused(
     assert row_counts() == counts
 
 
-def test_the_periodic_jobs_are_scheduled_and_name_real_tasks(settings: Any) -> None:
-    from circle.celery import app
-
+def test_the_periodic_jobs_are_scheduled(settings: Any) -> None:
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert {
@@ -89,4 +88,27 @@ def test_the_periodic_jobs_are_scheduled_and_name_real_tasks(settings: Any) -> N
         "matching.tasks.offer_waves_due",
         "matching.tasks.book_series_ahead",
     } <= names
-    assert names <= set(app.tasks)
+
+
+def test_the_member_is_told_once_that_nobody_was_free(
+    world: Personas,
+    client_for: Client,
+    task_body: Body,
+    sms_outbox: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    task = book(client_for(world.alice), task_body(title="Nobody came"))
+    mail.outbox.clear()
+    sms_outbox.clear()
+
+    with time_machine.travel(london(hour=12) + timedelta(minutes=1), tick=False):
+        for _ in range(2):  # the job running twice tells her once
+            with django_capture_on_commit_callbacks(execute=True):
+                tasks.expire_tasks.delay().get()
+
+    notice = Notice.objects.get(task_id=task["id"], kind=NoticeKind.TASK_EXPIRED)
+    assert notice.recipient_id == world.alice.pk
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]
+    assert "Nobody came" in mail.outbox[0].body
+    assert "90 minutes held for it are back" in mail.outbox[0].body
+    assert [s.to for s in sms_outbox] == [world.alice.phone]

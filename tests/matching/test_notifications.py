@@ -14,6 +14,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from circle.models import Circle
 from matching import tasks
 from matching.models import Notice, NoticeKind, Task
 from tests.conftest import Personas
@@ -56,6 +57,7 @@ def test_booking_tells_the_best_three_then_the_next_wave(
     django_capture_on_commit_callbacks: Any,
     settings: Any,
 ) -> None:
+    Circle.objects.filter(pk=world.southwark.pk).update(offer_wave_minutes=90)
     with django_capture_on_commit_callbacks(execute=True):
         task = book(client_for(world.alice), task_body())
 
@@ -73,10 +75,16 @@ def test_booking_tells_the_best_three_then_the_next_wave(
     notices = Notice.objects.filter(task_id=task["id"])
     assert all(n.sent_at is not None and n.channels == ["email", "sms"] for n in notices)
 
-    # Before the wave's time is up the periodic job sends nothing.
+    # Before the circle's wave time (90 minutes, set by its coordinator) is up the periodic job
+    # sends nothing.
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.offer_waves_due.delay().get() == 0
-    later = timezone.now() + timedelta(minutes=settings.MATCHING_OFFER_WAVE_MINUTES + 1)
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=89), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tasks.offer_waves_due.delay().get() == 0
+    later = timezone.now() + timedelta(minutes=91)
     with (
         time_machine.travel(later, tick=False),
         django_capture_on_commit_callbacks(execute=True),

@@ -265,11 +265,3 @@ def test_a_failed_renewal_of_a_year_since_paid_ahead_in_cash_changes_nothing(
     assert status_of(personas.alice) == MembershipStatus.ACTIVE
     assert FollowUp.objects.count() == 0
     assert MembershipPeriod.objects.filter(renewal_failed_at__isnull=False).count() == 0
-
-
-def test_the_scheduled_tasks_are_registered_with_celery() -> None:
-    from circle.celery import app
-
-    app.loader.import_default_modules()
-    for entry in settings.CELERY_BEAT_SCHEDULE.values():
-        assert entry["task"] in app.tasks

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             default=30,
             help="minutes; tasks are billed in steps of this",
         )
+        parser.add_argument(
+            "--offer-wave-minutes",
+            type=int,
+            default=60,
+            help="minutes the helpers told of a task have to accept it before the next are told",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -50,6 +56,7 @@ class Command(BaseCommand):
                 token_price=Money(options["token_price"], "GBP"),
                 token_minutes=options["token_minutes"],
                 billing_increment_minutes=options["billing_increment"],
+                offer_wave_minutes=options["offer_wave_minutes"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from exc
