@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from helpers.models import Helper
-from matching.models import WITH_HELPER, Feedback, Notice, Task, TaskSeries, TaskStatus
+from matching.models import Feedback, Notice, Task, TaskSeries, TaskStatus
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, caller_for
 
@@ -44,7 +44,10 @@ class TaskAccess:
         the task is theirs and not yet settled."""
         if self.standing in (Standing.MEMBER, Standing.STAFF):
             return True
-        return self.standing is Standing.HELPER and self.task.status in WITH_HELPER[:2]
+        return self.standing is Standing.HELPER and self.task.status in (
+            TaskStatus.ACCEPTED,
+            TaskStatus.COMPLETED,
+        )
 
 
 def _user(user: Any) -> User:

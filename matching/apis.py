@@ -80,8 +80,10 @@ class TaskOutput(serializers.Serializer[Any]):
         return view
 
     def _insider(self) -> bool:
+        # Without a viewer nothing private is shown: a view that forgets to say who is looking
+        # must not leak a member's address.
         view = self._view()
-        return view is None or view.standing is not Standing.OTHER_HELPER
+        return view is not None and view.standing is not Standing.OTHER_HELPER
 
     @extend_schema_field(TOKEN_QUANTITY)
     def get_held(self, task: Task) -> dict[str, Any]:
@@ -104,7 +106,7 @@ class TaskOutput(serializers.Serializer[Any]):
 
     def get_address(self, task: Task) -> dict[str, Any] | None:
         view = self._view()
-        if view is not None and not view.sees_address:
+        if view is None or not view.sees_address:
             return None
         member = task.member
         return {
