@@ -175,6 +175,20 @@ class TaskBookInput(StrictInputSerializer):
     call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
+def _booking(values: dict[str, Any]) -> dict[str, Any]:
+    """What a booking body asks for, as the booking services take it."""
+    return {
+        "category": values["category"],
+        "title": values["title"],
+        "details": values.get("details", ""),
+        "window_start": values["window_start"],
+        "window_end": values["window_end"],
+        "estimated_minutes": values["estimated_minutes"],
+        "reason": values.get("reason", ""),
+        "call_reference": values.get("call_reference", ""),
+    }
+
+
 class TasksApi(APIView):
     """POST: book a task (tokens held). GET: a member's tasks, newest window first."""
 
@@ -189,15 +203,8 @@ class TasksApi(APIView):
         outcome = services.task_book(
             member=member,
             caller=caller,
-            category=values["category"],
-            title=values["title"],
-            details=values.get("details", ""),
-            window_start=values["window_start"],
-            window_end=values["window_end"],
-            estimated_minutes=values["estimated_minutes"],
             idempotency_key=values.get("idempotency_key", ""),
-            reason=values.get("reason", ""),
-            call_reference=values.get("call_reference", ""),
+            **_booking(values),
         )
         view = task_access(user=request.user, task_id=outcome.task.pk)
         return Response(
@@ -472,13 +479,8 @@ class SeriesApi(APIView):
         series = services.series_create(
             member=member,
             caller=caller,
-            category=values["category"],
-            title=values["title"],
-            details=values.get("details", ""),
-            window_start=values["window_start"],
-            window_end=values["window_end"],
-            estimated_minutes=values["estimated_minutes"],
             interval_weeks=int(values["interval_weeks"]),
+            **_booking(values),
         )
         return Response(SeriesOutput(series).data, status=status.HTTP_201_CREATED)
 

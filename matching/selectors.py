@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,7 @@ from helpers.models import AvailabilitySlot, Helper, HelperSkill
 from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
-from members.models import Member
+from members.models import Member, first_name_of
 
 # Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
 KM_PER_DEGREE = EARTH_RADIUS * math.pi / 180
@@ -254,29 +254,12 @@ def _near_sql(alias: str, radius: str) -> str:
     )
 
 
-def _slots_by_helper(helper_ids: list[int]) -> dict[int, tuple[rules.Slot, ...]]:
-    """The weekly slots of these helpers (those without any are left out)."""
-    slots: dict[int, list[rules.Slot]] = {}
-    table = AvailabilitySlot._meta.db_table
-    with connection.cursor() as cursor:
-        for first in range(0, len(helper_ids), 5000):  # within SQLite's limit of parameters
-            chunk = helper_ids[first : first + 5000]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f'SELECT helper_id, weekday, start, "end" FROM {table}'  # noqa: S608 (our names)
-                f" WHERE helper_id IN ({marks})",
-                chunk,
-            )
-            for helper_id, weekday, begins, ends in cursor.fetchall():
-                slots.setdefault(helper_id, []).append(
-                    rules.Slot(weekday, _as_time(begins), _as_time(ends))
-                )
-    return {helper_id: tuple(found) for helper_id, found in slots.items()}
-
-
-def _as_time(value: time | str) -> time:
-    # PostgreSQL's driver gives times; SQLite stores them as text, which Django's ORM would parse.
-    return value if isinstance(value, time) else time.fromisoformat(value)
+def _slots_of(helper_id: int) -> tuple[rules.Slot, ...]:
+    """The helper's weekly slots (none: any time)."""
+    rows = AvailabilitySlot.objects.filter(helper_id=helper_id).values_list(
+        "weekday", "start", "end"
+    )
+    return tuple(rules.Slot(weekday, start, end) for weekday, start, end in rows)
 
 
 def _great_circle_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
@@ -306,12 +289,6 @@ def task_distance_km(facts: rules.TaskFacts, latitude: float, longitude: float) 
     if within and max(abs(longitude), abs(facts.longitude)) <= 180:
         return _great_circle_km(facts.latitude, facts.longitude, latitude, longitude)
     return distance_km(Point(facts.latitude, facts.longitude), Point(latitude, longitude))
-
-
-def _first_name(full_name: str) -> str:
-    # As Member.first_name, from the column alone.
-    words = full_name.split()
-    return words[0] if words else ""
 
 
 # The candidates of a task, with their recent load, in one statement. It starts from the
@@ -438,7 +415,7 @@ def task_candidates(
             helper_id=pk,
             member_id=member_id,
             circle_id=circle_id,
-            first_name=_first_name(full_name),
+            first_name=first_name_of(full_name),
             suspended=False,
             vetting_level=level,
             skill_ids=skills,
@@ -529,7 +506,7 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
         helper_id=helper.pk,
         member_id=member_id,
         circle_id=circle_id,
-        first_name=_first_name(full_name),
+        first_name=first_name_of(full_name),
         suspended=False,
         vetting_level=level,
         # What the query proved: each task's category is one of the helper's skills.
@@ -537,7 +514,7 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
         latitude=latitude,
         longitude=longitude,
         travel_radius_km=reach,
-        slots=_slots_by_helper([helper.pk]).get(helper.pk, ()),
+        slots=_slots_of(helper.pk),
     )
     # No member of these tasks blocked the helper: the query left those out.
     return _feed_items(candidate, tasks, blocked_by=set())

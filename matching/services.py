@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from circle.errors import Conflict, DomainError, Forbidden, InvalidInput
 from circle.models import Category
+from circle.postcodes import postcode_district
 from helpers.models import Helper, HelperKind
 from matching import notify
 from matching.models import (
@@ -148,15 +149,17 @@ def _check_booking(
             f"{category_slug!r} is not one of this circle's kinds of help.",
             field="category",
         )
+    _require_served(member)
+    return category
+
+
+def _require_served(member: Member) -> None:
     if member.membership_status not in SERVED:
         raise Forbidden(
             "membership_inactive",
             f"Only members whose membership is active or in grace can ask for help; this "
             f"membership is {member.membership_status}.",
         )
-    if member.latitude is None or member.longitude is None or not member.postcode:
-        raise Conflict("no_home_location", "The member has no home postcode to send help to.")
-    return category
 
 
 def _hold_minutes(*, member: Member, estimated_minutes: int) -> int:
@@ -185,7 +188,7 @@ def _book(
 ) -> Task:
     """The booking itself, inside the caller's transaction."""
     minutes = _hold_minutes(member=member, estimated_minutes=estimated_minutes)
-    if member.latitude is None or member.longitude is None:
+    if member.latitude is None or member.longitude is None or not member.postcode:
         raise Conflict("no_home_location", "The member has no home postcode to send help to.")
     available = member_tokens(member=member).available
     if available < minutes:
@@ -212,7 +215,7 @@ def _book(
         estimated_minutes=estimated_minutes,
         latitude=member.latitude,
         longitude=member.longitude,
-        postcode_district=member.postcode.split(" ")[0],
+        postcode_district=postcode_district(member.postcode),
         hold=hold,
         series=series,
         booked_by=caller.user if caller else None,
@@ -631,6 +634,8 @@ def series_create(
     window_end: datetime,
     estimated_minutes: int,
     interval_weeks: int,
+    reason: str = "",
+    call_reference: str = "",
     now: datetime | None = None,
 ) -> TaskSeries:
     """A task again every week or fortnight, from the first occurrence's window (its weekday
@@ -678,6 +683,8 @@ def series_create(
             action="task_series.created",
             caller=caller,
             member=member,
+            reason=reason,
+            call_reference=call_reference,
             data={"series_id": series.pk, "interval_weeks": interval_weeks},
         )
         first_start, first_end = _occurrence_window(series, series.first_date)
@@ -693,6 +700,8 @@ def series_create(
             reference=_occurrence_reference(series, series.first_date),
             series=series,
             now=now,
+            reason=reason,
+            call_reference=call_reference,
         )
     series_book_ahead(series=series, now=now)
     return series
@@ -732,11 +741,7 @@ def series_book_ahead(*, series: TaskSeries, now: datetime | None = None) -> Ser
             try:
                 with transaction.atomic(durable=True):
                     member = Member.objects.select_related("circle").get(pk=series.member_id)
-                    if member.membership_status not in SERVED:
-                        raise Forbidden(
-                            "membership_inactive",
-                            f"The membership is {member.membership_status}.",
-                        )
+                    _require_served(member)  # it may have lapsed since the series began
                     run.booked.append(
                         _book(
                             member=member,

@@ -132,7 +132,13 @@ class Member(models.Model):
 
     @property
     def first_name(self) -> str:
-        return self.full_name.split()[0] if self.full_name.split() else ""
+        return first_name_of(self.full_name)
+
+
+def first_name_of(full_name: str) -> str:
+    """The first word of a full name ("" for none), for readers that have only the column."""
+    words = full_name.split()
+    return words[0] if words else ""
 
 
 class RoleName(models.TextChoices):

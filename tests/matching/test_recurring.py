@@ -89,6 +89,22 @@ def test_weekly_series_books_three_weeks_ahead_in_london_time(
     assert row_counts() == counts
 
 
+def test_an_operator_s_series_by_phone_records_the_call(
+    world: Personas, client_for: Client, clock: Any
+) -> None:
+    body = series_body(member_id=world.alice.pk, call_reference="CALL-77")
+
+    response = client_for(world.otto).post(SERIES_URL, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    created = AuditEvent.objects.get(action="task_series.created")
+    first = AuditEvent.objects.filter(action="task.booked").order_by("id").first()
+    for event in (created, first):
+        assert event is not None
+        assert (event.member_id, event.actor_id) == (world.alice.pk, world.otto.user_id)
+        assert event.call_reference == "CALL-77"
+
+
 def test_fortnightly_series(world: Personas, client_for: Client, clock: Any) -> None:
     response = client_for(world.alice).post(
         SERIES_URL, series_body(interval_weeks=2), format="json"
