@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import Forbidden, InvalidInput, NotFound
-from circle.postcodes import Point, distance_km
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from helpers.models import Helper
@@ -31,7 +30,7 @@ from matching.access import (
     task_access,
 )
 from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
-from matching.selectors import helper_feed, task_matches
+from matching.selectors import helper_distance_km, helper_feed, task_matches
 from members.apis import acting_member, signed_in
 from members.models import Member
 from members.selectors import Caller, caller_for, coordinator_access, member_access
@@ -93,11 +92,7 @@ class TaskOutput(serializers.Serializer[Any]):
         view = self._view()
         if view is None or view.helper is None:
             return None
-        far = distance_km(
-            Point(float(task.latitude), float(task.longitude)),
-            Point(float(view.helper.latitude), float(view.helper.longitude)),
-        )
-        return round(far, 1)
+        return helper_distance_km(task=task, helper=view.helper)
 
     def get_member(self, task: Task) -> dict[str, Any] | None:
         if not self._insider():
@@ -294,7 +289,7 @@ class HelperFeedApi(APIView):
         if not profiles.exists():
             raise Forbidden("not_a_helper", "Only helpers have a feed of tasks.")
         items = [item for helper in profiles for item in helper_feed(helper=helper)]
-        items.sort(key=lambda item: (item.distance_km, item.task.window_start, item.task.pk))
+        items.sort(key=lambda item: item.order)  # a helper in several circles: one list
         paginator = Pagination()
         page = paginator.paginate_queryset(items, request)
         return paginator.get_paginated_response(FeedItemOutput(page, many=True).data)

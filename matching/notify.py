@@ -22,12 +22,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from circle.postcodes import Point, distance_km
 from circle.sms import send_sms
 from helpers.models import Helper
 from matching.models import Notice, NoticeKind, Task, TaskStatus
 from matching.rules import local_zone
-from matching.selectors import helper_ineligibility, task_matches
+from matching.selectors import helper_distance_km, helper_ineligibility, task_matches
 
 logger = logging.getLogger(__name__)
 
@@ -55,39 +54,37 @@ def on_reopened(task: Task, *, excluding: int) -> None:
     _after_commit_offer(task.pk, excluding)
 
 
-def _member_notice(task: Task, kind: str, key: str) -> None:
+def _notice(task: Task, kind: str, key: str, *, recipient_id: int | None = None) -> None:
+    """One message about the task, to its member unless someone else is named, sent after
+    commit."""
     notice = Notice.objects.create(
-        circle_id=task.circle_id, kind=kind, key=key, task=task, recipient_id=task.member_id
+        circle_id=task.circle_id,
+        kind=kind,
+        key=key,
+        task=task,
+        recipient_id=recipient_id or task.member_id,
     )
     _after_commit_send(notice.pk)
 
 
 def on_accepted(task: Task) -> None:
     stamp = task.accepted_at.isoformat() if task.accepted_at else ""
-    _member_notice(
-        task, NoticeKind.TASK_ACCEPTED, f"task_accepted:{task.pk}:{task.helper_id}:{stamp}"
-    )
+    _notice(task, NoticeKind.TASK_ACCEPTED, f"task_accepted:{task.pk}:{task.helper_id}:{stamp}")
 
 
 def on_completed(task: Task) -> None:
-    _member_notice(task, NoticeKind.TASK_COMPLETED, f"task_completed:{task.pk}")
+    _notice(task, NoticeKind.TASK_COMPLETED, f"task_completed:{task.pk}")
 
 
 def on_expired(task: Task) -> None:
     """Nobody took it: the member should not wait at home for a helper who is not coming."""
-    _member_notice(task, NoticeKind.TASK_EXPIRED, f"task_expired:{task.pk}")
+    _notice(task, NoticeKind.TASK_EXPIRED, f"task_expired:{task.pk}")
 
 
 def on_cancelled(task: Task, *, helper: Helper) -> None:
     """The helper who had the task is told not to come."""
-    notice = Notice.objects.create(
-        circle_id=task.circle_id,
-        kind=NoticeKind.TASK_CANCELLED,
-        key=f"task_cancelled:{task.pk}:helper:{helper.pk}",
-        task=task,
-        recipient_id=helper.member_id,
-    )
-    _after_commit_send(notice.pk)
+    key = f"task_cancelled:{task.pk}:helper:{helper.pk}"
+    _notice(task, NoticeKind.TASK_CANCELLED, key, recipient_id=helper.member_id)
 
 
 # --- Waves of offers --------------------------------------------------------------------------
@@ -188,11 +185,7 @@ def _message(notice: Notice) -> tuple[str, str]:
         helper = Helper.objects.filter(member_id=notice.recipient_id).first()
         far = ""
         if helper is not None:
-            km = distance_km(
-                Point(float(task.latitude), float(task.longitude)),
-                Point(float(helper.latitude), float(helper.longitude)),
-            )
-            far = f", {km:.1f} km away"
+            far = f", {helper_distance_km(task=task, helper=helper):.1f} km away"
         return (
             f"Can you help? {task.title}",
             f"{task.category.name} in {task.postcode_district}{far}, {when}: {task.title}. "

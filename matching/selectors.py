@@ -43,10 +43,25 @@ REACH_FACTOR = 1.02
 REACH_SLACK_KM = 0.2
 
 
+def helper_distance_km(*, task: Task, helper: Helper) -> float:
+    """How far the task's place is from where the helper travels from, to 0.1 km, as a
+    helper is shown it."""
+    far = distance_km(
+        Point(float(task.latitude), float(task.longitude)),
+        Point(float(helper.latitude), float(helper.longitude)),
+    )
+    return round(far, 1)
+
+
 @dataclass(frozen=True)
 class FeedItem:
     task: Task
     distance_km: float
+
+    @property
+    def order(self) -> tuple[float, datetime, int]:
+        """Nearest first, then soonest; the task's id keeps the order stable."""
+        return (self.distance_km, self.task.window_start, self.task.pk)
 
 
 def task_facts(task: Task) -> rules.TaskFacts:
@@ -186,7 +201,7 @@ def _feed_items(
         standing = rules.Standing(blocked=task.member_id in blocked_by)
         if rules.ineligibility(facts, candidate, standing, distance=distance) is None:
             items.append(FeedItem(task=task, distance_km=round(distance, 1)))
-    items.sort(key=lambda item: (item.distance_km, item.task.window_start, item.task.pk))
+    items.sort(key=lambda item: item.order)
     return items
 
 
