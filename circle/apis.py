@@ -27,6 +27,8 @@ class CircleOutput(serializers.Serializer[Any]):
     token_minutes = serializers.IntegerField()
     billing_increment_minutes = serializers.IntegerField()
     offer_wave_minutes = serializers.IntegerField()
+    # The number members call, E.164 ("" when the circle has not set one).
+    phone = serializers.CharField()
 
 
 class CategoryOutput(serializers.Serializer[Any]):

@@ -12,11 +12,15 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from circle.messages import message_for
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +99,8 @@ _CODE_NAMES = {
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.detail, exc.field), status=exc.status_code)
+        # The same plain words the pages show (circle/messages.py), under the stable code.
+        return Response(error_body(exc.code, message_for(exc), exc.field), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -165,4 +170,8 @@ def lockout_response(
     detail = LOCKOUT_DETAIL.format(minutes=minutes)
     if request.content_type == "application/json":
         return JsonResponse(error_body("too_many_attempts", detail), status=429)
+    page = getattr(settings, "LOCKOUT_PAGE_TEMPLATE", "")
+    if page and not request.path.startswith(("/api/", "/admin/")):
+        # The pages' own sign-in: a page in their style that says when to try again.
+        return render(request, page, {"minutes": minutes}, status=429)
     return HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
@@ -10,6 +11,19 @@ from djmoney.money import Money
 from circle.errors import Conflict, InvalidInput
 from circle.models import DEFAULT_CATEGORIES, Category, Circle
 from circle.selectors import postcode_resolve
+
+
+def phone_e164(raw: str, *, field: str = "phone") -> str:
+    """A UK (or international, with +) phone number as E.164, the one form stored and searched."""
+    try:
+        number = phonenumbers.parse(raw, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidInput(
+            "phone_invalid", f"{raw!r} is not a phone number we can call.", field=field
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def circle_create(
@@ -24,6 +38,7 @@ def circle_create(
     token_minutes: int = 60,
     billing_increment_minutes: int = 30,
     offer_wave_minutes: int = 60,
+    phone: str = "",
 ) -> Circle:
     """Create a circle with DESIGN.md's default task categories."""
     # Nothing else validates these (no full_clean): a slug with spaces would be stored and then
@@ -52,6 +67,7 @@ def circle_create(
         raise InvalidInput(
             "invalid", "The wait between offers must be positive.", field="offer_wave_minutes"
         )
+    phone = phone_e164(phone) if phone.strip() else ""
     # Mirrors the circle_circle_prices_not_negative constraint, for a clear message.
     for field, price in (("membership_fee", membership_fee), ("token_price", token_price)):
         if price is not None and price.amount < 0:
@@ -79,6 +95,7 @@ def circle_create(
             token_minutes=token_minutes,
             billing_increment_minutes=billing_increment_minutes,
             offer_wave_minutes=offer_wave_minutes,
+            phone=phone,
         )
         Category.objects.bulk_create(
             Category(circle=circle, slug=slug_, name=label, vetting_level=level)

@@ -14,6 +14,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets the code write Django's generic classes with type arguments (admin.ModelAdmin[Member]).
@@ -88,6 +89,8 @@ INSTALLED_APPS = [
     "tokens",
     "matching",
     "payments",
+    # The pages: the top floor, over every app's services and selectors.
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content Security Policy on every answer; the pages' one inline script carries its nonce.
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -117,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.site",
             ],
         },
     },
@@ -313,6 +319,32 @@ DEFAULT_CURRENCY = "GBP"
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Pages ----------------------------------------------------------------------------------
+LOGIN_URL = "/sign-in/"
+LOGIN_REDIRECT_URL = "/my/"
+LOGOUT_REDIRECT_URL = "/"
+# What a locked-out sign-in on the pages sees (circle.errors.lockout_response).
+LOCKOUT_PAGE_TEMPLATE = "web/auth/locked_out.html"
+CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"
+# Scripts only from our own static files, plus the one inline snippet GOV.UK Frontend needs (the
+# `js-enabled` class), which carries the per-request nonce. No CDN anywhere: the pages work
+# offline, and nothing a member types leaves for a third party. Card details are typed on
+# Stripe's own Checkout page, which is a redirect, not a frame.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)

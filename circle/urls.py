@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from circle import apis as circle_apis
@@ -102,13 +101,17 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("healthz", circle_apis.healthz, name="healthz"),
     path("readyz", circle_apis.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Anything else under /api/ answers in the API's error format, not Django's HTML page.
     re_path(r"^api/", json_not_found),
+    # The pages people use; last, so the API's and the admin's addresses come first.
+    path("", include("web.urls")),
 ]
 
-handler500 = "circle.errors.json_server_error"
+# The pages answer in their own style; anything under /api/ keeps the API's JSON errors.
+handler403 = "web.views.errors.forbidden"
+handler404 = "web.views.errors.not_found"
+handler500 = "web.views.errors.server_error"

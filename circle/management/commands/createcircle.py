@@ -44,6 +44,10 @@ class Command(BaseCommand):
             help="minutes the helpers told of a task have to accept it before the next are told",
         )
 
+        parser.add_argument(
+            "--phone", default="", help="the number members call, e.g. 020 7946 0000"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             circle = circle_create(
@@ -57,6 +61,7 @@ class Command(BaseCommand):
                 token_minutes=options["token_minutes"],
                 billing_increment_minutes=options["billing_increment"],
                 offer_wave_minutes=options["offer_wave_minutes"],
+                phone=options["phone"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from exc

@@ -1,0 +1,105 @@
+"""Every error code in plain English, in one place, for the pages and the API.
+
+Services raise `DomainError(code, detail, field=...)`. The code is the stable name clients branch
+on; the detail is a sentence about this case ("This needs 120 minutes of tokens held; 60 are
+available."). Most details already read well to a member, but some were written for a developer
+("tokens: a whole number of tokens.", "'se1' is not a UK postcode"). `message_for` gives the words
+a person should read: the sentence below where the code has one, else the service's own detail
+with its "field: " prefix taken off. The API answers with the same words (`detail`), so a
+developer and a member see one message, and the codes stay as they are.
+
+Written for an older person reading carefully: say what happened and what to do next, without
+blame or jargon ("token", "hold" and "circle" are words members learn on the first page).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+    from circle.errors import DomainError
+
+# (code, field) first, then the code alone. Only codes whose service detail does not already
+# speak plainly to a person, or says too much, are listed.
+MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
+    ("not_authenticated", None): _("Please sign in to continue."),
+    ("invalid_credentials", None): _(
+        "The email address or password is not right. Check them and try again."
+    ),
+    ("too_many_attempts", None): _(
+        "You have tried to sign in too many times. Please wait 15 minutes, or call us."
+    ),
+    ("email_taken", None): _(
+        "That email address is already in use. Sign in instead, or use a different email address."
+    ),
+    ("email_invalid", None): _("Enter an email address in the right form, like name@example.com."),
+    ("phone_invalid", None): _(
+        "Enter a UK phone number we can call, like 020 7946 0000 or 07700 900 123."
+    ),
+    ("postcode_invalid", None): _("Enter a full UK postcode, like SE1 7PB."),
+    ("postcode_unknown", None): _(
+        "We cannot find that postcode. Check it, or call us and we will help."
+    ),
+    ("date_of_birth_invalid", None): _("Enter a real date of birth, like 27 3 1948."),
+    ("password_too_weak", None): _(
+        "Choose a password of at least 8 characters that is not easy to guess, and not only "
+        "numbers."
+    ),
+    ("required", "email"): _("Enter your email address."),
+    ("required", "password"): _("Choose a password."),
+    ("required", "phone"): _("Enter a phone number."),
+    ("required", "postcode"): _("Enter a postcode."),
+    ("required", "reason"): _("Say why."),
+    ("blank", "full_name"): _("Enter your full name."),
+    ("blank", "address_line1"): _("Enter the first line of your address."),
+    ("window_in_past", None): _("That time has already passed. Choose a time from now on."),
+    ("window_invalid", None): _("The time it ends must be after the time it starts."),
+    ("estimate_exceeds_window", None): _(
+        "The time you think it will take is longer than the time you have chosen. Choose a "
+        "longer time, or a shorter job."
+    ),
+    ("unknown_category", None): _("Choose one of the kinds of help listed."),
+    ("membership_inactive", None): _(
+        "Your membership needs to be paid before you can ask for help. You can pay on the "
+        "payments page, or call us."
+    ),
+    ("no_home_location", None): _(
+        "We do not have your home postcode, so we cannot send a helper. Please add it to your "
+        "details."
+    ),
+    ("task_taken", None): _("Someone else has just taken this."),
+    ("task_cancelled", None): _("This request was cancelled."),
+    ("task_expired", None): _("The time for this request has passed without a helper."),
+    ("task_settled", None): _("This request is finished and paid for."),
+    ("task_not_completed", None): _(
+        "The helper has not said the job is done yet. If it is done, please call us."
+    ),
+    ("task_completed", None): _(
+        "The helper has said the job is done, so it cannot be cancelled now. Confirm it, or call "
+        "us if something is wrong."
+    ),
+    ("subscription_exists", None): _(
+        "Your membership already renews by card each year. There is nothing more to pay."
+    ),
+    ("no_fee", None): _("This circle does not charge a membership fee."),
+    ("no_price", None): _("This circle does not sell tokens."),
+    ("forbidden", None): _("You cannot do that here."),
+    ("not_found", None): _("We cannot find that."),
+    ("busy", None): _("Something changed while we were saving. Please try again."),
+    ("server_error", None): _("Something went wrong on our side. Please try again, or call us."),
+}
+
+_FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
+
+
+def message_for(error: DomainError) -> str:
+    """The sentence a person reads for this error."""
+    for key in ((error.code, error.field), (error.code, None)):
+        if key in MESSAGES:
+            return str(MESSAGES[key])
+    return _FIELD_PREFIX.sub("", str(error.detail), count=1)

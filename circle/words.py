@@ -1,0 +1,112 @@
+"""Numbers, times and amounts as people say them: "£10.00", "1 hour 30 minutes (1.5 tokens)",
+"Tuesday 8 December, 10am to 12pm".
+
+Pages, emails and text messages all speak through these, so a member reads the same words
+everywhere. Times are London wall-clock time, whatever the server's zone; the API keeps ISO 8601.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from djmoney.money import Money
+
+LONDON = ZoneInfo("Europe/London")
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def money(value: Money | Decimal | int | None, currency: str = "GBP") -> str:
+    """£10.00: always two decimal places, since a price without pence reads as a guess."""
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        amount, currency = value.amount, str(value.currency)
+    else:
+        amount = Decimal(value)
+    amount = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    symbol = _SYMBOLS.get(currency, f"{currency} ")
+    return f"{sign}{symbol}{abs(amount):,.2f}"
+
+
+def duration(minutes: int) -> str:
+    """90 → "1 hour 30 minutes"; 0 → "no time"; negative amounts read as their size."""
+    minutes = abs(int(minutes))
+    if minutes == 0:
+        return _("no time")
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if rest:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", rest) % {"n": rest})
+    return " ".join(parts)
+
+
+def tokens(minutes: int, *, token_minutes: int) -> str:
+    """90 minutes at 60 a token → "1.5 tokens"; whole numbers without a decimal point."""
+    count = (Decimal(abs(int(minutes))) / Decimal(token_minutes)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    text = f"{count.normalize():f}"
+    return ngettext("%(n)s token", "%(n)s tokens", 1 if count == 1 else 2) % {"n": text}
+
+
+def time_and_tokens(minutes: int, *, token_minutes: int) -> str:
+    """The way a member reads an amount of help: "1 hour 30 minutes (1.5 tokens)"."""
+    return f"{duration(minutes)} ({tokens(minutes, token_minutes=token_minutes)})"
+
+
+def clock(moment: datetime) -> str:
+    """10am, 10:30am, 12pm (noon), 12am (midnight), in London."""
+    local = timezone.localtime(moment, LONDON)
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    if local.minute:
+        return f"{hour}:{local.minute:02d}{suffix}"
+    return f"{hour}{suffix}"
+
+
+def day(value: date | datetime, *, with_year: bool = False) -> str:
+    """Tuesday 8 December (the year only where it is not obvious)."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value, LONDON).date()
+    text = f"{value:%A} {value.day} {value:%B}"
+    return f"{text} {value.year}" if with_year else text
+
+
+def window(start: datetime, end: datetime, *, today: date | None = None) -> str:
+    """Tuesday 8 December, 10am to 12pm. A window that runs past midnight names both days; a
+    window in another year than this one says the year."""
+    today = today or timezone.localdate(timezone=LONDON)
+    local_start = timezone.localtime(start, LONDON)
+    local_end = timezone.localtime(end, LONDON)
+    with_year = local_start.year != today.year
+    first = day(local_start, with_year=with_year)
+    if local_start.date() == local_end.date():
+        return _("%(day)s, %(start)s to %(end)s") % {
+            "day": first,
+            "start": clock(start),
+            "end": clock(end),
+        }
+    return _("%(day)s, %(start)s to %(end_day)s, %(end)s") % {
+        "day": first,
+        "start": clock(start),
+        "end_day": day(local_end, with_year=local_end.year != today.year),
+        "end": clock(end),
+    }
+
+
+def moment(value: datetime, *, today: date | None = None) -> str:
+    """Tuesday 8 December at 10:30am."""
+    today = today or timezone.localdate(timezone=LONDON)
+    local = timezone.localtime(value, LONDON)
+    return _("%(day)s at %(time)s") % {
+        "day": day(local, with_year=local.year != today.year),
+        "time": clock(value),
+    }

@@ -1,0 +1,149 @@
+"""Forms for the pages. Each renders through `{% govuk_field %}` as its GOV.UK component; the
+rules live in the services, which the views call, so a form checks only the shape of an answer
+(a date is a date) and shows the service's refusal beside the field it names."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.utils.translation import gettext_lazy as _
+
+
+def text(
+    label: Any,
+    *,
+    hint: Any = "",
+    autocomplete: str = "",
+    width: str = "",
+    input_type: str = "text",
+    required: bool = True,
+    max_length: int | None = 200,
+    inputmode: str = "",
+    spellcheck: str = "",
+) -> forms.CharField:
+    """A GOV.UK text input. `width` is GOV.UK's fixed (2, 3, 4, 5, 10, 20) or fluid width."""
+    attrs = {
+        key: value
+        for key, value in (
+            ("autocomplete", autocomplete),
+            ("width", width),
+            ("inputmode", inputmode),
+            ("spellcheck", spellcheck),
+        )
+        if value
+    }
+    widget_class = {
+        "email": forms.EmailInput,
+        "password": forms.PasswordInput,
+        "tel": forms.TextInput,
+    }.get(input_type, forms.TextInput)
+    widget = widget_class(attrs=attrs)
+    widget.input_type = input_type
+    return forms.CharField(
+        label=label,
+        help_text=hint,
+        required=required,
+        max_length=max_length,
+        widget=widget,
+        error_messages={"required": _("Enter %(what)s.") % {"what": str(label).lower()}}
+        if required
+        else {},
+    )
+
+
+class DateWidget(forms.MultiWidget):
+    """GOV.UK's date input: day, month and year boxes, named <name>_day, _month and _year."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        boxes: dict[str, forms.Widget | type[forms.Widget]] = {
+            "day": forms.TextInput,
+            "month": forms.TextInput,
+            "year": forms.TextInput,
+        }
+        super().__init__(widgets=boxes, attrs=attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class DateField(forms.MultiValueField):
+    widget = DateWidget
+
+    def __init__(self, *, label: Any, hint: Any = "", birthday: bool = False) -> None:
+        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        super().__init__(
+            fields=fields,
+            label=label,
+            help_text=hint,
+            require_all_fields=False,
+            error_messages={
+                "required": _("Enter %(what)s.") % {"what": str(label).lower()},
+                "incomplete": _("Enter the day, month and year."),
+            },
+        )
+        if birthday:
+            self.widget.attrs["bday"] = "1"
+
+    def compress(self, data_list: list[Any]) -> date | None:
+        if not data_list or not any(data_list):
+            return None
+        if not all(data_list):
+            raise forms.ValidationError(_("Enter the day, month and year."), code="incomplete")
+        try:
+            day, month, year = (int(str(part).strip()) for part in data_list)
+            if year < 100:
+                raise ValueError
+            return date(year, month, day)
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter a real date, like 27 3 1948."), code="invalid"
+            ) from None
+
+
+class SignInForm(AuthenticationForm):
+    """Django's own sign-in form (so django-axes counts its failures), in plain words."""
+
+    error_messages = {
+        "invalid_login": _("The email address or password is not right. Check them and try again."),
+        "inactive": _("This account is switched off. Please call your circle."),
+    }
+
+    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"] = text(
+            _("Email address"), autocomplete="email", input_type="email", spellcheck="false"
+        )
+        self.fields["password"] = text(
+            _("Password"), autocomplete="current-password", input_type="password"
+        )
+
+
+class ResetRequestForm(PasswordResetForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"] = text(
+            _("Email address"),
+            hint=_("We will send a link to set a new password to this address."),
+            autocomplete="email",
+            input_type="email",
+            spellcheck="false",
+        )
+
+
+class NewPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"] = text(
+            _("New password"),
+            hint=_("At least 8 characters. Not only numbers, and not easy to guess."),
+            autocomplete="new-password",
+            input_type="password",
+        )
+        self.fields["new_password2"] = text(
+            _("Type the new password again"), autocomplete="new-password", input_type="password"
+        )

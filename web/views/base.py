@@ -1,0 +1,114 @@
+"""What every page view shares: who the signed-in member is, domain errors onto forms, and the
+navigation of each person's pages. Views stay thin (STYLE.md): validate, resolve scoped objects,
+call one service or selector, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django import forms
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from circle.errors import DomainError
+from circle.messages import message_for
+from members.models import Member, RoleName, User
+from members.selectors import Caller, caller_for
+
+P = ParamSpec("P")
+
+# The member's own pages, in the order their menu shows them.
+MEMBER_NAV = (
+    ("web:member-home", _("Home")),
+    ("web:member-ask", _("Ask for help")),
+    ("web:member-tokens", _("Tokens")),
+    ("web:member-pay", _("Pay")),
+    ("web:member-details", _("Your details")),
+)
+
+
+def nav(request: HttpRequest, items: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:
+    here = request.path
+    out = []
+    for name, text in items:
+        href = reverse(name)
+        current = here == href or (href != "/my/" and here.startswith(href))
+        out.append({"href": href, "text": text, "current": current})
+    return out
+
+
+def form_error(form: forms.Form, error: DomainError) -> None:
+    """A service's refusal shown on the form: inline beside its field where the form has it,
+    else at the top; the words are circle/messages.py's, as the API's are."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, message_for(error))
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HttpResponse:
+    """render(), with the flag that puts "Error:" in the title when a form on the page has
+    errors (GOV.UK's pattern, so a screen reader hears it first)."""
+    context = dict(context or {})
+    context.setdefault(
+        "form_has_errors",
+        any(
+            isinstance(value, forms.BaseForm) and value.is_bound and bool(value.errors)
+            for value in context.values()
+        ),
+    )
+    return render(request, template, context, status=status)
+
+
+class MemberRequest(HttpRequest):
+    user: User
+    member: Member
+    caller: Caller
+
+
+def member_member(request: HttpRequest) -> Member | None:
+    """The signed-in person's member record: in the circle they chose (kept in the session) when
+    they belong to several, else their one. Only records with the member role count: a helper
+    who never asks for help has no member pages."""
+    user = request.user
+    if not isinstance(user, User):
+        return None
+    members = list(
+        Member.objects.filter(user=user, roles__role=RoleName.MEMBER)
+        .select_related("circle")
+        .order_by("circle__name", "id")
+    )
+    if not members:
+        return None
+    chosen = request.session.get("member_id")
+    for member in members:
+        if member.pk == chosen:
+            return member
+    return members[0]
+
+
+def member_required(
+    view: Callable[Concatenate[Any, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """The member's own pages: signed in, with a member record. Sets request.member,
+    request.caller (for the services) and request.circle (for the header)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        member = member_member(request)
+        if member is None:
+            return render_page(request, "web/member/not_a_member.html", status=403)
+        request.member = member  # type: ignore[attr-defined]
+        request.circle = member.circle  # type: ignore[attr-defined]
+        request.caller = caller_for(user=request.user, circle=member.circle)  # type: ignore[attr-defined]
+        request.nav = nav(request, MEMBER_NAV)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,105 @@
+"""The member's home, choosing between circles, and what was done on their behalf."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+
+from matching.access import member_task_list
+from matching.models import FINAL
+from members.models import Member, RoleName, User
+from members.selectors import audit_list, member_paid_until
+from tokens.selectors import member_tokens
+from web.views.base import member_required, render_page
+
+# What each audited action means to the member it was done for, in their words.
+ACTION_WORDS = {
+    "member.registered_by_staff": _("Registered you as a member"),
+    "member.joined": _("You joined"),
+    "member.details_changed": _("Changed your contact details"),
+    "membership.status_changed": _("Your membership changed"),
+    "payment.recorded": _("Recorded a payment from you"),
+    "payment.checkout_started": _("Started a card payment for you"),
+    "payment.refund_requested": _("Asked for a refund to your card"),
+    "payment.refunded": _("Refunded a card payment"),
+    "tokens.purchased": _("Added tokens you bought"),
+    "tokens.gift": _("Gave tokens"),
+    "tokens.granted": _("Gave you tokens from the circle's pot"),
+    "tokens.adjusted": _("Corrected your tokens"),
+    "tokens.reversed": _("Undid a token movement"),
+    "tokens.refunded": _("Took back tokens that were refunded"),
+    "task.booked": _("Asked for help for you"),
+    "task.cancelled": _("Cancelled a request"),
+    "task.settled": _("Confirmed a job was done"),
+    "task_series.created": _("Set up a repeating request"),
+    "task_series.ended": _("Stopped a repeating request"),
+    "helper.preference_set": _("Changed your preferred or blocked helpers"),
+    "helper.preference_removed": _("Changed your preferred or blocked helpers"),
+}
+
+
+@member_required
+def home(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    in_progress = [
+        task for task in member_task_list(member=member)[:50] if task.status not in FINAL
+    ]
+    in_progress.sort(key=lambda task: task.window_start)
+    return render_page(
+        request,
+        "web/member/home.html",
+        {
+            "member": member,
+            "paid_until": member_paid_until(member),
+            "tokens": member_tokens(member=member),
+            "in_progress": in_progress,
+            "can_ask": member.membership_status in {"active", "grace"},
+            "several_circles": Member.objects.filter(
+                user=member.user, roles__role=RoleName.MEMBER
+            ).count()
+            > 1,
+        },
+    )
+
+
+def choose_circle(request: HttpRequest) -> HttpResponse:
+    """For someone who belongs to two circles: which one these pages are about."""
+    user = request.user
+    if not isinstance(user, User):
+        return redirect("web:sign-in")
+    members = (
+        Member.objects.filter(user=user, roles__role=RoleName.MEMBER)
+        .select_related("circle")
+        .order_by("circle__name")
+    )
+    if request.method == "POST":
+        chosen = request.POST.get("member_id", "")
+        for member in members:
+            if str(member.pk) == chosen:
+                request.session["member_id"] = member.pk
+                return redirect("web:member-home")
+    return render_page(request, "web/member/choose_circle.html", {"members": members})
+
+
+@member_required
+def on_my_behalf(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    events = (
+        audit_list(circle=member.circle, member=member)
+        .filter(actor__isnull=False)
+        .exclude(actor_member=member)
+    )
+    page = Paginator(events, 25).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "event": event,
+            "what": ACTION_WORDS.get(
+                event.action, event.action.replace("_", " ").replace(".", ": ")
+            ),
+            "who": event.actor.full_name if event.actor else "",
+        }
+        for event in page.object_list
+    ]
+    return render_page(request, "web/member/on_my_behalf.html", {"page": page, "rows": rows})
