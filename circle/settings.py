@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content Security Policy on every answer; the pages' one inline script carries its nonce.
     "csp.middleware.CSPMiddleware",
+    # The pages' 404 and 403 for a scoped lookup's NotFound and Forbidden.
+    "web.middleware.DomainErrorPages",
     # Last, as django-axes asks: it turns a lockout raised during login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]

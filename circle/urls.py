@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from circle import apis as circle_apis
 from circle.errors import json_not_found
@@ -95,7 +95,7 @@ api_v1: list[URLPattern | URLResolver] = [
     # Card payments, refunds and the operators' follow-ups.
     path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Session login for the browsable API and docs (django-axes limits these attempts too).
     path("auth/session/", include("rest_framework.urls")),
 ]

@@ -40,7 +40,13 @@ def fresh_cache() -> Iterator[None]:
 def books_balance_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """Whatever a test did, the ledger must still hold: `ledger_audit` runs on every test's data
     before it is rolled back. A test that breaks the books on purpose marks itself
-    `ledger_may_break`."""
+    `ledger_may_break`.
+
+    A transactional test (`django_db(transaction=True)`, and every test in tests/browser/, which
+    the live server needs) is audited on its committed data, before the flush that empties the
+    tables. On SQLite that flush deletes row by row and the ledger's append-only triggers refuse
+    it, so a transactional test that writes ledger rows runs on PostgreSQL only: it is marked
+    `postgres` and skipped on SQLite (tests/browser/conftest.py adds the skip itself)."""
     names = set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")
     if request.node.get_closest_marker("ledger_may_break") or not (

@@ -1,0 +1,91 @@
+"""The pages anyone sees: the start page, a circle's page, privacy, accessibility, errors."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_start_page_lists_every_circle_with_its_phone(client, personas):
+    personas.southwark.phone = "+442079460000"
+    personas.southwark.save()
+    response = client.get("/")
+    assert response.status_code == 200
+    words = text_of(response)
+    assert "Help at home from people near you" in words
+    assert "Southwark Circle" in words and "Suffolk Circle" in words
+    assert "020 7946 0000" in words
+    assert 'href="tel:+442079460000"' in response.content.decode()
+
+
+def test_circle_page_gives_fee_token_price_and_how_to_join(client, personas):
+    response = client.get("/circles/southwark/")
+    assert response.status_code == 200
+    words = text_of(response)
+    assert "£10.00 a year" in words
+    assert "£10.00, for 1 hour of help" in words
+    assert "Join as a member" in words
+    assert 'href="/circles/southwark/join/"' in response.content.decode()
+
+
+def test_unknown_circle_is_a_page_not_found_in_the_pages_style(client, personas):
+    response = client.get("/circles/atlantis/")
+    assert response.status_code == 404
+    assert "Page not found" in text_of(response)
+    assert "govuk-template" in response.content.decode()
+
+
+def test_api_addresses_still_answer_json_errors(client, db):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/privacy/", "/accessibility/"])
+def test_privacy_and_accessibility_are_linked_from_every_page(client, db, path):
+    assert client.get(path).status_code == 200
+    home = client.get("/").content.decode()
+    assert f'href="{path}"' in home
+
+
+def test_footer_carries_the_postcode_data_attribution_and_the_api_docs(client, db):
+    html = client.get("/").content.decode()
+    assert "Contains OS data © Crown copyright" in html
+    assert 'href="/api/v1/docs/"' in html
+
+
+def test_no_government_identity(client, db):
+    html = client.get("/").content.decode()
+    assert "GOV.UK" not in html
+    # No crown, no GOV.UK logotype: the header is the generic one, with Circle's name.
+    assert "govuk-logo" not in html and "govuk-header__logotype" not in html
+    assert '<a href="/" class="govuk-generic-header__homepage-link">Circle</a>' in html
+
+
+def test_every_page_has_a_strict_csp_whose_nonce_is_on_the_one_inline_script(client, db):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    scripts = re.findall(r"<script([^>]*)>", response.content.decode())
+    inline = [attrs for attrs in scripts if "src=" not in attrs]
+    assert inline == [f' nonce="{nonce}"']
+
+
+def test_start_page_runs_a_fixed_number_of_queries(client, personas, django_assert_num_queries):
+    from tests.factories import CircleFactory
+
+    client.get("/")
+    with django_assert_num_queries(1):
+        client.get("/")
+    for n in range(5):
+        CircleFactory(slug=f"extra-{n}", name=f"Extra {n}")
+    with django_assert_num_queries(1):
+        client.get("/")

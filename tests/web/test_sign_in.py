@@ -1,0 +1,113 @@
+"""Signing in and out on the pages, with the API's lock-out, and a new password by email."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_member_signs_in_and_lands_on_their_home(client, personas):
+    response = client.post(
+        "/sign-in/", {"username": "alice@example.org", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/my/"
+    assert "Hello, Alice" in text_of(response)
+
+
+def test_wrong_password_shows_the_error_summary_and_keeps_the_email(client, personas):
+    response = client.post("/sign-in/", {"username": "alice@example.org", "password": "nope"})
+    assert response.status_code == 200
+    words = text_of(response)
+    assert "There is a problem" in words
+    assert "The email address or password is not right" in words
+    assert 'value="alice@example.org"' in response.content.decode()
+    assert "<title>Error: Sign in" in response.content.decode()
+
+
+def test_empty_form_says_what_to_enter(client, db):
+    words = text_of(client.post("/sign-in/", {}))
+    assert "Enter email address." in words and "Enter password." in words
+
+
+def test_sign_in_locks_out_after_the_same_failures_as_the_api(client, personas, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/sign-in/", {"username": "alice@example.org", "password": "wrong"})
+    response = client.post("/sign-in/", {"username": "alice@example.org", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Please wait before signing in again" in text_of(response)
+    # The API refuses the same person from the same address too.
+    api = client.post(
+        "/api/v1/auth/token/",
+        {"email": "alice@example.org", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert api.status_code == 429
+
+
+def test_sign_out_is_a_post_and_ends_the_session(client, personas):
+    client.force_login(personas.alice.user)
+    assert client.get("/my/").status_code == 200
+    response = client.post("/sign-out/")
+    assert response.status_code == 302
+    assert client.get("/my/").status_code == 302
+
+
+def test_member_pages_send_the_signed_out_to_sign_in(client, db):
+    response = client.get("/my/")
+    assert response.status_code == 302
+    assert response.url == "/sign-in/?next=/my/"
+
+
+def test_a_signed_in_person_without_membership_is_told_so(client, personas):
+    client.force_login(personas.hana.user)
+    response = client.get("/my/")
+    assert response.status_code == 403
+    assert "You are not a member yet" in text_of(response)
+
+
+def test_forms_refuse_a_post_without_the_csrf_token(personas):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/sign-in/", {"username": "alice@example.org", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "Please try that again" in text_of(response)
+
+
+def test_password_reset_by_email_sets_a_new_password(client, personas):
+    response = client.post("/password-reset/", {"username": "x", "email": "alice@example.org"})
+    assert response.status_code == 302
+    assert response.url == "/password-reset/sent/"
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in text_of(form_page)
+    set_url = form_page.redirect_chain[-1][0]
+    done = client.post(
+        set_url,
+        {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"},
+        follow=True,
+    )
+    assert "Your new password is saved" in text_of(done)
+    signed_in = client.post(
+        "/sign-in/", {"username": "alice@example.org", "password": "a long new secret 42"}
+    )
+    assert signed_in.status_code == 302 and signed_in.url == "/my/"
+    # The link works once.
+    assert "This link has expired" in text_of(client.get(link, follow=True))
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, db):
+    response = client.post("/password-reset/", {"email": "nobody@example.org"})
+    assert response.url == "/password-reset/sent/"
+    assert mail.outbox == []
