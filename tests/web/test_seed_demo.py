@@ -66,3 +66,19 @@ def test_seed_demo_shows_tasks_in_several_states_once() -> None:
     seed()
 
     assert (Task.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_seed_demo_prints_each_persons_start_page_and_the_member_can_use_it(client) -> None:
+    printed = seed()
+
+    assert "http://127.0.0.1:8000/my/" in printed
+    assert "Start page: http://127.0.0.1:8000/" in printed
+    margaret_line = next(line for line in printed.splitlines() if "margaret@" in line)
+    assert margaret_line.rstrip().endswith("/my/")
+    signed_in = client.post(
+        "/sign-in/", {"username": "margaret@demo.circle.test", "password": "circle-demo-2026"}
+    )
+    assert signed_in.url == "/my/"
+    home = client.get("/my/").content.decode()
+    assert "Hello, Margaret" in home
+    assert "020 7946 0000" in home

@@ -1,8 +1,8 @@
 """A demo circle with named people of every role, made through the same services the API uses
 (so the audit log reads as it would in life). Safe to run twice: what exists is left alone.
 
-It lives in `matching`, the app at the top of the import order, so the demo can grow to cover
-tokens, tasks and payments without an import running the wrong way.
+It lives in `web`, the top floor, since it touches every app (STYLE.md's import order), and it
+says, for each demo person, the page they begin at.
 """
 
 from __future__ import annotations
@@ -40,6 +40,15 @@ class Person:
     role: str
     postcode: str
     note: str
+
+    @property
+    def start_page(self) -> str:
+        """Where this person begins. Members have their pages; helpers' (/helper/) and staff
+        pages (/console/, /coordinator/) are still to come, so they begin at the API docs and
+        work signed in there."""
+        if self.role in {"member", "member+helper"}:
+            return "/my/"
+        return "/api/v1/docs/"
 
 
 PEOPLE = (
@@ -119,6 +128,7 @@ class Command(BaseCommand):
             name="Southwark Demo Circle",
             postcode="SE1 7PB",
             radius_km=Decimal("8"),
+            phone="020 7946 0000",
         )
         grace = self._staff(circle, PEOPLE[0], password)
         self._staff(circle, PEOPLE[1], password)
@@ -149,22 +159,21 @@ class Command(BaseCommand):
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
         self.stdout.write(self.style.SUCCESS(f"\nDemo circle '{circle.name}' ({circle.slug})"))
-        self.stdout.write(
-            f"Sign in at {site}/api/v1/auth/session/login/ or get a token "
-            "from POST /api/v1/auth/token/ with these logins:\n"
-        )
+        self.stdout.write(f"Start page: {site}/   Sign in: {site}/sign-in/\n")
+        self.stdout.write("Each person, their login and the page they begin at:\n")
         for person in PEOPLE:
-            login = f"{person.email} / {password}" if person.email else "(no login)"
-            self.stdout.write(f"  {person.name:<15} {login:<45} {person.note}")
-        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+            login = f"{person.email} / {password}" if person.email else "(no login: by phone)"
+            begin = f"{site}{person.start_page}" if person.email else "through the operator"
+            self.stdout.write(f"  {person.name:<15} {login:<45} {begin}")
+            self.stdout.write(f"  {'':<15} {person.note}")
         self.stdout.write(
-            f"\nCard payments (signed in as Margaret): POST "
-            f'/api/v1/members/{margaret.pk}/tokens/checkout/ with {{"tokens": 2}}, or '
-            f"/api/v1/members/{margaret.pk}/membership/checkout/, and open the checkout_url. "
-            "Without STRIPE_SECRET_KEY, scripts/demo serves a local stand-in for Stripe whose "
-            "page pays without a card."
+            "\nMargaret pays by card at /my/pay/: without STRIPE_SECRET_KEY, scripts/demo serves "
+            "a local stand-in for Stripe whose page pays without a card."
         )
-        self.stdout.write(f"\nAPI docs: {site}/api/v1/docs/\n")
+        self.stdout.write(
+            f"\nFor developers: API docs at {site}/api/v1/docs/; a token from "
+            "POST /api/v1/auth/token/ with the same logins.\n"
+        )
 
     def _tasks(self, circle: Circle, operator: User) -> None:
         """Tasks in three states: open (in Priya's feed), accepted by Priya, and one Tom did
