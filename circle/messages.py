@@ -35,7 +35,7 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "You have tried to sign in too many times. Please wait 15 minutes, or call us."
     ),
     ("email_taken", None): _(
-        "That email address is already in use. Sign in instead, or use a different email address."
+        "That email address is already in use. If it is yours, sign in with it instead."
     ),
     ("email_invalid", None): _("Enter an email address in the right form, like name@example.com."),
     ("phone_invalid", None): _(
@@ -44,6 +44,16 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("postcode_invalid", None): _("Enter a full UK postcode, like SE1 7PB."),
     ("postcode_unknown", None): _(
         "We cannot find that postcode. Check it, or call us and we will help."
+    ),
+    ("postcode_outside_area", None): _(
+        "That postcode is outside the area this circle covers. Call us and we will help you "
+        "find a circle nearer to you."
+    ),
+    ("payments_not_configured", None): _(
+        "Paying by card is not working just now. Please try again later, or call us."
+    ),
+    ("payments_unavailable", None): _(
+        "Paying by card is not working just now. Please try again later, or call us."
     ),
     ("date_of_birth_invalid", None): _("Enter a real date of birth, like 27 3 1948."),
     ("password_too_weak", None): _(

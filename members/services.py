@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import phonenumbers
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -17,6 +16,7 @@ from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.models import Circle
 from circle.postcodes import Point
 from circle.selectors import postcode_resolve_in_area
+from circle.services import phone_e164
 from members.models import AuditEvent, JoinedVia, Member, Role, RoleName, User
 from members.selectors import Caller
 
@@ -46,16 +46,8 @@ def audit_record(
 
 
 def phone_normalise(raw: str, *, field: str = "phone") -> str:
-    """A UK (or international, with +) phone number as E.164."""
-    try:
-        number = phonenumbers.parse(raw, "GB")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidInput(
-            "phone_invalid", f"{raw!r} is not a phone number we can call.", field=field
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """A UK (or international, with +) phone number as E.164 (circle's rule, one for all)."""
+    return phone_e164(raw, field=field)
 
 
 def email_check_free(*, email: str, circle: Circle | None = None) -> str:
@@ -285,3 +277,132 @@ def staff_grant(
                 circle=circle, action="staff.role_granted", member=member, data={"role": role}
             )
     return member
+
+
+# --- Checking one answer at a time, and changing contact details --------------------------------
+# (The pages ask one question a page and check each answer as it is given, with the rules above.)
+
+
+def member_age_check(*, circle: Circle, born: date) -> None:
+    """The age rule `member_join` applies, on its own: a page asking for the date of birth tells
+    someone too young at once, rather than at the end. Raises InvalidInput (too_young or
+    date_of_birth_invalid, on the date_of_birth field)."""
+    _check_age(circle=circle, born=born)
+
+
+def member_details_update(
+    *,
+    member: Member,
+    caller: Caller,
+    full_name: str | None = None,
+    address_line1: str | None = None,
+    postcode: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    reason: str = "",
+    call_reference: str = "",
+) -> Member:
+    """Change a member's contact details: only the ones given (None leaves one as it is), with
+    the rules of joining (a postcode in the circle's area, placed again on the map; a phone
+    number we can call; an email nobody else uses). A member with a login signs in with their
+    email, so the login's email changes with it. The audit row names the fields changed, never
+    their values (the log is read more widely than the record).
+
+    The member changes their own; staff of the member's circle change anyone's, giving a reason
+    or the call reference, as when they register someone.
+    """
+    own = caller.member is not None and caller.member.pk == member.pk
+    by_staff = (
+        not own
+        and caller.is_staff
+        and caller.member is not None
+        and caller.member.circle_id == member.circle_id
+    )
+    if not own and not by_staff:
+        raise Forbidden("forbidden", "You may not change this member's details.")
+    if by_staff and not (reason.strip() or call_reference.strip()):
+        raise InvalidInput(
+            "reason_required",
+            "Staff changing a member's details give a reason or the call reference.",
+            field="reason",
+        )
+
+    changes: dict[str, Any] = {}
+    if full_name is not None:
+        full_name = full_name.strip()
+        if not full_name:
+            raise InvalidInput("blank", "Please give the member's full name.", field="full_name")
+        changes["full_name"] = full_name
+    if address_line1 is not None:
+        address_line1 = address_line1.strip()
+        if not address_line1:
+            raise InvalidInput(
+                "blank", "Please give the first line of the address.", field="address_line1"
+            )
+        changes["address_line1"] = address_line1
+    if postcode is not None:
+        normalised, point = postcode_resolve_in_area(circle=member.circle, raw=postcode)
+        changes["postcode"] = normalised
+        changes["latitude"], changes["longitude"] = _coords(point)
+    if phone is not None:
+        changes["phone"] = phone_normalise(phone)
+    new_email: str | None = None
+    if email is not None:
+        # NULL, not "", is "no email" (the per-circle unique index ignores NULLs).
+        new_email = email.strip().lower() or None
+        if new_email != (member.email.lower() if member.email else None):
+            if new_email is None:
+                if member.user_id is not None:
+                    raise InvalidInput(
+                        "required",
+                        "email: A member who signs in needs an email address.",
+                        field="email",
+                    )
+            else:
+                try:
+                    validate_email(new_email)
+                except ValidationError:
+                    raise InvalidInput(
+                        "email_invalid", f"{new_email!r} is not an email address.", field="email"
+                    ) from None
+                # The rule of joining: free among logins and among this circle's members. The
+                # member's own old address is theirs, and is not asked about.
+                email_check_free(email=new_email, circle=member.circle)
+            changes["email"] = new_email
+
+    try:
+        with transaction.atomic():
+            # Locked so that two changes at once apply one after the other, each seeing the
+            # other's result, rather than the second writing back what the first replaced.
+            locked = Member.objects.select_for_update().get(pk=member.pk)
+            changed = [
+                name
+                for name, value in changes.items()
+                if name not in ("latitude", "longitude") and getattr(locked, name) != value
+            ]
+            if not changed:
+                return locked
+            fields = [*changed]
+            if "postcode" in changed:
+                fields += ["latitude", "longitude"]
+            for name in fields:
+                setattr(locked, name, changes[name])
+            locked.save(update_fields=fields)
+            if "email" in changed and locked.user_id is not None and new_email is not None:
+                User.objects.filter(pk=locked.user_id).update(email=new_email)
+            audit_record(
+                circle=member.circle,
+                action="member.details_changed",
+                caller=caller,
+                member=locked,
+                reason=reason.strip(),
+                call_reference=call_reference.strip(),
+                data={"fields": changed},
+            )
+    except IntegrityError:
+        # Another member or login took the address between the check above and the write; the
+        # unique indexes caught it.
+        raise InvalidInput(
+            "email_taken", "That email address is already in use; sign in instead.", field="email"
+        ) from None
+    return locked

@@ -80,10 +80,12 @@ def _customer_for(member: Member) -> str:
 
 
 def _return_urls(member: Member) -> dict[str, str]:
+    """Back to the member's payments page, which says the payment is being confirmed (the
+    webhook, not this return, applies it) or that nothing was taken."""
     base = settings.STRIPE_CHECKOUT_RETURN_URL.rstrip("/")
     return {
-        "success_url": f"{base}/?checkout=paid&member={member.pk}",
-        "cancel_url": f"{base}/?checkout=cancelled&member={member.pk}",
+        "success_url": f"{base}/my/pay/?checkout=paid",
+        "cancel_url": f"{base}/my/pay/?checkout=cancelled",
     }
 
 
