@@ -533,3 +533,84 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
     )
     # No member of these tasks blocked the helper: the query left those out.
     return _feed_items(candidate, tasks, blocked_by=set())
+
+
+# --- For the member's pages -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownHelper:
+    """A helper the member knows: one they named (preferred or blocked) or who helped them."""
+
+    helper: Helper
+    first_name: str
+    word: str  # PreferenceKind's value, or "" for none
+    times_helped: int
+
+
+def member_known_helpers(*, member: Member) -> list[KnownHelper]:
+    """The member's preferred helper, blocked helpers and those who finished a task of theirs
+    ("helped before", as ranking counts it), preferred first, then the most help. Three small
+    queries from the member's side, whatever the circle's size."""
+    words = dict(HelperPreference.objects.filter(member=member).values_list("helper_id", "kind"))
+    helped = dict(
+        Task.objects.filter(member=member, status__in=(TaskStatus.COMPLETED, TaskStatus.SETTLED))
+        .values("helper_id")
+        .annotate(n=Count("id"))
+        .values_list("helper_id", "n")
+    )
+    helpers = Helper.objects.filter(
+        pk__in=set(words) | set(helped), circle_id=member.circle_id
+    ).select_related("member")
+    known = [
+        KnownHelper(
+            helper=helper,
+            first_name=helper.member.first_name,
+            word=words.get(helper.pk, ""),
+            times_helped=helped.get(helper.pk, 0),
+        )
+        for helper in helpers
+    ]
+    known.sort(
+        key=lambda k: (
+            k.word != PreferenceKind.PREFERRED,
+            -k.times_helped,
+            k.first_name,
+            k.helper.pk,
+        )
+    )
+    return known
+
+
+@dataclass(frozen=True)
+class TaskBilling:
+    """What a done task costs the member, in minutes: `held` when booked, `reported` by the
+    helper, `billed` (rounded up to the circle's increment); once settled, `settled` (paid),
+    `unpaid` (billed beyond what the wallet had), `returned` (held and not used) and `extra`
+    (paid beyond the hold, from the wallet)."""
+
+    held: int
+    reported: int
+    billed: int
+    settled: int | None
+    unpaid: int | None
+    returned: int | None
+    extra: int | None
+
+
+def task_billing(task: Task) -> TaskBilling | None:
+    """The billing of a completed or settled task (None before the helper reports it done),
+    as matching/apis.py's `billing` presents it, for pages."""
+    if task.minutes_billed is None:
+        return None
+    held = task.hold.minutes
+    settled = task.minutes_settled
+    return TaskBilling(
+        held=held,
+        reported=task.minutes_reported or 0,
+        billed=task.minutes_billed,
+        settled=settled,
+        unpaid=None if settled is None else task.minutes_billed - settled,
+        returned=None if settled is None else max(held - settled, 0),
+        extra=None if settled is None else max(settled - held, 0),
+    )

@@ -1,13 +1,48 @@
-"""Being written (issue 10): placeholder so the URLconf imports."""
+"""A member's tokens in plain words, and their statement, newest first, 25 lines a page.
+
+The statement reads one page of the ledger (tokens.selectors.member_statement: a count and
+the page's rows), so it stays as quick for a member with ten thousand lines as with ten.
+"""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+
+from members.models import Member
+from tokens.selectors import member_statement, member_tokens
+from web.views.base import member_required, render_page
+
+PER_PAGE = 25
 
 
-def _todo(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
 
 
-start = check = question = detail = cancel = confirm = statement = overview = _todo
-membership = buy_tokens = helpers = change = _todo
+@member_required
+def statement(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member  # type: ignore[attr-defined]
+    number = _page_number(request.GET.get("page"))
+    count, lines = member_statement(member=member, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    # Paginator counts a range without building it: the count is the selector's.
+    paginator = Paginator(range(count), PER_PAGE)
+    if number > paginator.num_pages:
+        # An address past the end (an old bookmark): the last page instead.
+        number = paginator.num_pages
+        count, lines = member_statement(
+            member=member, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
+        )
+    return render_page(
+        request,
+        "web/member/tokens.html",
+        {
+            "tokens": member_tokens(member=member),
+            "lines": lines,
+            "page": Page(lines, number, paginator),
+            "member": member,
+        },
+    )
