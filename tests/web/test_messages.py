@@ -21,8 +21,8 @@ def test_a_field_can_have_its_own_sentence():
 def test_an_unlisted_code_keeps_the_service_sentence_without_its_field_prefix():
     error = InvalidInput("required", "tokens: Say how many tokens were bought.", field="tokens")
     assert message_for(error) == "Say how many tokens were bought."
-    error = Conflict("already_member", "You are already a member of this circle.")
-    assert message_for(error) == "You are already a member of this circle."
+    conflict = Conflict("already_member", "You are already a member of this circle.")
+    assert message_for(conflict) == "You are already a member of this circle."
 
 
 @pytest.mark.django_db

@@ -20,7 +20,8 @@ def test_start_page_lists_every_circle_with_its_phone(client, personas):
     assert response.status_code == 200
     words = text_of(response)
     assert "Help at home from people near you" in words
-    assert "Southwark Circle" in words and "Suffolk Circle" in words
+    assert "Southwark Circle" in words
+    assert "Suffolk Circle" in words
     assert "020 7946 0000" in words
     assert 'href="tel:+442079460000"' in response.content.decode()
 
@@ -65,7 +66,8 @@ def test_no_government_identity(client, db):
     html = client.get("/").content.decode()
     assert "GOV.UK" not in html
     # No crown, no GOV.UK logotype: the header is the generic one, with Circle's name.
-    assert "govuk-logo" not in html and "govuk-header__logotype" not in html
+    assert "govuk-logo" not in html
+    assert "govuk-header__logotype" not in html
     assert '<a href="/" class="govuk-generic-header__homepage-link">Circle</a>' in html
 
 
@@ -73,7 +75,9 @@ def test_every_page_has_a_strict_csp_whose_nonce_is_on_the_one_inline_script(cli
     response = client.get("/")
     policy = response.headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in policy
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    found = re.search(r"'nonce-([^']+)'", policy)
+    assert found is not None
+    nonce = found.group(1)
     scripts = re.findall(r"<script([^>]*)>", response.content.decode())
     inline = [attrs for attrs in scripts if "src=" not in attrs]
     assert inline == [f' nonce="{nonce}"']

@@ -36,7 +36,8 @@ def test_wrong_password_shows_the_error_summary_and_keeps_the_email(client, pers
 
 def test_empty_form_says_what_to_enter(client, db):
     words = text_of(client.post("/sign-in/", {}))
-    assert "Enter email address." in words and "Enter password." in words
+    assert "Enter email address." in words
+    assert "Enter password." in words
 
 
 def test_sign_in_locks_out_after_the_same_failures_as_the_api(client, personas, settings):
@@ -89,7 +90,9 @@ def test_password_reset_by_email_sets_a_new_password(client, personas):
     assert response.status_code == 302
     assert response.url == "/password-reset/sent/"
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    found = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body)
+    assert found is not None
+    link = found.group(1)
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in text_of(form_page)
     set_url = form_page.redirect_chain[-1][0]
@@ -102,7 +105,8 @@ def test_password_reset_by_email_sets_a_new_password(client, personas):
     signed_in = client.post(
         "/sign-in/", {"username": "alice@example.org", "password": "a long new secret 42"}
     )
-    assert signed_in.status_code == 302 and signed_in.url == "/my/"
+    assert signed_in.status_code == 302
+    assert signed_in.url == "/my/"
     # The link works once.
     assert "This link has expired" in text_of(client.get(link, follow=True))
 
