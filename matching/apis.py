@@ -31,9 +31,15 @@ from matching.access import (
 )
 from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
 from matching.selectors import helper_distance_km, helper_feed, task_matches
-from members.apis import acting_member, signed_in
 from members.models import Member
-from members.selectors import Caller, caller_for, coordinator_access, member_access
+from members.selectors import (
+    Caller,
+    acting_member,
+    caller_for,
+    coordinator_access,
+    member_access,
+    signed_in,
+)
 from tokens.apis import TOKEN_QUANTITY
 from tokens.selectors import token_quantity
 
@@ -194,7 +200,7 @@ class TasksApi(APIView):
         data = TaskBookInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         outcome = services.task_book(
             member=member,
             caller=caller,
@@ -216,7 +222,7 @@ class TasksApi(APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, caller = acting_member(request=request, circle_member_id=member_id)
+        member, caller = acting_member(user=request.user, member_id=member_id)
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in TaskStatus.values:
             raise InvalidInput("invalid_choice", "No such task status.", field="status")
@@ -285,7 +291,7 @@ class HelperFeedApi(APIView):
 
     @extend_schema(responses=FeedItemOutput(many=True))
     def get(self, request: Request) -> Response:
-        profiles = Helper.objects.filter(member__user=signed_in(request))
+        profiles = Helper.objects.filter(member__user=signed_in(request.user))
         if not profiles.exists():
             raise Forbidden("not_a_helper", "Only helpers have a feed of tasks.")
         items = [item for helper in profiles for item in helper_feed(helper=helper)]
@@ -303,7 +309,7 @@ class HelperTasksApi(APIView):
 
     @extend_schema(responses=TaskOutput(many=True))
     def get(self, request: Request) -> Response:
-        user = signed_in(request)
+        user = signed_in(request.user)
         profiles = list(Helper.objects.filter(member__user=user).select_related("member"))
         if not profiles:
             raise Forbidden("not_a_helper", "Only helpers have tasks in hand.")
@@ -470,7 +476,7 @@ class SeriesApi(APIView):
         data = SeriesCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         series = services.series_create(
             member=member,
             caller=caller,
@@ -485,7 +491,7 @@ class SeriesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, _ = acting_member(request=request, circle_member_id=member_id)
+        member, _ = acting_member(user=request.user, member_id=member_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(member_series(member=member), request)
         return paginator.get_paginated_response(SeriesOutput(page, many=True).data)

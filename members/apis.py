@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -24,9 +23,8 @@ from circle.errors import DomainError, Forbidden, InvalidInput
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.models import AuditEvent, Member, User
+from members.models import AuditEvent, Member
 from members.selectors import (
-    Caller,
     audit_list,
     caller_for,
     coordinator_access,
@@ -37,31 +35,6 @@ from members.selectors import (
     user_memberships,
 )
 from members.services import member_join
-
-
-def signed_in(request: Request) -> User:
-    """The caller's account. IsAuthenticated has already turned the anonymous away; this only
-    tells the type checker so."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
-
-
-def acting_member(*, request: Request, circle_member_id: int | None) -> tuple[Member, Caller]:
-    """Members act for themselves; staff act for the member they name (DESIGN.md)."""
-    if circle_member_id is not None:
-        member, caller = member_access(user=request.user, member_id=circle_member_id)
-        return member, caller
-    memberships = Member.objects.filter(user=signed_in(request)).select_related("circle")
-    if memberships.count() != 1:
-        raise InvalidInput(
-            "member_id_required",
-            "You belong to several circles (or none): name the member with member_id.",
-            field="member_id",
-        )
-    member = memberships.get()
-    return member, caller_for(user=request.user, circle=member.circle)
 
 
 class TooManyAttempts(DomainError):

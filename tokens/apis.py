@@ -18,9 +18,15 @@ from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.apis import acting_member, signed_in
 from members.models import Member
-from members.selectors import Caller, coordinator_access, member_access, member_get
+from members.selectors import (
+    Caller,
+    acting_member,
+    coordinator_access,
+    member_access,
+    member_get,
+    signed_in,
+)
 from tokens.models import Account, LedgerTransaction
 from tokens.selectors import (
     account_balances,
@@ -171,7 +177,7 @@ class TransferApi(APIView):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        source, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        source, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         destination = None
         if "to_member_id" in values:
             try:
@@ -389,7 +395,7 @@ class TransactionReverseApi(APIView):
 
     @extend_schema(request=ReversalInput, responses={201: TransactionOutput})
     def post(self, request: Request, transaction_id: int) -> Response:
-        circles = Member.objects.filter(user=signed_in(request)).values("circle_id")
+        circles = Member.objects.filter(user=signed_in(request.user)).values("circle_id")
         original = LedgerTransaction.objects.filter(
             pk=transaction_id, circle_id__in=circles
         ).first()
