@@ -7,13 +7,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.pagination import Pagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from helpers.models import Helper
@@ -42,12 +42,6 @@ from members.selectors import (
 )
 from tokens.apis import TOKEN_QUANTITY
 from tokens.selectors import token_quantity
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
 
 # --- What a task shows, to whom ---------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from circle.errors import Conflict, DomainError, Forbidden, InvalidInput
 from circle.models import Category
 from circle.postcodes import postcode_district
+from circle.retry import retry_on_conflict
 from helpers.models import Helper, HelperKind
 from matching import notify
 from matching.models import (
@@ -43,7 +44,7 @@ from members.selectors import Caller
 from members.services import audit_record
 from tokens.models import Account
 from tokens.selectors import member_tokens
-from tokens.services import hold_create, hold_release, hold_settle, retry_on_conflict
+from tokens.services import hold_create, hold_release, hold_settle
 
 SERVED = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
 

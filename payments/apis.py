@@ -5,13 +5,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import Forbidden, error_body
+from circle.pagination import Pagination
 from circle.selectors import circle_get
 from circle.serializers import MoneyInField, MoneyOutField, StrictInputSerializer
 from members.models import STAFF_ROLES
@@ -101,7 +101,8 @@ class MemberPaymentsApi(APIView):
     @extend_schema(responses=PaymentOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        paginator = LimitOffsetPagination()
+        # Unbounded, as these lists have always been (a member's payments, the follow-ups).
+        paginator = Pagination(max_limit=None)
         page = paginator.paginate_queryset(member_payments(member=member), request)
         return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
 
@@ -241,7 +242,8 @@ class CircleFollowUpsApi(APIView):
         if not caller_for(user=request.user, circle=circle).is_staff:
             raise Forbidden("forbidden", "Only the circle's staff see its follow-ups.")
         done = request.query_params.get("done", "").lower() in ("1", "true", "yes")
-        paginator = LimitOffsetPagination()
+        # Unbounded, as these lists have always been (a member's payments, the follow-ups).
+        paginator = Pagination(max_limit=None)
         page = paginator.paginate_queryset(followup_list(circle=circle, done=done), request)
         return paginator.get_paginated_response(FollowUpOutput(page, many=True).data)
 

@@ -8,7 +8,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import get_current_timezone, make_aware
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
+from circle.pagination import Pagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from members.models import Member
@@ -49,11 +49,6 @@ TOKEN_QUANTITY = inline_serializer(
     "TokenQuantity",
     {"minutes": serializers.IntegerField(), "tokens": serializers.CharField()},
 )
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
 
 
 # --- A member's tokens ------------------------------------------------------------------------
@@ -98,17 +93,11 @@ class MemberStatementApi(APIView):
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
         paginator = Pagination()
-        limit = paginator.get_limit(request) or paginator.default_limit
-        offset = paginator.get_offset(request)
+        limit, offset = paginator.window(request)
         count, lines = member_statement(member=member, limit=limit, offset=offset)
-        # The paginator builds next/previous links; it needs the count and the page.
-        paginator.count, paginator.limit, paginator.offset, paginator.request = (
-            count,
-            limit,
-            offset,
-            request,
+        return paginator.counted_response(
+            count=count, results=StatementLineOutput(lines, many=True).data
         )
-        return paginator.get_paginated_response(StatementLineOutput(lines, many=True).data)
 
 
 # --- Transfers --------------------------------------------------------------------------------

@@ -15,20 +15,18 @@ committed, so nothing can overspend.
 from __future__ import annotations
 
 import json
-import logging
-import time
 import uuid
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from circle.errors import Conflict, InvalidInput
+from circle.retry import TryAgain, retry_on_conflict
 from members.models import Member, User
 from tokens.models import (
     Account,
@@ -40,11 +38,6 @@ from tokens.models import (
     TransactionKind,
 )
 
-logger = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
 # A generous ceiling on one movement: a year of help every day. Anything larger is a typo.
 MAX_MINUTES = 60 * 24 * 365
 
@@ -55,38 +48,6 @@ class Posted:
 
     transaction_id: int
     created: bool
-
-
-# --- Retrying ---------------------------------------------------------------------------------
-
-_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
-
-
-class _TryAgain(Exception):
-    """Raised inside a service when a whole new attempt will succeed where this one could not."""
-
-
-def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
-    """Run a service again when PostgreSQL aborts it for a serialisation failure or a deadlock,
-    so the user sees the outcome, not the database's scheduling. Safe because each attempt is a
-    whole transaction that rolled back."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(5):
-            try:
-                return func(*args, **kwargs)
-            except (OperationalError, _TryAgain) as exc:
-                # Inside a caller's transaction the whole of it must be retried, not just us.
-                code = getattr(exc.__cause__, "pgcode", None)
-                retry = isinstance(exc, _TryAgain) or code in _RETRY_SQLSTATES
-                if not retry or connection.in_atomic_block:
-                    raise
-                logger.info("retrying %s after %s", func.__name__, code or "a vanished key")
-                time.sleep(0.01 * 2**attempt)
-        return func(*args, **kwargs)
-
-    return wrapper
 
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -357,7 +318,7 @@ def _replay(*, circle_id: int, key: str, kind: str, legs: Sequence[tuple[int, in
     first = LedgerTransaction.objects.filter(circle_id=circle_id, idempotency_key=key).first()
     if first is None:
         # The first writer rolled back after our insert saw its key: try again from the top.
-        raise _TryAgain from None
+        raise TryAgain from None
     first_legs = sorted(first.entries.values_list("account_id", "minutes"))
     if first.kind != kind or first_legs != sorted(legs):
         raise Conflict(
