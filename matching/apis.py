@@ -30,7 +30,7 @@ from matching.access import (
     task_access,
 )
 from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
-from matching.selectors import helper_distance_km, helper_feed, task_matches
+from matching.selectors import helper_distance_km, helper_feed, task_billing, task_matches
 from members.models import Member
 from members.selectors import (
     Caller,
@@ -86,7 +86,7 @@ class TaskOutput(serializers.Serializer[Any]):
 
     @extend_schema_field(TOKEN_QUANTITY)
     def get_held(self, task: Task) -> dict[str, Any]:
-        return token_quantity(task.hold.minutes, circle=task.circle)
+        return token_quantity(task.hold.minutes, circle=task.circle).as_json()
 
     def get_distance_km(self, task: Task) -> float | None:
         view = self._view()
@@ -121,28 +121,19 @@ class TaskOutput(serializers.Serializer[Any]):
         }
 
     def get_billing(self, task: Task) -> dict[str, Any] | None:
-        if not self._insider() or task.minutes_billed is None:
+        if not self._insider():
             return None
-        circle = task.circle
-        body: dict[str, Any] = {
-            "reported": token_quantity(task.minutes_reported or 0, circle=circle),
-            "billed": token_quantity(task.minutes_billed, circle=circle),
-            "increment_minutes": circle.billing_increment_minutes,
-            "settled": None,
-            "unpaid": None,
-            "note": "",
+        billing = task_billing(task)
+        if billing is None:
+            return None
+        return {
+            "reported": billing.reported.as_json(),
+            "billed": billing.billed.as_json(),
+            "increment_minutes": billing.increment_minutes,
+            "settled": billing.settled.as_json() if billing.settled is not None else None,
+            "unpaid": billing.unpaid.as_json() if billing.unpaid is not None else None,
+            "note": billing.note,
         }
-        if task.minutes_settled is not None:
-            unpaid = task.minutes_billed - task.minutes_settled
-            body["settled"] = token_quantity(task.minutes_settled, circle=circle)
-            body["unpaid"] = token_quantity(unpaid, circle=circle)
-            if unpaid:
-                body["note"] = (
-                    f"The work took {unpaid} minutes more than the member had tokens for; "
-                    f"{task.minutes_settled} of {task.minutes_billed} minutes were paid and "
-                    f"{unpaid} are unpaid. A coordinator can settle the rest by hand."
-                )
-        return body
 
 
 def _task_body(view: TaskAccess) -> dict[str, Any]:

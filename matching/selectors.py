@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from geopy.distance import EARTH_RADIUS
 
 from circle.models import Category, VettingLevel
@@ -33,6 +34,7 @@ from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
 from members.models import Member, first_name_of
+from tokens.selectors import TokenQuantity, token_quantity
 
 # Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
 KM_PER_DEGREE = EARTH_RADIUS * math.pi / 180
@@ -533,3 +535,54 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
     )
     # No member of these tasks blocked the helper: the query left those out.
     return _feed_items(candidate, tasks, blocked_by=set())
+
+
+# --- Billing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskBilling:
+    """What a completed task costs, for the member, staff and its helper: the minutes the
+    helper reported, those billed (rounded up to the circle's increment), and once confirmed,
+    what the ledger settled and what went unpaid because the member's wallet ran out (the
+    wallet never goes negative; a coordinator settles the rest by hand). `note` says that in
+    words, or is blank when nothing went unpaid."""
+
+    reported: TokenQuantity
+    billed: TokenQuantity
+    increment_minutes: int
+    settled: TokenQuantity | None
+    unpaid: TokenQuantity | None
+    note: str
+
+
+def task_billing(task: Task) -> TaskBilling | None:
+    """The task's billing, or None before the helper reports the minutes. Shows minutes that
+    may be private to the task's insiders: the caller decides who sees it."""
+    if task.minutes_billed is None:
+        return None
+    circle = task.circle
+    settled = unpaid = None
+    note = ""
+    if task.minutes_settled is not None:
+        unpaid_minutes = task.minutes_billed - task.minutes_settled
+        settled = token_quantity(task.minutes_settled, circle=circle)
+        unpaid = token_quantity(unpaid_minutes, circle=circle)
+        if unpaid_minutes:
+            note = gettext(
+                "The work took %(unpaid)s minutes more than the member had tokens for; "
+                "%(settled)s of %(billed)s minutes were paid and %(unpaid)s are unpaid. "
+                "A coordinator can settle the rest by hand."
+            ) % {
+                "unpaid": unpaid_minutes,
+                "settled": task.minutes_settled,
+                "billed": task.minutes_billed,
+            }
+    return TaskBilling(
+        reported=token_quantity(task.minutes_reported or 0, circle=circle),
+        billed=token_quantity(task.minutes_billed, circle=circle),
+        increment_minutes=circle.billing_increment_minutes,
+        settled=settled,
+        unpaid=unpaid,
+        note=note,
+    )

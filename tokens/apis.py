@@ -69,9 +69,9 @@ class MemberTokensApi(APIView):
         circle = member.circle
         return Response(
             {
-                "balance": token_quantity(tokens.balance, circle=circle),
-                "held": token_quantity(tokens.held, circle=circle),
-                "available": token_quantity(tokens.available, circle=circle),
+                "balance": token_quantity(tokens.balance, circle=circle).as_json(),
+                "held": token_quantity(tokens.held, circle=circle).as_json(),
+                "available": token_quantity(tokens.available, circle=circle).as_json(),
             }
         )
 
@@ -267,7 +267,7 @@ class AccountOutput(serializers.Serializer[Any]):
     balance = serializers.SerializerMethodField()
 
     def get_balance(self, account: Account) -> dict[str, Any]:
-        return token_quantity(account.balance, circle=self.context["circle"])
+        return token_quantity(account.balance, circle=self.context["circle"]).as_json()
 
 
 class LedgerBalancesApi(APIView):
