@@ -28,6 +28,7 @@ from django.utils import timezone
 from circle.errors import Conflict, InvalidInput
 from circle.retry import TryAgain, retry_on_conflict
 from members.models import Member, User
+from members.sql import audit_insert
 from tokens.models import (
     Account,
     AccountKind,
@@ -124,8 +125,20 @@ def _check_key(key: str) -> str:
 
 # Parameters: $1 circle, $2 kind, $3 memo, $4 idempotency key, $5 member, $6 actor,
 # $7 reverses, $8 account ids, $9 minutes, $10 audit action, $11 reason, $12 call reference,
-# $13 audit data (JSON), $14 audit time.
-_POST_PG = """
+# $13 audit data (JSON), $14 audit time. The audit row is members' SQL (members/sql.py).
+_AUDIT_PG = audit_insert(
+    circle="$1",
+    actor="$6",
+    member="$5",
+    action="$10",
+    reason="$11",
+    call_reference="$12",
+    data="jsonb_set($13, '{transaction_id}', to_jsonb(tx.id))",
+    created_at="$14",
+    source="FROM tx",
+)
+_POST_PG = (
+    """
 WITH tx AS (
     INSERT INTO tokens_transaction
         (circle_id, kind, memo, idempotency_key, member_id, actor_id, reverses_id, created_at)
@@ -137,15 +150,13 @@ WITH tx AS (
     INSERT INTO tokens_entry (transaction_id, account_id, minutes)
     SELECT tx.id, leg.account_id, leg.minutes FROM tx, unnest($8, $9) AS leg(account_id, minutes)
 ), audit AS (
-    INSERT INTO members_auditevent
-        (circle_id, actor_id, actor_member_id, member_id, action, reason, call_reference, data,
-         created_at)
-    SELECT $1, $6, (SELECT id FROM members_member WHERE circle_id = $1 AND user_id = $6),
-           $5, $10, $11, $12, jsonb_set($13, '{transaction_id}', to_jsonb(tx.id)), $14
-    FROM tx
+    """  # noqa: S608 (the audit row is members' SQL: names only; values are parameters)
+    + _AUDIT_PG
+    + """
 )
 SELECT id FROM tx
 """
+)
 _POST_PG_TYPES = (
     "bigint, text, text, text, bigint, bigint, bigint, bigint[], bigint[], text, text, text, "
     "jsonb, timestamptz"
@@ -255,6 +266,18 @@ def _post(
     return _replay(circle_id=circle_id, key=key, kind=kind, legs=legs)
 
 
+_AUDIT_SQLITE = audit_insert(
+    circle="%(circle)s",
+    actor="%(actor)s",
+    member="%(member)s",
+    action="%(action)s",
+    reason="%(reason)s",
+    call_reference="%(call_reference)s",
+    data="%(data)s",
+    created_at="%(now)s",
+)
+
+
 def _post_sqlite(params: dict[str, Any]) -> int | None:
     # The entries go in first and the transaction row last: its insert trigger checks that they
     # balance (see ledger_sql.SQLITE_FORWARD). IMMEDIATE transactions (settings) hold the write
@@ -294,21 +317,17 @@ def _post_sqlite(params: dict[str, Any]) -> int | None:
         data = json.loads(params["data"])
         data["transaction_id"] = tx_id
         cursor.execute(
-            "INSERT INTO members_auditevent (circle_id, actor_id, actor_member_id, member_id, "
-            "action, reason, call_reference, data, created_at) VALUES (%s, %s, (SELECT id FROM "
-            "members_member WHERE circle_id = %s AND user_id = %s), %s, %s, %s, %s, %s, %s)",
-            [
-                params["circle"],
-                params["actor"],
-                params["circle"],
-                params["actor"],
-                params["member"],
-                params["action"],
-                params["reason"],
-                params["call_reference"],
-                json.dumps(data),
-                params["now"],
-            ],
+            _AUDIT_SQLITE,
+            {
+                "circle": params["circle"],
+                "actor": params["actor"],
+                "member": params["member"],
+                "action": params["action"],
+                "reason": params["reason"],
+                "call_reference": params["call_reference"],
+                "data": json.dumps(data),
+                "now": params["now"],
+            },
         )
         return int(tx_id)
 
