@@ -19,8 +19,8 @@ from circle.serializers import StrictInputSerializer, query_id
 from helpers.models import Helper
 from matching import services
 from matching.access import (
-    Standing,
     TaskAccess,
+    TaskRole,
     feedback_list,
     helper_task_list,
     member_series,
@@ -82,7 +82,7 @@ class TaskOutput(serializers.Serializer[Any]):
         # Without a viewer nothing private is shown: a view that forgets to say who is looking
         # must not leak a member's address.
         view = self._view()
-        return view is not None and view.standing is not Standing.OTHER_HELPER
+        return view is not None and view.role is not TaskRole.OTHER_HELPER
 
     @extend_schema_field(TOKEN_QUANTITY)
     def get_held(self, task: Task) -> dict[str, Any]:
@@ -213,11 +213,11 @@ class TasksApi(APIView):
             raise InvalidInput("invalid_choice", "No such task status.", field="status")
         paginator = Pagination()
         page = paginator.paginate_queryset(member_task_list(member=member, status=wanted), request)
-        standing = Standing.MEMBER if caller.member == member else Standing.STAFF
+        role = TaskRole.MEMBER if caller.member == member else TaskRole.STAFF
         body = [
             TaskOutput(
                 task,
-                context={"access": TaskAccess(task, caller, standing, None)},
+                context={"access": TaskAccess(task, caller, role, None)},
             ).data
             for task in page or []
         ]
@@ -248,7 +248,7 @@ class TaskMatchesApi(APIView):
     @extend_schema(responses=MatchOutput(many=True))
     def get(self, request: Request, task_id: int) -> Response:
         view = task_access(user=request.user, task_id=task_id)
-        require(view, Standing.MEMBER, Standing.STAFF, what="see who could take this task")
+        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="see who could take this task")
         paginator = Pagination()
         page = paginator.paginate_queryset(task_matches(task=view.task), request)
         return paginator.get_paginated_response(MatchOutput(page, many=True).data)
@@ -305,7 +305,7 @@ class HelperTasksApi(APIView):
         for task in page:
             helper = by_id[task.helper_id] if task.helper_id else None
             view = TaskAccess(
-                task, caller_for(user=user, circle=task.circle), Standing.HELPER, helper
+                task, caller_for(user=user, circle=task.circle), TaskRole.HELPER, helper
             )
             body.append(TaskOutput(task, context={"access": view}).data)
         return paginator.get_paginated_response(body)
@@ -373,7 +373,7 @@ class TaskConfirmApi(APIView):
         data = TaskConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         view = task_access(user=request.user, task_id=task_id)
-        require(view, Standing.MEMBER, Standing.STAFF, what="confirm this task")
+        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="confirm this task")
         feedback = data.validated_data.get("feedback") or {}
         outcome = services.task_confirm(
             task=view.task,
@@ -400,7 +400,7 @@ class TaskCancelApi(APIView):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         view = task_access(user=request.user, task_id=task_id)
-        if view.standing in (Standing.MEMBER, Standing.STAFF):
+        if view.role in (TaskRole.MEMBER, TaskRole.STAFF):
             outcome = services.task_cancel(task=view.task, caller=view.caller, reason=reason)
         else:
             outcome = services.task_hand_back(

@@ -106,7 +106,7 @@ def _helpers_with_facts() -> QuerySet[Helper]:
 
 def standings(
     *, member_id: int, helper_ids: Iterable[int], now: datetime | None = None
-) -> dict[int, rules.Standing]:
+) -> dict[int, rules.Relationship]:
     """How each helper stands with the member: preferred or blocked, past help, recent load."""
     ids = list(helper_ids)
     if not ids:
@@ -136,7 +136,7 @@ def standings(
         .values_list("helper_id", "n")
     )
     return {
-        hid: rules.Standing(
+        hid: rules.Relationship(
             preferred=words.get(hid) == PreferenceKind.PREFERRED,
             blocked=words.get(hid) == PreferenceKind.BLOCKED,
             served_before=served.get(hid, 0),
@@ -200,7 +200,7 @@ def _feed_items(
     for task in tasks:
         facts = task_facts(task)
         distance = rules.task_distance_km(facts, candidate)
-        standing = rules.Standing(blocked=task.member_id in blocked_by)
+        standing = rules.Relationship(blocked=task.member_id in blocked_by)
         if rules.ineligibility(facts, candidate, standing, distance=distance) is None:
             items.append(FeedItem(task=task, distance_km=round(distance, 1)))
     items.sort(key=lambda item: item.order)
@@ -390,7 +390,7 @@ def _sql(template: str, levels: int = 0, near: str = "", available: str = "") ->
 
 def task_candidates(
     task: Task, facts: rules.TaskFacts, *, now: datetime | None = None
-) -> list[tuple[rules.Candidate, rules.Standing, float]]:
+) -> list[tuple[rules.Candidate, rules.Relationship, float]]:
     """The helpers the database finds for the task, each with its standing with the member and
     its exact distance, kept only when within the helper's radius and available: a superset
     of the eligible ones, which the rules then decide."""
@@ -443,7 +443,7 @@ def task_candidates(
             # none; either way the rules' availability check is "any time" for them.
             slots=(),
         )
-        standing = rules.Standing(
+        standing = rules.Relationship(
             preferred=word == PreferenceKind.PREFERRED,
             blocked=word == PreferenceKind.BLOCKED,
             served_before=served.get(pk, 0),
