@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "axes",
     "circle",
     "members",
+    "attention",
     "helpers",
     "tokens",
     "matching",
