@@ -56,6 +56,22 @@ class Conflict(DomainError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class NotSignedIn(DomainError):
+    """Nobody is signed in where someone must be. Answered as DRF answers its own
+    NotAuthenticated (the same code, sentence and WWW-Authenticate challenge), so a view may
+    check in a selector rather than only through a permission class."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+    def __init__(
+        self,
+        detail: str = str(exceptions.NotAuthenticated.default_detail),
+        *,
+        code: str = "not_authenticated",
+    ) -> None:
+        super().__init__(code, detail)
+
+
 def error_body(code: str, detail: str, field: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "detail": detail}
     if field:
@@ -98,6 +114,8 @@ _CODE_NAMES = {
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, NotSignedIn):
+        return _not_signed_in(exc, context)
     if isinstance(exc, DomainError):
         # The same plain words the pages show (circle/messages.py), under the stable code.
         return Response(error_body(exc.code, message_for(exc), exc.field), status=exc.status_code)
@@ -129,6 +147,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             detail = "The request body is not valid JSON."
         response.data = error_body(code, str(detail))
     return response
+
+
+def _not_signed_in(exc: NotSignedIn, context: dict[str, Any]) -> Response:
+    # What APIView.handle_exception does for NotAuthenticated: challenge with the first
+    # authentication scheme, or, with none that can challenge, answer 403.
+    view, request = context.get("view"), context.get("request")
+    challenge = None
+    if view is not None and request is not None and hasattr(view, "get_authenticate_header"):
+        challenge = view.get_authenticate_header(request)
+    body = error_body(exc.code, exc.detail, exc.field)
+    if not challenge:
+        return Response(body, status=status.HTTP_403_FORBIDDEN)
+    return Response(body, status=exc.status_code, headers={"WWW-Authenticate": challenge})
 
 
 def _sentence(message: str, field: str | None) -> str:

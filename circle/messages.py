@@ -82,6 +82,9 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "We do not have your home postcode, so we cannot send a helper. Please add it to your "
         "details."
     ),
+    ("insufficient_tokens", None): _(
+        "There are not enough tokens for this now. Buy more tokens, or choose a shorter time."
+    ),
     ("task_taken", None): _("Someone else has just taken this."),
     ("task_cancelled", None): _("This request was cancelled."),
     ("task_expired", None): _("The time for this request has passed without a helper."),

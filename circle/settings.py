@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "axes",
     "circle",
     "members",
+    "attention",
     "helpers",
     "tokens",
     "matching",

@@ -92,8 +92,10 @@ api_v1: list[URLPattern | URLResolver] = [
     ),
     # Tasks and matching.
     path("", include("matching.urls")),
-    # Card payments, refunds and the operators' follow-ups.
+    # Card payments and refunds.
     path("", include("payments.urls")),
+    # The circle's attention queue (the operators' follow-ups).
+    path("", include("attention.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Session login for the browsable API and docs (django-axes limits these attempts too).

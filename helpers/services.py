@@ -14,11 +14,13 @@ from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.models import Category, Circle, VettingLevel
 from circle.selectors import postcode_resolve_in_area
 from helpers.models import AvailabilitySlot, DbsLevel, Helper, HelperSkill, VettingCheck
-from members.models import JoinedVia, Member, RoleName, User
+from members.models import JoinedVia, RoleName
 from members.selectors import Caller
 from members.services import (
+    AlreadyMember,
     audit_record,
     email_check_free,
+    member_create,
     password_check,
     phone_normalise,
     role_grant,
@@ -149,16 +151,14 @@ def helper_signup(
                     member.phone = phone_e164
                     member.save(update_fields=["phone"])
             else:
-                user = caller.user
-                if user is None:
-                    user = User.objects.create_user(
-                        email or "", password, full_name=full_name.strip()
-                    )
-                member = Member.objects.create(
+                known = caller.user
+                member = member_create(
                     circle=circle,
-                    user=user,
-                    full_name=full_name.strip() or user.full_name or user.email.split("@")[0],
-                    email=user.email,
+                    user=known,
+                    email=None if known else email,
+                    password=None if known else password,
+                    full_name=full_name.strip()
+                    or (known.full_name or known.email.split("@")[0] if known else ""),
                     phone=phone_e164,
                     postcode=norm_postcode,
                     latitude=latitude,
@@ -191,16 +191,11 @@ def helper_signup(
                 member=member,
                 data={"kind": kind, "skills": [c.slug for c in categories]},
             )
-    except IntegrityError:
-        # A concurrent request won a race past the checks above; the constraints held. For a
-        # new person that can only be their email (answered as when the check catches it); for
-        # a signed-in person, the one profile (or member record) per circle.
-        if caller.user is None:
-            raise InvalidInput(
-                "email_taken",
-                "That email address is already in use; sign in instead.",
-                field="email",
-            ) from None
+    except (AlreadyMember, IntegrityError):
+        # A concurrent request for the same signed-in person won a race past the checks above:
+        # the constraints held on their one member record (members' service says so) or their
+        # one profile per circle. (A new person's email taken meanwhile is answered by
+        # member_create as when the check catches it.)
         raise Conflict("already_helper", "That person is already signed up.") from None
     return helper
 

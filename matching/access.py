@@ -18,12 +18,14 @@ from django.db.models import QuerySet
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from helpers.models import Helper
-from matching.models import Feedback, Notice, Task, TaskSeries, TaskStatus
+from matching.models import FINAL, Feedback, Notice, Task, TaskSeries, TaskStatus
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, caller_for
 
 
-class Standing(enum.Enum):
+class TaskRole(enum.Enum):
+    """How the caller stands with one task, which decides what they may see and do with it."""
+
     MEMBER = "member"
     STAFF = "staff"
     HELPER = "helper"  # the task's helper, while it is theirs
@@ -34,7 +36,7 @@ class Standing(enum.Enum):
 class TaskAccess:
     task: Task
     caller: Caller
-    standing: Standing
+    role: TaskRole
     # The caller's helper profile in the task's circle, if they have one.
     helper: Helper | None
 
@@ -42,9 +44,9 @@ class TaskAccess:
     def sees_address(self) -> bool:
         """The member's address and phone: for the member, staff, and the helper only while
         the task is theirs and not yet settled."""
-        if self.standing in (Standing.MEMBER, Standing.STAFF):
+        if self.role in (TaskRole.MEMBER, TaskRole.STAFF):
             return True
-        return self.standing is Standing.HELPER and self.task.status in (
+        return self.role is TaskRole.HELPER and self.task.status in (
             TaskStatus.ACCEPTED,
             TaskStatus.COMPLETED,
         )
@@ -76,16 +78,16 @@ def task_access(*, user: Any, task_id: int, reading: bool = False) -> TaskAccess
         else None
     )
     if caller.member is not None and task.member_id == caller.member.pk:
-        standing = Standing.MEMBER
+        role = TaskRole.MEMBER
     elif caller.is_staff:
-        standing = Standing.STAFF
+        role = TaskRole.STAFF
     elif helper is not None and task.helper_id == helper.pk:
-        standing = Standing.HELPER
+        role = TaskRole.HELPER
     elif helper is not None and (not reading or _may_look(task, helper)):
-        standing = Standing.OTHER_HELPER
+        role = TaskRole.OTHER_HELPER
     else:
         raise Forbidden("forbidden", "Only the task's member, its helper and staff can see it.")
-    return TaskAccess(task=task, caller=caller, standing=standing, helper=helper)
+    return TaskAccess(task=task, caller=caller, role=role, helper=helper)
 
 
 def _may_look(task: Task, helper: Helper) -> bool:
@@ -104,8 +106,8 @@ def _may_look(task: Task, helper: Helper) -> bool:
     ).exists()
 
 
-def require(access: TaskAccess, *allowed: Standing, what: str) -> None:
-    if access.standing not in allowed:
+def require(access: TaskAccess, *allowed: TaskRole, what: str) -> None:
+    if access.role not in allowed:
         raise Forbidden("forbidden", f"You may not {what}.")
 
 
@@ -119,6 +121,17 @@ def member_task_list(*, member: Member, status: str | None = None) -> QuerySet[T
     if status:
         tasks = tasks.filter(status=status)
     return tasks.order_by("-window_start", "-id")
+
+
+def member_tasks_in_progress(*, member: Member) -> QuerySet[Task]:
+    """The member's tasks still under way (not settled, cancelled or expired), soonest first,
+    with what a page shows of each: its helper's first name."""
+    return (
+        Task.objects.filter(member=member)
+        .exclude(status__in=FINAL)
+        .select_related("helper__member")
+        .order_by("window_start", "id")
+    )
 
 
 def helper_task_list(*, helpers: list[Helper]) -> QuerySet[Task]:

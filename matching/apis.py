@@ -7,20 +7,20 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.pagination import Pagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from helpers.models import Helper
 from matching import services
 from matching.access import (
-    Standing,
     TaskAccess,
+    TaskRole,
     feedback_list,
     helper_task_list,
     member_series,
@@ -30,18 +30,18 @@ from matching.access import (
     task_access,
 )
 from matching.models import HelperPreference, Task, TaskSeries, TaskStatus
-from matching.selectors import helper_distance_km, helper_feed, task_matches
-from members.apis import acting_member, signed_in
+from matching.selectors import helper_distance_km, helper_feed, task_billing, task_matches
 from members.models import Member
-from members.selectors import Caller, caller_for, coordinator_access, member_access
+from members.selectors import (
+    Caller,
+    acting_member,
+    caller_for,
+    coordinator_access,
+    member_access,
+    signed_in,
+)
 from tokens.apis import TOKEN_QUANTITY
 from tokens.selectors import token_quantity
-
-
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
 
 # --- What a task shows, to whom ---------------------------------------------------------------
 
@@ -82,11 +82,11 @@ class TaskOutput(serializers.Serializer[Any]):
         # Without a viewer nothing private is shown: a view that forgets to say who is looking
         # must not leak a member's address.
         view = self._view()
-        return view is not None and view.standing is not Standing.OTHER_HELPER
+        return view is not None and view.role is not TaskRole.OTHER_HELPER
 
     @extend_schema_field(TOKEN_QUANTITY)
     def get_held(self, task: Task) -> dict[str, Any]:
-        return token_quantity(task.hold.minutes, circle=task.circle)
+        return token_quantity(task.hold.minutes, circle=task.circle).as_json()
 
     def get_distance_km(self, task: Task) -> float | None:
         view = self._view()
@@ -121,28 +121,19 @@ class TaskOutput(serializers.Serializer[Any]):
         }
 
     def get_billing(self, task: Task) -> dict[str, Any] | None:
-        if not self._insider() or task.minutes_billed is None:
+        if not self._insider():
             return None
-        circle = task.circle
-        body: dict[str, Any] = {
-            "reported": token_quantity(task.minutes_reported or 0, circle=circle),
-            "billed": token_quantity(task.minutes_billed, circle=circle),
-            "increment_minutes": circle.billing_increment_minutes,
-            "settled": None,
-            "unpaid": None,
-            "note": "",
+        billing = task_billing(task)
+        if billing is None:
+            return None
+        return {
+            "reported": billing.reported.as_json(),
+            "billed": billing.billed.as_json(),
+            "increment_minutes": billing.increment_minutes,
+            "settled": billing.settled.as_json() if billing.settled is not None else None,
+            "unpaid": billing.unpaid.as_json() if billing.unpaid is not None else None,
+            "note": billing.note,
         }
-        if task.minutes_settled is not None:
-            unpaid = task.minutes_billed - task.minutes_settled
-            body["settled"] = token_quantity(task.minutes_settled, circle=circle)
-            body["unpaid"] = token_quantity(unpaid, circle=circle)
-            if unpaid:
-                body["note"] = (
-                    f"The work took {unpaid} minutes more than the member had tokens for; "
-                    f"{task.minutes_settled} of {task.minutes_billed} minutes were paid and "
-                    f"{unpaid} are unpaid. A coordinator can settle the rest by hand."
-                )
-        return body
 
 
 def _task_body(view: TaskAccess) -> dict[str, Any]:
@@ -194,7 +185,7 @@ class TasksApi(APIView):
         data = TaskBookInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         outcome = services.task_book(
             member=member,
             caller=caller,
@@ -216,17 +207,17 @@ class TasksApi(APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, caller = acting_member(request=request, circle_member_id=member_id)
+        member, caller = acting_member(user=request.user, member_id=member_id)
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in TaskStatus.values:
             raise InvalidInput("invalid_choice", "No such task status.", field="status")
         paginator = Pagination()
         page = paginator.paginate_queryset(member_task_list(member=member, status=wanted), request)
-        standing = Standing.MEMBER if caller.member == member else Standing.STAFF
+        role = TaskRole.MEMBER if caller.member == member else TaskRole.STAFF
         body = [
             TaskOutput(
                 task,
-                context={"access": TaskAccess(task, caller, standing, None)},
+                context={"access": TaskAccess(task, caller, role, None)},
             ).data
             for task in page or []
         ]
@@ -257,7 +248,7 @@ class TaskMatchesApi(APIView):
     @extend_schema(responses=MatchOutput(many=True))
     def get(self, request: Request, task_id: int) -> Response:
         view = task_access(user=request.user, task_id=task_id)
-        require(view, Standing.MEMBER, Standing.STAFF, what="see who could take this task")
+        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="see who could take this task")
         paginator = Pagination()
         page = paginator.paginate_queryset(task_matches(task=view.task), request)
         return paginator.get_paginated_response(MatchOutput(page, many=True).data)
@@ -285,7 +276,7 @@ class HelperFeedApi(APIView):
 
     @extend_schema(responses=FeedItemOutput(many=True))
     def get(self, request: Request) -> Response:
-        profiles = Helper.objects.filter(member__user=signed_in(request))
+        profiles = Helper.objects.filter(member__user=signed_in(request.user))
         if not profiles.exists():
             raise Forbidden("not_a_helper", "Only helpers have a feed of tasks.")
         items = [item for helper in profiles for item in helper_feed(helper=helper)]
@@ -303,7 +294,7 @@ class HelperTasksApi(APIView):
 
     @extend_schema(responses=TaskOutput(many=True))
     def get(self, request: Request) -> Response:
-        user = signed_in(request)
+        user = signed_in(request.user)
         profiles = list(Helper.objects.filter(member__user=user).select_related("member"))
         if not profiles:
             raise Forbidden("not_a_helper", "Only helpers have tasks in hand.")
@@ -314,7 +305,7 @@ class HelperTasksApi(APIView):
         for task in page:
             helper = by_id[task.helper_id] if task.helper_id else None
             view = TaskAccess(
-                task, caller_for(user=user, circle=task.circle), Standing.HELPER, helper
+                task, caller_for(user=user, circle=task.circle), TaskRole.HELPER, helper
             )
             body.append(TaskOutput(task, context={"access": view}).data)
         return paginator.get_paginated_response(body)
@@ -382,7 +373,7 @@ class TaskConfirmApi(APIView):
         data = TaskConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         view = task_access(user=request.user, task_id=task_id)
-        require(view, Standing.MEMBER, Standing.STAFF, what="confirm this task")
+        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="confirm this task")
         feedback = data.validated_data.get("feedback") or {}
         outcome = services.task_confirm(
             task=view.task,
@@ -409,7 +400,7 @@ class TaskCancelApi(APIView):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         view = task_access(user=request.user, task_id=task_id)
-        if view.standing in (Standing.MEMBER, Standing.STAFF):
+        if view.role in (TaskRole.MEMBER, TaskRole.STAFF):
             outcome = services.task_cancel(task=view.task, caller=view.caller, reason=reason)
         else:
             outcome = services.task_hand_back(
@@ -470,7 +461,7 @@ class SeriesApi(APIView):
         data = SeriesCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         series = services.series_create(
             member=member,
             caller=caller,
@@ -485,7 +476,7 @@ class SeriesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, _ = acting_member(request=request, circle_member_id=member_id)
+        member, _ = acting_member(user=request.user, member_id=member_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(member_series(member=member), request)
         return paginator.get_paginated_response(SeriesOutput(page, many=True).data)

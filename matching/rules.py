@@ -71,8 +71,10 @@ class TaskFacts:
 
 
 @dataclass(frozen=True)
-class Standing:
-    """How a helper stands with the task's member, for ranking."""
+class Relationship:
+    """How a helper stands with the task's member (their words about the helper, the help
+    already given) and how busy they have been lately: what ranking and blocking need. Not to
+    be confused with `access.TaskRole`, how a caller stands with a task."""
 
     preferred: bool = False
     blocked: bool = False
@@ -129,7 +131,7 @@ def task_distance_km(task: TaskFacts, helper: Candidate) -> float:
 
 
 def ineligibility(
-    task: TaskFacts, helper: Candidate, standing: Standing, *, distance: float | None = None
+    task: TaskFacts, helper: Candidate, standing: Relationship, *, distance: float | None = None
 ) -> Ineligible | None:
     """The first rule the helper fails for this task, or None when they may take it."""
     if helper.circle_id != task.circle_id:
@@ -164,7 +166,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def rank(task: TaskFacts, helper: Candidate, standing: Standing, distance: float) -> Ranked:
+def rank(task: TaskFacts, helper: Candidate, standing: Relationship, distance: float) -> Ranked:
     """Score and reasons of an eligible helper.
 
     The order is: the member's preferred helper, then those who helped this member before,

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from geopy.distance import EARTH_RADIUS
 
 from circle.models import Category, VettingLevel
@@ -33,6 +34,7 @@ from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
 from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
 from members.models import Member, first_name_of
+from tokens.selectors import TokenQuantity, token_quantity
 
 # Kilometres per degree of latitude on the sphere geopy's `great_circle` uses.
 KM_PER_DEGREE = EARTH_RADIUS * math.pi / 180
@@ -104,7 +106,7 @@ def _helpers_with_facts() -> QuerySet[Helper]:
 
 def standings(
     *, member_id: int, helper_ids: Iterable[int], now: datetime | None = None
-) -> dict[int, rules.Standing]:
+) -> dict[int, rules.Relationship]:
     """How each helper stands with the member: preferred or blocked, past help, recent load."""
     ids = list(helper_ids)
     if not ids:
@@ -134,7 +136,7 @@ def standings(
         .values_list("helper_id", "n")
     )
     return {
-        hid: rules.Standing(
+        hid: rules.Relationship(
             preferred=words.get(hid) == PreferenceKind.PREFERRED,
             blocked=words.get(hid) == PreferenceKind.BLOCKED,
             served_before=served.get(hid, 0),
@@ -198,7 +200,7 @@ def _feed_items(
     for task in tasks:
         facts = task_facts(task)
         distance = rules.task_distance_km(facts, candidate)
-        standing = rules.Standing(blocked=task.member_id in blocked_by)
+        standing = rules.Relationship(blocked=task.member_id in blocked_by)
         if rules.ineligibility(facts, candidate, standing, distance=distance) is None:
             items.append(FeedItem(task=task, distance_km=round(distance, 1)))
     items.sort(key=lambda item: item.order)
@@ -388,7 +390,7 @@ def _sql(template: str, levels: int = 0, near: str = "", available: str = "") ->
 
 def task_candidates(
     task: Task, facts: rules.TaskFacts, *, now: datetime | None = None
-) -> list[tuple[rules.Candidate, rules.Standing, float]]:
+) -> list[tuple[rules.Candidate, rules.Relationship, float]]:
     """The helpers the database finds for the task, each with its standing with the member and
     its exact distance, kept only when within the helper's radius and available: a superset
     of the eligible ones, which the rules then decide."""
@@ -441,7 +443,7 @@ def task_candidates(
             # none; either way the rules' availability check is "any time" for them.
             slots=(),
         )
-        standing = rules.Standing(
+        standing = rules.Relationship(
             preferred=word == PreferenceKind.PREFERRED,
             blocked=word == PreferenceKind.BLOCKED,
             served_before=served.get(pk, 0),
@@ -582,35 +584,63 @@ def member_known_helpers(*, member: Member) -> list[KnownHelper]:
     return known
 
 
+# --- Billing ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class TaskBilling:
-    """What a done task costs the member, in minutes: `held` when booked, `reported` by the
-    helper, `billed` (rounded up to the circle's increment); once settled, `settled` (paid),
-    `unpaid` (billed beyond what the wallet had), `returned` (held and not used) and `extra`
-    (paid beyond the hold, from the wallet)."""
+    """What a completed task costs, for the member, staff and its helper: the minutes the
+    helper reported, those billed (rounded up to the circle's increment), and once confirmed,
+    what the ledger settled and what went unpaid because the member's wallet ran out (the
+    wallet never goes negative; a coordinator settles the rest by hand). `note` says that in
+    words, or is blank when nothing went unpaid. For the member's page: `held` when booked,
+    and once settled, `returned` (held and not used) and `extra` (paid beyond the hold)."""
 
-    held: int
-    reported: int
-    billed: int
-    settled: int | None
-    unpaid: int | None
-    returned: int | None
-    extra: int | None
+    held: TokenQuantity
+    reported: TokenQuantity
+    billed: TokenQuantity
+    increment_minutes: int
+    settled: TokenQuantity | None
+    unpaid: TokenQuantity | None
+    returned: TokenQuantity | None
+    extra: TokenQuantity | None
+    note: str
 
 
 def task_billing(task: Task) -> TaskBilling | None:
-    """The billing of a completed or settled task (None before the helper reports it done),
-    as matching/apis.py's `billing` presents it, for pages."""
+    """The task's billing, or None before the helper reports the minutes. Shows minutes that
+    may be private to the task's insiders: the caller decides who sees it."""
     if task.minutes_billed is None:
         return None
-    held = task.hold.minutes
-    settled = task.minutes_settled
+    circle = task.circle
+    # Booking holds the estimate (DESIGN.md), so that is what was set aside.
+    held = task.estimated_minutes
+    settled = unpaid = returned = extra = None
+    note = ""
+    if task.minutes_settled is not None:
+        returned = token_quantity(max(held - task.minutes_settled, 0), circle=circle)
+        extra = token_quantity(max(task.minutes_settled - held, 0), circle=circle)
+        unpaid_minutes = task.minutes_billed - task.minutes_settled
+        settled = token_quantity(task.minutes_settled, circle=circle)
+        unpaid = token_quantity(unpaid_minutes, circle=circle)
+        if unpaid_minutes:
+            note = gettext(
+                "The work took %(unpaid)s minutes more than the member had tokens for; "
+                "%(settled)s of %(billed)s minutes were paid and %(unpaid)s are unpaid. "
+                "A coordinator can settle the rest by hand."
+            ) % {
+                "unpaid": unpaid_minutes,
+                "settled": task.minutes_settled,
+                "billed": task.minutes_billed,
+            }
     return TaskBilling(
-        held=held,
-        reported=task.minutes_reported or 0,
-        billed=task.minutes_billed,
+        held=token_quantity(held, circle=circle),
+        reported=token_quantity(task.minutes_reported or 0, circle=circle),
+        billed=token_quantity(task.minutes_billed, circle=circle),
+        increment_minutes=circle.billing_increment_minutes,
         settled=settled,
-        unpaid=None if settled is None else task.minutes_billed - settled,
-        returned=None if settled is None else max(held - settled, 0),
-        extra=None if settled is None else max(settled - held, 0),
+        unpaid=unpaid,
+        returned=returned,
+        extra=extra,
+        note=note,
     )

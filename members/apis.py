@@ -13,20 +13,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import NotAuthenticated
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import DomainError, Forbidden, InvalidInput
+from circle.pagination import Pagination
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.models import AuditEvent, Member, User
+from members.models import AuditEvent, Member
 from members.selectors import (
-    Caller,
     audit_list,
     caller_for,
     coordinator_access,
@@ -37,31 +35,6 @@ from members.selectors import (
     user_memberships,
 )
 from members.services import member_join
-
-
-def signed_in(request: Request) -> User:
-    """The caller's account. IsAuthenticated has already turned the anonymous away; this only
-    tells the type checker so."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
-
-
-def acting_member(*, request: Request, circle_member_id: int | None) -> tuple[Member, Caller]:
-    """Members act for themselves; staff act for the member they name (DESIGN.md)."""
-    if circle_member_id is not None:
-        member, caller = member_access(user=request.user, member_id=circle_member_id)
-        return member, caller
-    memberships = Member.objects.filter(user=signed_in(request)).select_related("circle")
-    if memberships.count() != 1:
-        raise InvalidInput(
-            "member_id_required",
-            "You belong to several circles (or none): name the member with member_id.",
-            field="member_id",
-        )
-    member = memberships.get()
-    return member, caller_for(user=request.user, circle=member.circle)
 
 
 class TooManyAttempts(DomainError):
@@ -241,10 +214,6 @@ class CircleMembersApi(APIView):
 
     throttle_classes = [AnonymousSignupThrottle]
 
-    class Pagination(LimitOffsetPagination):
-        default_limit = 25
-        max_limit = 100
-
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="name, phone or postcode")],
         responses=MemberOutput(many=True),
@@ -257,7 +226,8 @@ class CircleMembersApi(APIView):
         if not caller.is_staff:
             raise Forbidden("forbidden", "Only the circle's staff can search its members.")
         members = member_search(circle=circle, query=request.query_params.get("q", ""))
-        paginator = self.Pagination()
+        # An operator on the phone reads a short list: fewer at once than elsewhere.
+        paginator = Pagination(default_limit=25, max_limit=100)
         page = paginator.paginate_queryset(members.select_related("circle", "helper"), request)
         return paginator.get_paginated_response(MemberOutput(page, many=True).data)
 
@@ -291,11 +261,6 @@ class MemberDetailApi(APIView):
         return Response(MemberOutput(member).data)
 
 
-class AuditPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
 class MemberAuditApi(APIView):
     """What was done on a member's behalf, newest first: for the member and their circle's staff."""
 
@@ -304,7 +269,7 @@ class MemberAuditApi(APIView):
     @extend_schema(responses=AuditOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        paginator = AuditPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(audit_list(circle=member.circle, member=member), request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)
 
@@ -331,6 +296,6 @@ class CircleAuditApi(APIView):
                     "member_not_found", "No such member in this circle.", field="member_id"
                 )
         events = audit_list(circle=circle, member=member, action=request.query_params.get("action"))
-        paginator = AuditPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(events, request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)

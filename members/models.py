@@ -13,9 +13,16 @@ from circle.models import Circle
 
 
 class UserManager(BaseUserManager["User"]):
-    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+    def create_user(
+        self, email: str, password: str | None = None, *, password_hash: str = "", **extra: Any
+    ) -> User:
         user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)  # None leaves an unusable password
+        if password_hash:
+            # Made earlier by make_password from a password already checked (a page that asked
+            # for it before the last step keeps only this).
+            user.password = password_hash
+        else:
+            user.set_password(password)  # None leaves an unusable password
         user.save(using=self._db)
         return user
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Max, Q, QuerySet
 
-from circle.errors import Forbidden, InvalidInput, NotFound
+from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
 from circle.postcodes import InvalidPostcode, normalise_postcode
 from members.models import STAFF_ROLES, AuditEvent, Member, Role, RoleName, User
@@ -88,6 +88,32 @@ def member_access(
     if caller.roles & frozenset(roles):
         return member, caller
     raise Forbidden("forbidden", "You may not see or act for this member.")
+
+
+def signed_in(user: Any) -> User:
+    """The caller's account, or NotSignedIn (401). Views behind IsAuthenticated (or a page's
+    login_required) have turned the anonymous away already; this also tells the type checker."""
+    account = _user_or_none(user)
+    if account is None:
+        raise NotSignedIn()
+    return account
+
+
+def acting_member(*, user: Any, member_id: int | None) -> tuple[Member, Caller]:
+    """Who the caller acts for, and as whom (DESIGN.md): staff (or a member for themselves)
+    name the member with `member_id`; a member of one circle may leave it out and acts for
+    themselves. Another circle's member is 404; one the caller may not act for, 403."""
+    if member_id is not None:
+        return member_access(user=user, member_id=member_id)
+    memberships = Member.objects.filter(user=signed_in(user)).select_related("circle")
+    if memberships.count() != 1:
+        raise InvalidInput(
+            "member_id_required",
+            "You belong to several circles (or none): name the member with member_id.",
+            field="member_id",
+        )
+    member = memberships.get()
+    return member, caller_for(user=user, circle=member.circle)
 
 
 def member_get(*, circle: Circle, member_id: int) -> Member:

@@ -103,6 +103,71 @@ def role_grant(*, member: Member, role: str) -> bool:
     return created
 
 
+class AlreadyMember(Conflict):
+    """A login already has a member record in the circle (two requests for one person at once;
+    the unique (circle, user) index caught the second)."""
+
+    def __init__(self, detail: str = "You are already a member of this circle.") -> None:
+        super().__init__("already_member", detail)
+
+
+def _email_taken() -> InvalidInput:
+    return InvalidInput(
+        "email_taken", "That email address is already in use; sign in instead.", field="email"
+    )
+
+
+def member_create(
+    *,
+    circle: Circle,
+    joined_via: str,
+    full_name: str,
+    phone: str,
+    postcode: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    user: User | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    password_hash: str | None = None,
+    address_line1: str = "",
+    date_of_birth: date | None = None,
+) -> Member:
+    """A member record in `circle`: on a new login when `email` and `password` (or its
+    `password_hash`, from make_password) are given, else
+    on `user` (a signed-in person), else with no login (a caller registered by phone).
+
+    The caller has checked the details (`email_check_free`, `password_check`) and holds the
+    transaction; this makes the rows in a savepoint, and turns a race the checks could not see
+    into the answer the check would have given: a login made meanwhile with the same email is
+    `email_taken`; a member record made meanwhile for the same `user` is AlreadyMember.
+    """
+    try:
+        with transaction.atomic():
+            if email and (password or password_hash):
+                user = User.objects.create_user(
+                    email, password, password_hash=password_hash or "", full_name=full_name
+                )
+            return Member.objects.create(
+                circle=circle,
+                user=user,
+                email=email or (user.email if user else None),
+                joined_via=joined_via,
+                full_name=full_name,
+                phone=phone,
+                date_of_birth=date_of_birth,
+                address_line1=address_line1,
+                postcode=postcode,
+                latitude=latitude,
+                longitude=longitude,
+            )
+    except IntegrityError:
+        if user is not None and not (email and (password or password_hash)):
+            raise AlreadyMember() from None
+        # Two sign-ups with one email raced past the check; the unique index caught it.
+        raise _email_taken() from None
+
+
 def member_join(
     *,
     circle: Circle,
@@ -114,10 +179,14 @@ def member_join(
     postcode: str,
     email: str | None = None,
     password: str | None = None,
+    password_hash: str | None = None,
     reason: str = "",
     call_reference: str = "",
 ) -> Member:
     """Join a circle as a member who asks for help.
+
+    `password_hash` (from make_password) stands in for `password` when a page checked the
+    password (`password_check`) on an earlier step and kept only its hash.
 
     Three ways in: a visitor signing up online (email and password make their login); a signed-in
     person joining for themselves (a helper who now wants help too); or staff registering a
@@ -156,19 +225,19 @@ def member_join(
             "Staff registering a member give a reason or the call reference.",
             field="reason",
         )
-    if not by_staff and not for_self and not (email and password):
+    if not by_staff and not for_self and not (email and (password or password_hash)):
         missing = "email" if not email else "password"
         raise InvalidInput(
             "required", f"{missing}: To join online, give an email and a password.", field=missing
         )
     if for_self:
         # A signed-in person joins as themselves; their login already has an email.
-        email, password = None, None
+        email, password, password_hash = None, None, None
     if email:
         email = email_check_free(email=email, circle=circle)
     if password:
         password_check(password=password, email=email or "", full_name=full_name)
-    if password and not email:
+    if (password or password_hash) and not email:
         raise InvalidInput(
             "required", "email: A password needs an email to sign in with.", field="email"
         )
@@ -193,15 +262,20 @@ def member_join(
                     setattr(member, name, value)
                 member.save(update_fields=[*details])
             else:
-                user = caller.user if for_self else None
-                if email and password:
-                    user = User.objects.create_user(email, password, full_name=full_name)
-                member = Member.objects.create(
+                member = member_create(
                     circle=circle,
-                    user=user,
-                    email=email or (user.email if user else None),
+                    user=caller.user if for_self else None,
+                    email=email,
+                    password=password,
+                    password_hash=password_hash,
                     joined_via=JoinedVia.PHONE if by_staff else JoinedVia.ONLINE,
-                    **details,
+                    full_name=full_name,
+                    phone=phone,
+                    date_of_birth=date_of_birth,
+                    address_line1=address_line1.strip(),
+                    postcode=postcode,
+                    latitude=latitude,
+                    longitude=longitude,
                 )
             role_grant(member=member, role=RoleName.MEMBER)
             audit_record(
@@ -221,9 +295,7 @@ def member_join(
             # The same person joined twice at once; the unique (circle, user) index caught it.
             raise Conflict("already_member", "You are already a member of this circle.") from None
         # Two sign-ups with one email raced past the check above; the unique index caught it.
-        raise InvalidInput(
-            "email_taken", "That email address is already in use; sign in instead.", field="email"
-        ) from None
+        raise _email_taken() from None
     return member
 
 

@@ -7,7 +7,6 @@ from django.db.models import Model
 
 from payments.models import (
     CheckoutSession,
-    FollowUp,
     MembershipPeriod,
     Payment,
     Refund,
@@ -71,12 +70,6 @@ class StripeEventAdmin(ReadOnlyAdmin):
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["id", "circle", "payment", "tokens", "amount", "status", "source"]
     list_filter = ["circle", "status", "source"]
-
-
-@admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyAdmin):
-    list_display = ["id", "circle", "member", "kind", "phone", "created_at", "done_at"]
-    list_filter = ["circle", "kind"]
 
 
 @admin.register(StripeSubscription)

@@ -3,31 +3,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circle.errors import Forbidden, error_body
-from circle.selectors import circle_get
+from circle.errors import error_body
+from circle.pagination import Pagination
 from circle.serializers import MoneyInField, MoneyOutField, StrictInputSerializer
 from members.models import STAFF_ROLES
-from members.selectors import caller_for, member_access
+from members.selectors import member_access
 from payments import stripe_client
 from payments.models import OFFLINE_METHODS, CheckoutSession, Payment, PaymentPurpose
 from payments.selectors import (
     COORDINATORS,
-    followup_access,
-    followup_list,
     member_payments,
     payment_access,
 )
 from payments.services import (
     MAX_TOKENS_PER_PAYMENT,
-    followup_done,
     membership_checkout_create,
     offline_payment_record,
     stripe_event_receive,
@@ -101,7 +97,8 @@ class MemberPaymentsApi(APIView):
     @extend_schema(responses=PaymentOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        paginator = LimitOffsetPagination()
+        # Unbounded, as these lists have always been (a member's payments, the follow-ups).
+        paginator = Pagination(max_limit=None)
         page = paginator.paginate_queryset(member_payments(member=member), request)
         return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
 
@@ -211,53 +208,3 @@ class PaymentRefundApi(APIView):
         # 202: Stripe could not be reached; the tokens are held back and it is asked again.
         code = status.HTTP_202_ACCEPTED if refund.status == "pending" else status.HTTP_201_CREATED
         return Response(RefundOutput(refund).data, status=code)
-
-
-class FollowUpOutput(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    member_id = serializers.IntegerField()
-    member_name = serializers.CharField(source="member.full_name")
-    phone = serializers.CharField()
-    email = serializers.CharField(source="member.email", allow_null=True)
-    kind = serializers.CharField()
-    note = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    done_at = serializers.DateTimeField(allow_null=True)
-    done_note = serializers.CharField()
-
-
-class CircleFollowUpsApi(APIView):
-    """The operators' list of people to phone: failed renewals, memberships in grace, renewal
-    reminders for members without email, refunds needing a look."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        parameters=[OpenApiParameter("done", bool, description="true: the ones already done")],
-        responses=FollowUpOutput(many=True),
-    )
-    def get(self, request: Request, slug: str) -> Response:
-        circle = circle_get(slug=slug)
-        if not caller_for(user=request.user, circle=circle).is_staff:
-            raise Forbidden("forbidden", "Only the circle's staff see its follow-ups.")
-        done = request.query_params.get("done", "").lower() in ("1", "true", "yes")
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(followup_list(circle=circle, done=done), request)
-        return paginator.get_paginated_response(FollowUpOutput(page, many=True).data)
-
-
-class FollowUpDoneApi(APIView):
-    permission_classes = [IsAuthenticated]
-
-    class DoneInput(StrictInputSerializer):
-        note = serializers.CharField(max_length=500, required=False, allow_blank=True)
-
-    @extend_schema(request=DoneInput, responses={200: FollowUpOutput})
-    def post(self, request: Request, followup_id: int) -> Response:
-        followup, caller = followup_access(user=request.user, followup_id=followup_id)
-        data = self.DoneInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        done = followup_done(
-            followup=followup, caller=caller, note=data.validated_data.get("note", "")
-        )
-        return Response(FollowUpOutput(done).data)

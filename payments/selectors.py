@@ -7,10 +7,9 @@ from typing import Any
 from django.db.models import QuerySet, Sum
 
 from circle.errors import Forbidden, NotFound
-from circle.models import Circle
 from members.models import Member, RoleName
 from members.selectors import Caller, caller_for
-from payments.models import FollowUp, Payment
+from payments.models import Payment
 
 
 def member_payments(*, member: Member) -> QuerySet[Payment]:
@@ -47,28 +46,6 @@ def payment_access(*, user: Any, payment_id: int, roles: frozenset[str]) -> tupl
     if not caller.roles & roles:
         raise Forbidden("forbidden", "Only the circle's coordinators can refund payments.")
     return payment, caller
-
-
-def followup_access(*, user: Any, followup_id: int) -> tuple[FollowUp, Caller]:
-    followup: FollowUp = _scoped(
-        FollowUp.objects.select_related("circle", "member"),
-        user=user,
-        pk=followup_id,
-        what="followup",
-    )
-    caller = caller_for(user=user, circle=followup.circle)
-    if not caller.is_staff:
-        raise Forbidden("forbidden", "Only the circle's staff work through follow-ups.")
-    return followup, caller
-
-
-def followup_list(*, circle: Circle, done: bool = False) -> QuerySet[FollowUp]:
-    """The operators' list: open ones oldest first (ring those waiting longest first)."""
-    return (
-        FollowUp.objects.filter(circle=circle, done_at__isnull=not done)
-        .select_related("member")
-        .order_by("created_at", "id")
-    )
 
 
 COORDINATORS = frozenset({RoleName.COORDINATOR})

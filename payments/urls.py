@@ -17,6 +17,4 @@ urlpatterns: list[URLPattern] = [
     ),
     path("payments/stripe/webhook/", apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
     path("payments/<int:payment_id>/refund/", apis.PaymentRefundApi.as_view(), name="refund"),
-    path("circles/<slug:slug>/followups/", apis.CircleFollowUpsApi.as_view(), name="followups"),
-    path("followups/<int:followup_id>/done/", apis.FollowUpDoneApi.as_view(), name="followup-done"),
 ]

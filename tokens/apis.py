@@ -8,7 +8,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import get_current_timezone, make_aware
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +15,18 @@ from rest_framework.views import APIView
 
 from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
+from circle.pagination import Pagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.apis import acting_member, signed_in
 from members.models import Member
-from members.selectors import Caller, coordinator_access, member_access, member_get
+from members.selectors import (
+    Caller,
+    acting_member,
+    coordinator_access,
+    member_access,
+    member_get,
+    signed_in,
+)
 from tokens.models import Account, LedgerTransaction
 from tokens.selectors import (
     account_balances,
@@ -45,11 +51,6 @@ TOKEN_QUANTITY = inline_serializer(
 )
 
 
-class Pagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 200
-
-
 # --- A member's tokens ------------------------------------------------------------------------
 
 
@@ -68,9 +69,9 @@ class MemberTokensApi(APIView):
         circle = member.circle
         return Response(
             {
-                "balance": token_quantity(tokens.balance, circle=circle),
-                "held": token_quantity(tokens.held, circle=circle),
-                "available": token_quantity(tokens.available, circle=circle),
+                "balance": token_quantity(tokens.balance, circle=circle).as_json(),
+                "held": token_quantity(tokens.held, circle=circle).as_json(),
+                "available": token_quantity(tokens.available, circle=circle).as_json(),
             }
         )
 
@@ -92,17 +93,11 @@ class MemberStatementApi(APIView):
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
         paginator = Pagination()
-        limit = paginator.get_limit(request) or paginator.default_limit
-        offset = paginator.get_offset(request)
+        limit, offset = paginator.window(request)
         count, lines = member_statement(member=member, limit=limit, offset=offset)
-        # The paginator builds next/previous links; it needs the count and the page.
-        paginator.count, paginator.limit, paginator.offset, paginator.request = (
-            count,
-            limit,
-            offset,
-            request,
+        return paginator.counted_response(
+            count=count, results=StatementLineOutput(lines, many=True).data
         )
-        return paginator.get_paginated_response(StatementLineOutput(lines, many=True).data)
 
 
 # --- Transfers --------------------------------------------------------------------------------
@@ -171,7 +166,7 @@ class TransferApi(APIView):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        source, caller = acting_member(request=request, circle_member_id=values.get("member_id"))
+        source, caller = acting_member(user=request.user, member_id=values.get("member_id"))
         destination = None
         if "to_member_id" in values:
             try:
@@ -272,7 +267,7 @@ class AccountOutput(serializers.Serializer[Any]):
     balance = serializers.SerializerMethodField()
 
     def get_balance(self, account: Account) -> dict[str, Any]:
-        return token_quantity(account.balance, circle=self.context["circle"])
+        return token_quantity(account.balance, circle=self.context["circle"]).as_json()
 
 
 class LedgerBalancesApi(APIView):
@@ -389,7 +384,7 @@ class TransactionReverseApi(APIView):
 
     @extend_schema(request=ReversalInput, responses={201: TransactionOutput})
     def post(self, request: Request, transaction_id: int) -> Response:
-        circles = Member.objects.filter(user=signed_in(request)).values("circle_id")
+        circles = Member.objects.filter(user=signed_in(request.user)).values("circle_id")
         original = LedgerTransaction.objects.filter(
             pk=transaction_id, circle_id__in=circles
         ).first()

@@ -22,12 +22,24 @@ from tokens.models import (
 )
 
 
-def token_quantity(minutes: int, *, circle: Circle) -> dict[str, Any]:
-    """DESIGN.md's token quantity: {"minutes": 90, "tokens": "1.50"}."""
+@dataclass(frozen=True)
+class TokenQuantity:
+    """An amount of the ledger as people read it: minutes of help, and the tokens they make at
+    the circle's price (`minutes / token_minutes`, to two places, half up)."""
+
+    minutes: int
+    tokens: Decimal
+
+    def as_json(self) -> dict[str, Any]:
+        """DESIGN.md's token quantity: {"minutes": 90, "tokens": "1.50"}."""
+        return {"minutes": self.minutes, "tokens": str(self.tokens)}
+
+
+def token_quantity(minutes: int, *, circle: Circle) -> TokenQuantity:
     tokens = (Decimal(minutes) / Decimal(circle.token_minutes)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
-    return {"minutes": minutes, "tokens": str(tokens)}
+    return TokenQuantity(minutes=minutes, tokens=tokens)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from payments.services.card import (
 from payments.services.checkout import membership_checkout_create, tokens_checkout_create
 from payments.services.events import stripe_event_receive, stripe_reconcile
 from payments.services.membership import (
-    followup_done,
-    followup_queue,
     membership_period_add,
     membership_reminders_send,
     membership_statuses_advance,
@@ -26,8 +24,6 @@ __all__ = [
     "MAX_TOKENS_PER_PAYMENT",
     "charge_refunded_apply",
     "checkout_session_apply",
-    "followup_done",
-    "followup_queue",
     "invoice_apply",
     "invoice_failed_apply",
     "membership_checkout_create",

@@ -15,14 +15,16 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from attention.models import Item, ItemKind
+from attention.services import item_raise
 from members.models import Member, MembershipStatus
 from members.selectors import Caller
 from members.services import audit_record
-from payments.models import FollowUp, FollowUpKind, MembershipPeriod, Payment, Refund
+from payments.models import MembershipPeriod, Payment, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -77,36 +79,29 @@ def membership_status_due(*, member: Member, today: date) -> str:
     )
 
 
-def followup_queue(
+def period_cause(period: MembershipPeriod) -> str:
+    """How an attention item names the membership period that raised it."""
+    return f"membership_period:{period.pk}"
+
+
+def attention_raise(
     *,
     member: Member,
     kind: str,
     period: MembershipPeriod | None = None,
     refund: Refund | None = None,
     note: str = "",
-) -> FollowUp | None:
-    """Put someone on the operators' list, once per period (or refund) and kind. Call inside the
-    change's transaction. None when it was already queued."""
-    try:
-        with transaction.atomic():
-            followup = FollowUp.objects.create(
-                circle=member.circle,
-                member=member,
-                kind=kind,
-                period=period,
-                refund=refund,
-                phone=member.phone,
-                note=note[:500],
-            )
-    except IntegrityError:
-        return None
-    audit_record(
-        circle=member.circle,
-        action="followup.queued",
+) -> Item | None:
+    """Put someone on the circle's attention queue, once per period (or refund) and kind.
+    Call inside the change's transaction. None when it was already raised."""
+    cause = period_cause(period) if period else f"refund:{refund.pk}" if refund else ""
+    return item_raise(
         member=member,
-        data={"followup_id": followup.pk, "kind": kind, "period_id": period.pk if period else None},
+        kind=kind,
+        cause=cause,
+        note=note,
+        audit_data={"period_id": period.pk if period else None},
     )
-    return followup
 
 
 def _status_apply(
@@ -127,8 +122,8 @@ def _status_apply(
         data={"from": previous, "to": to, "period_id": period.pk if period else None},
     )
     if to == MembershipStatus.GRACE and period is not None:
-        kind = FollowUpKind.RENEWAL_FAILED if period.renewal_failed_at else FollowUpKind.GRACE
-        followup_queue(
+        kind = ItemKind.RENEWAL_FAILED if period.renewal_failed_at else ItemKind.GRACE
+        attention_raise(
             member=locked,
             kind=kind,
             period=period,
@@ -190,9 +185,9 @@ def membership_renewal_failed(*, member: Member, period: MembershipPeriod, why: 
     due = membership_status_due(member=locked, today=timezone.localdate())
     if not _status_apply(locked=locked, to=due, caller=None, why=why, period=period):
         # Already in grace (the year had ended): the follow-up still names the failure.
-        followup_queue(
+        attention_raise(
             member=locked,
-            kind=FollowUpKind.RENEWAL_FAILED,
+            kind=ItemKind.RENEWAL_FAILED,
             period=period,
             note=f"Card renewal failed ({why}); membership paid until {period.end.isoformat()}.",
         )
@@ -294,8 +289,8 @@ def membership_reminders_send(*, today: date | None = None) -> int:
                 note = f"Membership ends {period.end.isoformat()}; " + (
                     "their card renews it automatically." if renews else "ask them to renew."
                 )
-                followup_queue(
-                    member=member, kind=FollowUpKind.RENEWAL_REMINDER, period=period, note=note
+                attention_raise(
+                    member=member, kind=ItemKind.RENEWAL_REMINDER, period=period, note=note
                 )
             sent += 1
     return sent
@@ -330,25 +325,3 @@ def renewal_reminder_email_send(*, period_id: int) -> None:
         from_email=None,
         recipient_list=[member.email],
     )
-
-
-def followup_done(*, followup: FollowUp, caller: Caller, note: str = "") -> FollowUp:
-    """An operator dealt with a follow-up. Once: a second time is a 409."""
-    from circle.errors import Conflict
-
-    with transaction.atomic(durable=True):
-        done = FollowUp.objects.filter(pk=followup.pk, done_at__isnull=True).update(
-            done_at=timezone.now(), done_by=caller.user, done_note=note.strip()[:500]
-        )
-        if not done:
-            raise Conflict("already_done", "That follow-up was already marked done.")
-        audit_record(
-            circle=followup.circle,
-            action="followup.done",
-            caller=caller,
-            member=followup.member,
-            reason=note.strip()[:500],
-            data={"followup_id": followup.pk, "kind": followup.kind},
-        )
-    followup.refresh_from_db()
-    return followup

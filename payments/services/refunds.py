@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from attention.models import ItemKind
 from circle.errors import Conflict, InvalidInput
 from members.selectors import Caller
 from members.services import audit_record
 from payments import stripe_client
 from payments.models import (
-    FollowUpKind,
     Payment,
     PaymentMethod,
     PaymentPurpose,
@@ -31,7 +31,7 @@ from payments.models import (
 )
 from payments.services.card import checkout_session_apply, is_duplicate, money_from_pence
 from payments.services.checkout import pence
-from payments.services.membership import followup_queue
+from payments.services.membership import attention_raise
 from payments.services.offline import price_of
 from tokens.selectors import member_tokens
 from tokens.services import purchase_credit, purchase_refund
@@ -260,9 +260,9 @@ def refund_from_stripe_record(*, payment: Payment, refund: dict[str, Any]) -> st
                     memo="Tokens refunded (card)",
                 )
             if minutes < wanted or payment.purpose == PaymentPurpose.MEMBERSHIP:
-                followup_queue(
+                attention_raise(
                     member=locked_payment.member,
-                    kind=FollowUpKind.REFUND_SHORTFALL,
+                    kind=ItemKind.REFUND_SHORTFALL,
                     refund=row,
                     note=(
                         f"{amount} refunded in Stripe for payment {payment.pk}; "

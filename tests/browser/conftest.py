@@ -21,11 +21,7 @@ only. The ledger audit in tests/conftest.py runs after each test here too, on co
 from __future__ import annotations
 
 import os
-
-# Playwright's sync API runs an event loop in this thread, and Django refuses database queries
-# from a thread with a running loop unless told otherwise (as pytest-playwright advises).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -110,8 +106,19 @@ def playwright() -> Iterator[Playwright]:
         if os.environ.get("CI"):  # as tests/api/test_health.py does for Redis
             pytest.fail(f"CI is set, so the browser tests must run. {message}", pytrace=False)
         pytest.skip(message)
-    with start_playwright() as started:
-        yield started
+    # Playwright's sync API runs an event loop in this thread, and Django refuses database
+    # queries from a thread with a running loop unless told otherwise (as pytest-playwright
+    # advises). Set only while browser tests run: `check --deploy` in another test refuses it.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with start_playwright() as started:
+            yield started
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(scope="session")
@@ -188,9 +195,36 @@ def assert_no_browser_errors(page: Page, label: str) -> None:
 def assert_accessible(page: Page, label: str) -> None:
     """axe-core's WCAG 2.0/2.1/2.2 A and AA rules and best practices on the page as it is now,
     failing with every violation whatever its impact; nothing may scroll sideways; and the browser
-    reported no errors (`assert_no_browser_errors`). `label` names the page in the failure."""
+    reported no errors (`assert_no_browser_errors`). `label` names the page in the failure.
+
+    axe-core is JavaScript and cannot run in a page with JavaScript off (its promise never
+    settles), so such a page (GOV.UK's snippet never marked its body `js-enabled`) is checked
+    as a twin: its HTML as the browser has it, scripts taken out, served at the same address
+    into a page of the same width that runs JavaScript only for axe."""
     assert_no_browser_errors(page, label)
-    where = _where(page, label)
+    classes = (page.locator("body").get_attribute("class") or "").split()
+    if "js-enabled" in classes:
+        _axe_and_width(page, _where(page, label))
+        return
+    html = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S)
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(viewport=page.viewport_size, device_scale_factor=1)
+    try:
+        twin = context.new_page()
+        twin.route(
+            page.url,
+            lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8", body=html
+            ),
+        )
+        twin.goto(page.url)
+        _axe_and_width(twin, _where(page, f"{label}, without JavaScript"))
+    finally:
+        context.close()
+
+
+def _axe_and_width(page: Page, where: str) -> None:
     results = AXE.run(
         page,
         options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]},

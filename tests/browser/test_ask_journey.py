@@ -7,7 +7,6 @@ Screenshots of each page go to /tmp/h5-<page>-<width>[-nojs].png, to look at.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -21,10 +20,7 @@ from matching.models import HelperPreference, Task, TaskStatus
 from matching.services import task_accept, task_book, task_complete
 from members.selectors import caller_for
 from tests.browser.conftest import (
-    PageAt,
-    Width,
     assert_accessible,
-    assert_no_browser_errors,
     sign_in,
 )
 from tests.conftest import Personas
@@ -80,27 +76,12 @@ Check = Callable[[Page, str], None]
 
 
 @pytest.fixture
-def check(page_at: PageAt, live_server: LiveServer) -> Check:
-    """axe-core on the page as it is, nothing sideways, no browser errors; and a screenshot.
-
-    axe-core cannot run in a page without JavaScript (its timers never fire, so it never
-    answers), so such a page's HTML, scripts taken out, is audited in a twin page with
-    JavaScript at the same width and address, where it renders as it does without."""
-    twins: dict[int, Page] = {}
+def check() -> Check:
+    """axe-core on the page as it is, nothing sideways, no browser errors (a page without
+    JavaScript through assert_accessible's twin); and a screenshot."""
 
     def run(page: Page, name: str) -> None:
-        if page.evaluate("() => document.body.classList.contains('js-enabled')"):
-            assert_accessible(page, name)
-        else:
-            assert_no_browser_errors(page, name)
-            width: Width = page.viewport_size["width"] if page.viewport_size else 320  # type: ignore[assignment]
-            if width not in twins:
-                twins[width] = page_at(width)
-                twins[width].goto(f"{live_server.url}/accessibility/")
-            twin = twins[width]
-            twin.set_content(re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S))
-            assert not twin.evaluate("() => document.body.classList.contains('js-enabled')")
-            assert_accessible(twin, f"{name} without JavaScript")
+        assert_accessible(page, name)
         shot(page, name)
 
     return run

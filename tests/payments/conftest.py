@@ -124,12 +124,13 @@ def books(circle: Circle) -> dict[str, Any]:
 
 def card_counts() -> dict[str, int]:
     """Everything a card payment may write, to show a refused request wrote nothing."""
-    from payments.models import CheckoutSession, FollowUp, StripeEvent
+    from attention.models import Item
+    from payments.models import CheckoutSession, StripeEvent
 
     return {
         **row_counts(),
         "checkouts": CheckoutSession.objects.count(),
         "events": StripeEvent.objects.count(),
         "refunds": Refund.objects.count(),
-        "followups": FollowUp.objects.count(),
+        "followups": Item.objects.count(),
     }

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from attention.models import Item
 from members.models import AuditEvent, Member, MembershipStatus
-from payments.models import FollowUp
 from payments.services import membership_statuses_advance
 from tests.conftest import Personas
 from tests.payments.test_offline_payments import old_year_paid
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alice_in_grace(personas: Personas) -> FollowUp:
+def alice_in_grace(personas: Personas) -> Item:
     today = timezone.localdate()
     old_year_paid(
         personas.alice,
@@ -33,11 +33,11 @@ def alice_in_grace(personas: Personas) -> FollowUp:
     )
     Member.objects.filter(pk=personas.alice.pk).update(membership_status=MembershipStatus.ACTIVE)
     membership_statuses_advance()
-    return FollowUp.objects.get()
+    return Item.objects.get()
 
 
 def test_operators_see_who_to_phone(
-    personas: Personas, client_for: Client, alice_in_grace: FollowUp
+    personas: Personas, client_for: Client, alice_in_grace: Item
 ) -> None:
     response = client_for(personas.otto).get("/api/v1/circles/southwark/followups/")
 
@@ -51,7 +51,7 @@ def test_operators_see_who_to_phone(
 
 
 def test_marking_one_done_takes_it_off_the_list_once(
-    personas: Personas, client_for: Client, alice_in_grace: FollowUp
+    personas: Personas, client_for: Client, alice_in_grace: Item
 ) -> None:
     otto = client_for(personas.otto)
     url = f"/api/v1/followups/{alice_in_grace.pk}/done/"
@@ -69,7 +69,7 @@ def test_marking_one_done_takes_it_off_the_list_once(
 
 
 def test_members_and_other_circles_do_not_see_the_list(
-    personas: Personas, client_for: Client, alice_in_grace: FollowUp
+    personas: Personas, client_for: Client, alice_in_grace: Item
 ) -> None:
     assert client_for(personas.alice).get("/api/v1/circles/southwark/followups/").status_code == 403
     assert client_for(personas.clara).get("/api/v1/circles/southwark/followups/").status_code == 403
@@ -79,4 +79,4 @@ def test_members_and_other_circles_do_not_see_the_list(
     assert response.status_code == 404
     assert response.json()["code"] == "followup_not_found"
     assert client_for(personas.alice).post(url, {}, "json").status_code == 403
-    assert FollowUp.objects.get().done_at is None
+    assert Item.objects.get().done_at is None

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from attention.models import Item, ItemKind
 from members.models import AuditEvent, Member
-from payments.models import FollowUp, FollowUpKind, Payment, Refund, RefundSource, RefundStatus
+from payments.models import Payment, Refund, RefundSource, RefundStatus
 from payments.stripe_local import LocalStripe
 from tests.conftest import Personas
 from tests.payments.conftest import (
@@ -225,7 +226,7 @@ def test_a_refund_made_in_stripes_dashboard_takes_the_tokens_back(
         60,
         1,
     )
-    assert FollowUp.objects.count() == 0
+    assert Item.objects.count() == 0
 
 
 def test_a_dashboard_refund_of_spent_tokens_takes_what_is_left_and_queues_a_follow_up(
@@ -247,8 +248,8 @@ def test_a_dashboard_refund_of_spent_tokens_takes_what_is_left_and_queues_a_foll
 
     assert wallet_minutes(personas.alice) == 0
     assert Refund.objects.get().minutes == 20
-    followup = FollowUp.objects.get()
-    assert followup.kind == FollowUpKind.REFUND_SHORTFALL
+    followup = Item.objects.get()
+    assert followup.kind == ItemKind.REFUND_SHORTFALL
     assert "20 of 120" in followup.note
 
 
@@ -305,8 +306,8 @@ def test_a_membership_fee_refunded_in_the_dashboard_leaves_the_year_to_a_person(
 
     row = Refund.objects.get()
     assert (row.minutes, str(row.amount.amount), row.source) == (0, "10.00", RefundSource.STRIPE)
-    followup = FollowUp.objects.get()
-    assert followup.kind == FollowUpKind.REFUND_SHORTFALL
+    followup = Item.objects.get()
+    assert followup.kind == ItemKind.REFUND_SHORTFALL
     assert "membership fee" in followup.note
     personas.alice.refresh_from_db()
     assert personas.alice.membership_status == "active"

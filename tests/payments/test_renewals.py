@@ -12,9 +12,11 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from attention.models import Item, ItemKind
 from members.models import AuditEvent, Member, MembershipStatus
-from payments.models import FollowUp, FollowUpKind, MembershipPeriod, Payment, StripeSubscription
+from payments.models import MembershipPeriod, Payment, StripeSubscription
 from payments.services import membership_reminders_send, membership_statuses_advance
+from payments.services.membership import period_cause
 from payments.stripe_local import LocalStripe
 from payments.tasks import membership_daily
 from tests.conftest import Personas
@@ -52,7 +54,7 @@ def test_a_card_renewal_a_year_on_adds_the_next_year(
     assert [p.start for p in periods] == [first.start, first.end + timedelta(days=1)]
     assert Payment.objects.filter(member=personas.alice, method="card").count() == 2
     assert status_of(personas.alice) == MembershipStatus.ACTIVE
-    assert FollowUp.objects.count() == 0
+    assert Item.objects.count() == 0
 
 
 def test_a_failed_renewal_moves_to_grace_with_one_follow_up_then_to_lapsed(
@@ -70,11 +72,12 @@ def test_a_failed_renewal_moves_to_grace_with_one_follow_up_then_to_lapsed(
     deliver_all(stripe_server, failed * 2)
 
     assert status_of(personas.alice) == MembershipStatus.GRACE
-    followup = FollowUp.objects.get()
-    assert followup.kind == FollowUpKind.RENEWAL_FAILED
+    followup = Item.objects.get()
+    assert followup.kind == ItemKind.RENEWAL_FAILED
     assert followup.member == personas.alice
     assert followup.phone == "+447700900001"
-    assert followup.period == period
+    # The item names its period by reference (attention has no foreign key into payments).
+    assert followup.cause == period_cause(period)
     changed = AuditEvent.objects.get(action="membership.status_changed", data__to="grace")
     assert changed.data["from"] == "active"
     assert StripeSubscription.objects.get().status == "past_due"
@@ -86,7 +89,7 @@ def test_a_failed_renewal_moves_to_grace_with_one_follow_up_then_to_lapsed(
     assert status_of(personas.alice) == MembershipStatus.LAPSED
     # Again: nothing more, and still one follow-up.
     assert membership_statuses_advance(today=period.end + timedelta(days=32)) == {}
-    assert FollowUp.objects.count() == 1
+    assert Item.objects.count() == 1
     assert AuditEvent.objects.filter(action="membership.status_changed").count() == 3
 
 
@@ -116,7 +119,7 @@ def test_a_late_failure_for_an_invoice_already_paid_changes_nothing(
     deliver_all(stripe_server, paid + failed)
 
     assert status_of(personas.alice) == MembershipStatus.ACTIVE
-    assert FollowUp.objects.count() == 0
+    assert Item.objects.count() == 0
 
 
 def test_a_cancelled_subscription_stays_cancelled_and_the_year_runs_out(
@@ -134,7 +137,7 @@ def test_a_cancelled_subscription_stays_cancelled_and_the_year_runs_out(
     assert status_of(personas.alice) == MembershipStatus.ACTIVE  # paid to the end of the year
     membership_statuses_advance(today=period.end + timedelta(days=1))
     assert status_of(personas.alice) == MembershipStatus.GRACE
-    assert FollowUp.objects.get().kind == FollowUpKind.GRACE
+    assert Item.objects.get().kind == ItemKind.GRACE
 
 
 # --- The periodic job, on years paid by hand ---------------------------------------------------
@@ -152,8 +155,8 @@ def test_the_job_moves_an_ended_year_to_grace_once_with_a_follow_up(personas: Pe
     assert membership_statuses_advance() == {}
 
     assert status_of(alice) == MembershipStatus.GRACE
-    followup = FollowUp.objects.get()
-    assert (followup.kind, followup.phone) == (FollowUpKind.GRACE, alice.phone)
+    followup = Item.objects.get()
+    assert (followup.kind, followup.phone) == (ItemKind.GRACE, alice.phone)
     assert AuditEvent.objects.filter(action="membership.status_changed").count() == 1
 
 
@@ -206,9 +209,9 @@ def test_reminders_go_once_by_email_or_to_the_operators_list(
 
     assert [m.to for m in mailoutbox] == [[personas.alice.email]]
     assert "renew" in mailoutbox[0].body
-    followup = FollowUp.objects.get()
+    followup = Item.objects.get()
     assert (followup.kind, followup.member, followup.phone) == (
-        FollowUpKind.RENEWAL_REMINDER,
+        ItemKind.RENEWAL_REMINDER,
         by_phone,
         "+447700900777",
     )
@@ -263,5 +266,5 @@ def test_a_failed_renewal_of_a_year_since_paid_ahead_in_cash_changes_nothing(
     deliver_all(stripe_server, stripe_server.renew(sub, paid=False))
 
     assert status_of(personas.alice) == MembershipStatus.ACTIVE
-    assert FollowUp.objects.count() == 0
+    assert Item.objects.count() == 0
     assert MembershipPeriod.objects.filter(renewal_failed_at__isnull=False).count() == 0

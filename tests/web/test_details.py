@@ -177,7 +177,7 @@ def test_a_new_name_is_saved(client: Client, alice: Member) -> None:
         ("name", {"full_name": ""}, "Enter your full name."),
         ("phone", {"phone": "12"}, "Enter a UK phone number we can call"),
         ("phone", {"phone": ""}, "Enter a phone number we can call you on."),
-        ("address", {"address_line1": "1 Road", "postcode": "EH1 1YZ"}, "outside the area this circle covers"),
+        ("address", {"address_line1": "1 Road", "postcode": "EH1 1YZ"}, "outside the area"),
         ("address", {"address_line1": "1 Road", "postcode": "SE1"}, "Enter a full UK postcode"),
         ("address", {"address_line1": "", "postcode": "SE1 7PB"}, "Enter your house number"),
         ("email", {"email": "bob@example.org"}, "That email address is already in use."),

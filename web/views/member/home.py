@@ -7,8 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
-from matching.access import member_task_list
-from matching.models import FINAL
+from matching.access import member_tasks_in_progress
 from members.models import Member, RoleName, User
 from members.selectors import audit_list, member_paid_until
 from tokens.selectors import member_tokens
@@ -43,10 +42,7 @@ ACTION_WORDS = {
 @member_required
 def home(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
-    in_progress = [
-        task for task in member_task_list(member=member)[:50] if task.status not in FINAL
-    ]
-    in_progress.sort(key=lambda task: task.window_start)
+    in_progress = member_tasks_in_progress(member=member)
     return render_page(
         request,
         "web/member/home.html",

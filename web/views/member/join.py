@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import login
+from django.contrib.auth.hashers import make_password
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -94,10 +95,9 @@ def _password(circle: Circle, cleaned: dict[str, Any], answers: Answers) -> Answ
     password_check(
         password=password, email=answers.get("email", ""), full_name=answers.get("full_name", "")
     )
-    # Kept in the session (stored on the server; the cookie holds only its key) until the last
-    # page makes the login from it, then dropped with the other answers, as django-formtools'
-    # session wizard keeps every step's data. It is never shown back.
-    return {"password": password}
+    # Only its hash is kept in the session until the last page makes the login from it: the
+    # plain password is checked here and never stored, not even for the minutes of the journey.
+    return {"password": make_password(password)}
 
 
 STEPS = (
@@ -341,7 +341,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                 address_line1=answers["address_line1"],
                 postcode=answers["postcode"],
                 email=None if user else answers["email"],
-                password=None if user else answers["password"],
+                password_hash=None if user else answers["password"],
             )
         except Conflict as error:
             if error.code == "already_member":

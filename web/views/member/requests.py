@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from circle import words
 from circle.errors import DomainError
-from matching.access import Standing, TaskAccess, task_access
+from matching.access import TaskAccess, TaskRole, task_access
 from matching.models import WITH_HELPER, RecurrenceInterval, Task, TaskStatus
 from matching.selectors import task_billing
 from matching.services import task_cancel, task_confirm
@@ -37,7 +37,7 @@ def _own(request: HttpRequest, task_id: int) -> TaskAccess:
         access = task_access(user=request.user, task_id=task_id, reading=True)
     except DomainError:
         raise Http404 from None
-    if access.standing is not Standing.MEMBER or access.task.member_id != member.pk:
+    if access.role is not TaskRole.MEMBER or access.task.member_id != member.pk:
         raise Http404
     return access
 
@@ -173,16 +173,16 @@ def _paid_words(task: Task, name: str) -> str:
 
     said = [
         _("Thank you. %(paid)s paid for %(name)s's help.")
-        % {"paid": amount(billing.settled), "name": name}
+        % {"paid": amount(billing.settled.minutes), "name": name}
     ]
-    if billing.returned:
-        said.append(_("%(back)s came back to you.") % {"back": amount(billing.returned)})
-    if billing.unpaid:
+    if billing.returned and billing.returned.minutes:
+        said.append(_("%(back)s came back to you.") % {"back": amount(billing.returned.minutes)})
+    if billing.unpaid and billing.unpaid.minutes:
         said.append(
             _(
                 "%(unpaid)s more could not be paid, as you did not have enough tokens. We will "
                 "be in touch."
             )
-            % {"unpaid": amount(billing.unpaid)}
+            % {"unpaid": amount(billing.unpaid.minutes)}
         )
     return " ".join(said)

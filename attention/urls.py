@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from attention import apis
+
+urlpatterns: list[URLPattern] = [
+    path("circles/<slug:slug>/followups/", apis.CircleFollowUpsApi.as_view(), name="followups"),
+    path("followups/<int:followup_id>/done/", apis.FollowUpDoneApi.as_view(), name="followup-done"),
+]

@@ -1,0 +1,52 @@
+"""What every task transition shares: its outcome, the task's row lock and its audit row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from matching.models import (
+    Task,
+)
+from members.models import MembershipStatus
+from members.selectors import Caller
+from members.services import audit_record
+
+SERVED = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A task after a transition, and whether this call made it (False: a repeat)."""
+
+    task: Task
+    changed: bool
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _locked(task: Task) -> Task:
+    # The row lock makes transitions of one task queue: two accepts, or an accept and a cancel,
+    # run one after the other and the second sees what the first did. (SQLite has one writer
+    # at a time, its transactions IMMEDIATE, which does the same.)
+    return (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("circle", "member", "category", "hold", "helper", "helper__member")
+        .get(pk=task.pk)
+    )
+
+
+def _audit(task: Task, action: str, caller: Caller | None, reason: str = "", **data: Any) -> None:
+    audit_record(
+        circle=task.circle,
+        action=action,
+        caller=caller,
+        member=task.member,
+        reason=reason,
+        data={"task_id": task.pk, **data},
+    )

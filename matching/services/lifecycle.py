@@ -1,0 +1,313 @@
+"""A booked task's life: accepted, completed, confirmed and settled; or cancelled, handed back
+or expired, releasing its hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from circle.errors import Conflict, Forbidden, InvalidInput
+from circle.retry import retry_on_conflict
+from helpers.models import Helper, HelperKind
+from matching import notify
+from matching.models import (
+    Feedback,
+    Task,
+    TaskSeries,
+    TaskStatus,
+)
+from matching.selectors import helper_ineligibility
+from matching.services.booking import _label, _paid, billed_minutes
+from matching.services.common import Outcome, _audit, _locked, _now
+from members.models import AuditEvent, Member
+from members.selectors import Caller
+from tokens.models import Account
+from tokens.services import hold_release, hold_settle
+
+
+def _closed_conflict(task: Task) -> Conflict:
+    if task.status == TaskStatus.CANCELLED:
+        return Conflict("task_cancelled", "This task was cancelled.")
+    if task.status == TaskStatus.EXPIRED:
+        return Conflict("task_expired", "This task expired: its window ended with no helper.")
+    return Conflict("task_settled", "This task is done and settled.")
+
+
+@retry_on_conflict
+def task_accept(
+    *, task: Task, helper: Helper, caller: Caller, now: datetime | None = None
+) -> Outcome:
+    """The helper takes the task. Exactly one helper wins: the row lock queues concurrent
+    accepts, the first sets the helper, and every later one finds it taken (409)."""
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.helper_id == helper.pk and locked.status in (
+            TaskStatus.ACCEPTED,
+            TaskStatus.COMPLETED,
+            TaskStatus.SETTLED,
+        ):
+            return Outcome(locked, False)
+        if locked.status in (TaskStatus.ACCEPTED, TaskStatus.COMPLETED, TaskStatus.SETTLED):
+            raise Conflict("task_taken", "Another helper has already accepted this task.")
+        if locked.status != TaskStatus.OPEN:
+            raise _closed_conflict(locked)
+        if locked.window_end <= now:
+            raise Conflict("task_expired", "This task's window has ended.")
+        refusal = helper_ineligibility(task=locked, helper=helper)
+        if refusal is not None:
+            raise Forbidden(refusal.code, refusal.detail)
+        taken = Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
+            status=TaskStatus.ACCEPTED, helper=helper, accepted_at=now, next_offer_at=None
+        )
+        if taken != 1:  # the lock above makes this unreachable; the condition is the backstop
+            raise Conflict("task_taken", "Another helper has already accepted this task.")
+        if locked.series_id is not None:
+            TaskSeries.objects.filter(pk=locked.series_id).update(last_helper=helper)
+        locked.refresh_from_db()
+        _audit(locked, "task.accepted", caller, helper_id=helper.pk)
+        notify.on_accepted(locked)
+    return Outcome(locked, True)
+
+
+@retry_on_conflict
+def task_complete(
+    *, task: Task, helper: Helper, caller: Caller, minutes: int, now: datetime | None = None
+) -> Outcome:
+    """The helper reports the minutes the work took; the task is billed them rounded up to
+    the circle's billing increment."""
+    now = _now(now)
+    cap = settings.MATCHING_MAX_REPORTED_MINUTES
+    if isinstance(minutes, bool) or not 1 <= minutes <= cap:
+        raise InvalidInput(
+            "minutes_invalid", f"Report between 1 and {cap} minutes.", field="minutes"
+        )
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.helper_id != helper.pk:
+            if locked.status == TaskStatus.OPEN:
+                raise Conflict("task_not_accepted", "Nobody has accepted this task yet.")
+            if locked.status in (TaskStatus.CANCELLED, TaskStatus.EXPIRED):
+                raise _closed_conflict(locked)
+            raise Forbidden("not_your_task", "Only the task's helper can report it done.")
+        if locked.status in (TaskStatus.COMPLETED, TaskStatus.SETTLED):
+            if locked.minutes_reported == minutes:
+                return Outcome(locked, False)
+            raise Conflict(
+                "already_completed",
+                f"This task was already reported done in {locked.minutes_reported} minutes.",
+            )
+        billed = billed_minutes(minutes=minutes, increment=locked.circle.billing_increment_minutes)
+        Task.objects.filter(pk=locked.pk, status=TaskStatus.ACCEPTED).update(
+            status=TaskStatus.COMPLETED,
+            minutes_reported=minutes,
+            minutes_billed=billed,
+            completed_at=now,
+        )
+        locked.refresh_from_db()
+        _audit(locked, "task.completed", caller, minutes_reported=minutes, minutes_billed=billed)
+        notify.on_completed(locked)
+    return Outcome(locked, True)
+
+
+@retry_on_conflict
+def task_confirm(
+    *,
+    task: Task,
+    caller: Caller,
+    rating: int | None = None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Outcome:
+    """The member (or staff) confirms the work: the ledger settles the hold. A volunteer's
+    minutes go to their wallet, a paid helper's to the circle's `paid_help`; what was held and
+    not used goes back to the member. Work beyond the hold is taken from the member's wallet
+    only as far as it goes; the rest is recorded as unpaid (`minutes_billed -
+    minutes_settled`) and the API says so. A wallet never goes negative."""
+    now = _now(now)
+    if rating is not None and not 1 <= rating <= 5:
+        raise InvalidInput("invalid", "A rating is 1 (poor) to 5 (excellent).", field="rating")
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.status == TaskStatus.SETTLED:
+            return Outcome(locked, False)
+        if locked.status in (TaskStatus.OPEN, TaskStatus.ACCEPTED):
+            raise Conflict("task_not_completed", "The helper has not reported this task done.")
+        if locked.status != TaskStatus.COMPLETED:
+            raise _closed_conflict(locked)
+        assert locked.helper is not None
+        assert locked.minutes_billed is not None
+        held = locked.hold.minutes
+        billed = locked.minutes_billed
+        to = locked.helper.member if locked.helper.kind == HelperKind.VOLUNTEER else None
+        actor = caller.user
+        if billed <= held:
+            hold_settle(
+                hold=locked.hold, minutes_done=billed, helper=to, actor=actor, memo=_paid(locked)
+            )
+            settled = billed
+        else:
+            settled = _settle_overrun(task=locked, to=to, actor_caller=caller)
+        Task.objects.filter(pk=locked.pk).update(
+            status=TaskStatus.SETTLED, minutes_settled=settled, closed_at=now
+        )
+        if rating is not None or comment.strip():
+            Feedback.objects.create(
+                circle=locked.circle,
+                task=locked,
+                helper=locked.helper,
+                rating=rating,
+                comment=comment.strip(),
+                given_by=caller.user,
+                created_at=now,
+            )
+        locked.refresh_from_db()
+        _audit(
+            locked,
+            "task.settled",
+            caller,
+            minutes_billed=billed,
+            minutes_held=held,
+            minutes_settled=settled,
+            minutes_unpaid=billed - settled,
+            feedback=rating is not None or bool(comment.strip()),
+        )
+    return Outcome(locked, True)
+
+
+def _settle_overrun(*, task: Task, to: Member | None, actor_caller: Caller) -> int:
+    """Settle a task billed more than was held: all the hold, and of the rest what the
+    member's wallet has. The wallet is read, then the settle asks for that much; if a spend
+    committed in between (the wallet's CHECK refuses), it reads again."""
+    extra = (task.minutes_billed or 0) - task.hold.minutes
+    for _ in range(3):
+        wallet = Account.objects.filter(member=task.member).values_list("balance", flat=True)
+        payable = min(extra, wallet.first() or 0)
+        try:
+            hold_settle(
+                hold=task.hold,
+                minutes_done=task.hold.minutes,
+                helper=to,
+                actor=actor_caller.user,
+                overrun=payable,
+                memo=_paid(task),
+            )
+        except Conflict as exc:
+            if exc.code != "insufficient_tokens":
+                raise
+            continue
+        return task.hold.minutes + payable
+    raise Conflict("busy", "The member's tokens changed while settling; try again.")
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("required", "reason: Say why.", field="reason")
+    if len(reason) > 500:
+        raise InvalidInput("invalid", "A reason is at most 500 characters.", field="reason")
+    return reason
+
+
+@retry_on_conflict
+def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None = None) -> Outcome:
+    """The member or staff call the task off: the hold goes back to the member. An accepted
+    task can be cancelled too (its helper is told not to come); a completed one cannot: the
+    work is done, confirm it."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.status == TaskStatus.CANCELLED:
+            return Outcome(locked, False)
+        if locked.status in (TaskStatus.COMPLETED, TaskStatus.SETTLED):
+            raise Conflict("task_completed", "The work is done: confirm it rather than cancel it.")
+        if locked.status == TaskStatus.EXPIRED:
+            raise _closed_conflict(locked)
+        had_helper = locked.helper
+        hold_release(
+            hold=locked.hold,
+            actor=caller.user,
+            memo=f"Back from {_label(locked.title, locked.window_start)}: cancelled",
+        )
+        Task.objects.filter(pk=locked.pk).update(
+            status=TaskStatus.CANCELLED,
+            helper=None,
+            cancel_reason=reason,
+            closed_at=now,
+            next_offer_at=None,
+        )
+        locked.refresh_from_db()
+        _audit(
+            locked,
+            "task.cancelled",
+            caller,
+            reason,
+            helper_id=had_helper.pk if had_helper else None,
+        )
+        if had_helper is not None:
+            notify.on_cancelled(locked, helper=had_helper)
+    return Outcome(locked, True)
+
+
+@retry_on_conflict
+def task_hand_back(
+    *, task: Task, helper: Helper, caller: Caller, reason: str, now: datetime | None = None
+) -> Outcome:
+    """The accepted helper gives the task up: it is open again, its hold untouched, and the
+    next helpers are offered it at once."""
+    now = _now(now)
+    reason = _require_reason(reason)
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.helper_id != helper.pk:
+            handed_back = AuditEvent.objects.filter(
+                circle_id=locked.circle_id,
+                action="task.handed_back",
+                data__task_id=locked.pk,
+                data__helper_id=helper.pk,
+            ).exists()
+            if handed_back:
+                return Outcome(locked, False)
+            raise Forbidden("not_your_task", "Only the task's helper can hand it back.")
+        if locked.status != TaskStatus.ACCEPTED:
+            raise Conflict("task_completed", "The work is reported done: it cannot be handed back.")
+        Task.objects.filter(pk=locked.pk, status=TaskStatus.ACCEPTED).update(
+            status=TaskStatus.OPEN, helper=None, accepted_at=None, next_offer_at=now
+        )
+        locked.refresh_from_db()
+        _audit(locked, "task.handed_back", caller, reason, helper_id=helper.pk)
+        notify.on_reopened(locked, excluding=helper.pk)
+    return Outcome(locked, True)
+
+
+@retry_on_conflict
+def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
+    """An open task whose window ended with nobody: expired, its hold released."""
+    now = _now(now)
+    with transaction.atomic(durable=True):
+        locked = _locked(task)
+        if locked.status != TaskStatus.OPEN or locked.window_end > now:
+            return Outcome(locked, False)
+        hold_release(
+            hold=locked.hold,
+            actor=None,
+            memo=f"Back from {_label(locked.title, locked.window_start)}: nobody was free",
+        )
+        Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
+            status=TaskStatus.EXPIRED, closed_at=now, next_offer_at=None
+        )
+        locked.refresh_from_db()
+        _audit(locked, "task.expired", None)
+        notify.on_expired(locked)
+    return Outcome(locked, True)
+
+
+def tasks_expire(*, now: datetime | None = None) -> int:
+    """The periodic job: expire every open task whose window has ended. Each in its own
+    transaction, so one failure leaves the others done; running twice expires nothing twice."""
+    now = _now(now)
+    due = Task.objects.filter(status=TaskStatus.OPEN, window_end__lte=now).order_by("id")
+    return sum(task_expire(task=task, now=now).changed for task in due)

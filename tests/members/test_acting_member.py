@@ -1,0 +1,75 @@
+"""Who is acting for whom: `members.selectors.signed_in` and `acting_member`, which the API's
+views and the pages both call with the signed-in user."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn, api_exception_handler
+from members.models import JoinedVia, Member
+from members.selectors import acting_member, signed_in
+from tests.conftest import Personas
+
+
+def test_signed_in_refuses_the_anonymous() -> None:
+    with pytest.raises(NotSignedIn):
+        signed_in(AnonymousUser())
+
+
+def test_not_signed_in_is_answered_as_drf_answers_not_authenticated() -> None:
+    view = APIView()
+    request = view.initialize_request(APIRequestFactory().get("/"))
+
+    response = api_exception_handler(NotSignedIn(), {"view": view, "request": request})
+
+    assert response is not None
+    assert response.status_code == 401
+    assert response.data == {
+        "code": "not_authenticated",
+        "detail": "Authentication credentials were not provided.",
+    }
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_member_of_one_circle_acts_for_themselves(personas: Personas) -> None:
+    member, caller = acting_member(user=personas.alice.user, member_id=None)
+
+    assert member == personas.alice
+    assert caller.member == personas.alice
+
+
+def test_staff_act_for_the_member_they_name(personas: Personas) -> None:
+    member, caller = acting_member(user=personas.otto.user, member_id=personas.alice.pk)
+
+    assert member == personas.alice
+    assert caller.is_staff
+
+
+def test_a_member_may_not_act_for_another(personas: Personas) -> None:
+    with pytest.raises(Forbidden):
+        acting_member(user=personas.bob.user, member_id=personas.alice.pk)
+
+
+def test_another_circles_member_is_not_found(personas: Personas) -> None:
+    with pytest.raises(NotFound):
+        acting_member(user=personas.clara.user, member_id=personas.alice.pk)
+
+
+def test_the_anonymous_must_name_someone_and_sign_in(personas: Personas) -> None:
+    with pytest.raises(NotSignedIn):
+        acting_member(user=AnonymousUser(), member_id=None)
+
+
+def test_without_a_single_circle_the_member_must_be_named(personas: Personas) -> None:
+    Member.objects.create(
+        circle=personas.suffolk,
+        user=personas.alice.user,
+        full_name="Alice in Suffolk",
+        joined_via=JoinedVia.ONLINE,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        acting_member(user=personas.alice.user, member_id=None)
+    assert refused.value.code == "member_id_required"

@@ -1,0 +1,53 @@
+"""Account ids: a member's wallet and a circle's system accounts, opened on first use and cached
+once committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from members.models import Member
+from tokens.models import (
+    Account,
+    AccountKind,
+)
+
+# Account ids never change and accounts are never deleted, so once read they are cached for the
+# life of the process. Only ids read outside any transaction are cached, since those rows are
+# committed: an account created in a transaction that later rolls back must not be remembered.
+_account_ids: dict[tuple[int, str, int | None], int] = {}
+
+
+def _account_id(*, circle_id: int, kind: str, member_id: int | None = None) -> int:
+    key = (circle_id, kind, member_id)
+    cached = _account_ids.get(key)
+    if cached is not None:
+        return cached
+    filters: dict[str, Any] = {"circle_id": circle_id, "kind": kind}
+    if member_id is not None:
+        filters["member_id"] = member_id
+    found = Account.objects.filter(**filters).values_list("id", flat=True).first()
+    if found is not None:
+        if not connection.in_atomic_block:
+            _account_ids[key] = found
+        return found
+    try:
+        with transaction.atomic():
+            return Account.objects.create(**filters).pk
+    except IntegrityError:
+        # Another request opened it meanwhile; theirs is the one.
+        return Account.objects.filter(**filters).values_list("id", flat=True).get()
+
+
+def forget_cached_ids() -> None:
+    """For tests, whose databases are emptied between tests (ids may then be reused)."""
+    _account_ids.clear()
+
+
+def wallet_id(member: Member) -> int:
+    return _account_id(circle_id=member.circle_id, kind=AccountKind.WALLET, member_id=member.pk)
+
+
+def system_account_id(circle_id: int, kind: str) -> int:
+    return _account_id(circle_id=circle_id, kind=kind)

@@ -1,0 +1,229 @@
+"""The movements people ask for: purchases and their refunds, gifts, grants from the pot,
+coordinators' adjustments and reversals."""
+
+from __future__ import annotations
+
+from circle.errors import Conflict, InvalidInput
+from circle.retry import retry_on_conflict
+from members.models import Member, User
+from tokens.models import (
+    AccountKind,
+    LedgerTransaction,
+    TransactionKind,
+)
+from tokens.services.accounts import system_account_id, wallet_id
+from tokens.services.posting import (
+    Posted,
+    _check_key,
+    _check_minutes,
+    _post,
+    _require_reason,
+)
+
+
+@retry_on_conflict
+def purchase_credit(
+    *, member: Member, minutes: int, payment_key: str, actor: User | None, memo: str = ""
+) -> Posted:
+    """Tokens bought: issuance → the member's wallet, once per payment (the key names it)."""
+    minutes = _check_minutes(minutes)
+    return _post(
+        circle_id=member.circle_id,
+        kind=TransactionKind.PURCHASE,
+        key=f"purchase:{_check_key(payment_key)}",
+        legs=[
+            (system_account_id(member.circle_id, AccountKind.ISSUANCE), -minutes),
+            (wallet_id(member), minutes),
+        ],
+        member_id=member.pk,
+        actor=actor,
+        memo=memo or "Tokens bought",
+        action="tokens.purchased",
+        data={"minutes": minutes, "payment": payment_key},
+    )
+
+
+@retry_on_conflict
+def purchase_refund(
+    *, member: Member, minutes: int, refund_key: str, actor: User | None, reason: str, memo: str
+) -> Posted:
+    """Tokens given back for money refunded: the member's wallet → issuance, once per refund
+    (the key names it). Part of a purchase may be refunded, so this is not a reversal (which
+    mirrors a whole transaction, once); it is a purchase the other way, kind `purchase`, so the
+    ledger's kinds (and their triggers) stay as they are. The wallet's CHECK refuses a refund
+    of tokens already spent."""
+    minutes = _check_minutes(minutes)
+    _require_reason(reason)
+    return _post(
+        circle_id=member.circle_id,
+        kind=TransactionKind.PURCHASE,
+        key=f"refund:{_check_key(refund_key)}",
+        legs=[
+            (wallet_id(member), -minutes),
+            (system_account_id(member.circle_id, AccountKind.ISSUANCE), minutes),
+        ],
+        member_id=member.pk,
+        actor=actor,
+        memo=memo or "Tokens refunded",
+        action="tokens.refunded",
+        reason=reason.strip(),
+        data={"minutes": minutes, "refund": refund_key},
+    )
+
+
+@retry_on_conflict
+def transfer_create(
+    *,
+    source: Member,
+    destination: Member | None,
+    minutes: int,
+    memo: str,
+    actor: User | None,
+    idempotency_key: str,
+    reason: str = "",
+    call_reference: str = "",
+) -> Posted:
+    """A gift from one member to another, or to the circle's pot (destination None)."""
+    minutes = _check_minutes(minutes)
+    key = _check_key(idempotency_key)
+    if destination is not None:
+        if destination.circle_id != source.circle_id:
+            raise InvalidInput(
+                "member_not_found", "No such member in this circle.", field="to_member_id"
+            )
+        if destination.pk == source.pk:
+            raise InvalidInput(
+                "same_member", "A gift needs someone else to receive it.", field="to_member_id"
+            )
+        to_account = wallet_id(destination)
+    else:
+        to_account = system_account_id(source.circle_id, AccountKind.POT)
+    return _post(
+        circle_id=source.circle_id,
+        kind=TransactionKind.GIFT,
+        key=f"gift:{key}",
+        legs=[(wallet_id(source), -minutes), (to_account, minutes)],
+        member_id=source.pk,
+        actor=actor,
+        memo=memo,
+        action="tokens.gift",
+        reason=reason,
+        call_reference=call_reference,
+        data={
+            "minutes": minutes,
+            "to_member_id": destination.pk if destination else None,
+            "to": "member" if destination else "pot",
+        },
+    )
+
+
+@retry_on_conflict
+def grant_create(
+    *, member: Member, minutes: int, reason: str, actor: User | None, idempotency_key: str
+) -> Posted:
+    """From the pot to a member in hardship. The pot cannot go below zero."""
+    minutes = _check_minutes(minutes)
+    _require_reason(reason)
+    return _post(
+        circle_id=member.circle_id,
+        kind=TransactionKind.GRANT,
+        key=f"grant:{_check_key(idempotency_key)}",
+        # The pot's CHECK (never negative) refuses a grant it cannot cover.
+        legs=[
+            (system_account_id(member.circle_id, AccountKind.POT), -minutes),
+            (wallet_id(member), minutes),
+        ],
+        member_id=member.pk,
+        actor=actor,
+        memo="Granted from the pot",
+        action="tokens.granted",
+        reason=reason.strip(),
+        data={"minutes": minutes},
+    )
+
+
+@retry_on_conflict
+def adjustment_create(
+    *, member: Member, minutes: int, reason: str, actor: User | None, idempotency_key: str
+) -> Posted:
+    """A coordinator's correction: minutes into (positive) or out of (negative) a wallet,
+    against the circle's adjustments account."""
+    minutes = _check_minutes(minutes, allow_negative=True)
+    _require_reason(reason)
+    return _post(
+        circle_id=member.circle_id,
+        kind=TransactionKind.ADJUSTMENT,
+        key=f"adjustment:{_check_key(idempotency_key)}",
+        legs=[
+            (system_account_id(member.circle_id, AccountKind.ADJUSTMENTS), -minutes),
+            (wallet_id(member), minutes),
+        ],
+        member_id=member.pk,
+        actor=actor,
+        memo="Adjustment by a coordinator",
+        action="tokens.adjusted",
+        reason=reason.strip(),
+        data={"minutes": minutes},
+    )
+
+
+# Task-bound movements are undone by their own services (release, settle), not by reversal,
+# so that a hold's row and its minutes in escrow never disagree.
+REVERSIBLE_KINDS = frozenset(
+    {
+        TransactionKind.PURCHASE,
+        TransactionKind.GIFT,
+        TransactionKind.GRANT,
+        TransactionKind.ADJUSTMENT,
+    }
+)
+
+
+@retry_on_conflict
+def reversal_create(
+    *, original: LedgerTransaction, reason: str, actor: User | None, idempotency_key: str = ""
+) -> Posted:
+    """Undo a transaction with its mirror image. At most once (the database holds that)."""
+    _require_reason(reason)
+    if original.kind not in REVERSIBLE_KINDS:
+        raise Conflict(
+            "not_reversible",
+            f"A {original.kind} is undone through its task (cancel or settle), not reversed.",
+        )
+    existing = LedgerTransaction.objects.filter(reverses=original).first()
+    if existing is not None:
+        if idempotency_key and existing.idempotency_key == f"reversal:{idempotency_key}":
+            return Posted(existing.pk, False)
+        raise Conflict("already_reversed", "That transaction has already been reversed.")
+    legs = [
+        (account, -minutes)
+        for account, minutes in original.entries.values_list("account_id", "minutes")
+    ]
+    posted = _post(
+        circle_id=original.circle_id,
+        kind=TransactionKind.REVERSAL,
+        key=f"reversal:{_check_key(idempotency_key or f'of-{original.pk}')}",
+        legs=legs,
+        member_id=original.member_id,
+        actor=actor,
+        memo=f"Reversal of {original.kind} #{original.pk}",
+        reverses_id=original.pk,
+        action="tokens.reversed",
+        reason=reason.strip(),
+        data={"reverses": original.pk},
+    )
+    # `_replay` compares kind and legs, and two originals can have equal legs (two purchases of
+    # an hour): a key first used to reverse one must not pass for reversing the other, which
+    # would stay unreversed while the caller is told it was.
+    if (
+        not posted.created
+        and not LedgerTransaction.objects.filter(
+            pk=posted.transaction_id, reverses_id=original.pk
+        ).exists()
+    ):
+        raise Conflict(
+            "idempotency_key_reused",
+            "That idempotency key was already used for a different movement.",
+            field="idempotency_key",
+        )
+    return posted
