@@ -192,6 +192,19 @@ def audit_list(
     return events.order_by("-created_at", "-id")
 
 
+def on_behalf_list(*, member: Member) -> QuerySet[AuditEvent]:
+    """What the circle's staff did for this member, newest first: the audit rows about them
+    whose actor was, when reading, an operator or coordinator of the circle other than the
+    member themselves. A helper accepting their task, or the member's own acts, are not done
+    on their behalf. (Trusted persons join this list when they arrive.)"""
+    staff = Role.objects.filter(circle=member.circle, role__in=STAFF_ROLES).values("member_id")
+    return (
+        audit_list(circle=member.circle, member=member)
+        .filter(actor_member_id__in=staff)
+        .exclude(actor_member=member)
+    )
+
+
 def user_memberships(*, user: User) -> QuerySet[Member]:
     return (
         Member.objects.filter(user=user)

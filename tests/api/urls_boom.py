@@ -1,7 +1,9 @@
-"""A test-only URLconf: the real site plus an API view that fails, to see what a 500 looks like."""
+"""A test-only URLconf: the real site plus an API view and a page that fail, to see what a 500
+looks like."""
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,4 +20,12 @@ class BoomApi(APIView):
         raise RuntimeError("secret internals: boom")
 
 
-urlpatterns = [path("api/v1/boom/", BoomApi.as_view()), *site_urlpatterns]
+def boom_page(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("secret internals: boom")
+
+
+urlpatterns = [
+    path("api/v1/boom/", BoomApi.as_view()),
+    path("boom/", boom_page),
+    *site_urlpatterns,
+]

@@ -179,7 +179,7 @@ def _where(page: Page, label: str) -> str:
     return f"{label} at {width}px ({page.url})"
 
 
-def assert_no_browser_errors(page: Page, label: str) -> None:
+def assert_no_browser_errors(page: Page, label: str, *, error_page: bool = False) -> None:
     """Since the last navigation the browser reported no error: no script error, nothing the
     Content Security Policy blocked (an inline script or style without the nonce), no failed
     load. (`assert_accessible` runs this too.)"""
@@ -187,12 +187,19 @@ def assert_no_browser_errors(page: Page, label: str) -> None:
         f"- console: {message.text} ({message.location['url']})"
         for message in page.console_messages(filter="since-navigation")
         if message.type == "error"
+        # An error page (404, 403, 429) answers its own address with that status, which the
+        # browser reports; nothing else may fail on it.
+        and not (
+            error_page
+            and message.location["url"] == page.url
+            and message.text.startswith("Failed to load resource")
+        )
     ] + [f"- script: {error}" for error in page.page_errors()]
     if errors:
         pytest.fail(f"the browser reported errors on {_where(page, label)}:\n" + "\n".join(errors))
 
 
-def assert_accessible(page: Page, label: str) -> None:
+def assert_accessible(page: Page, label: str, *, error_page: bool = False) -> None:
     """axe-core's WCAG 2.0/2.1/2.2 A and AA rules and best practices on the page as it is now,
     failing with every violation whatever its impact; nothing may scroll sideways; and the browser
     reported no errors (`assert_no_browser_errors`). `label` names the page in the failure.
@@ -200,8 +207,9 @@ def assert_accessible(page: Page, label: str) -> None:
     axe-core is JavaScript and cannot run in a page with JavaScript off (its promise never
     settles), so such a page (GOV.UK's snippet never marked its body `js-enabled`) is checked
     as a twin: its HTML as the browser has it, scripts taken out, served at the same address
-    into a page of the same width that runs JavaScript only for axe."""
-    assert_no_browser_errors(page, label)
+    into a page of the same width that runs JavaScript only for axe. `error_page`: the page is
+    an error page, whose own status the browser reports as an error."""
+    assert_no_browser_errors(page, label, error_page=error_page)
     classes = (page.locator("body").get_attribute("class") or "").split()
     if "js-enabled" in classes:
         _axe_and_width(page, _where(page, label))

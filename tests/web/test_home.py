@@ -128,3 +128,23 @@ def test_a_member_of_two_circles_chooses_which_to_see(client: Client, personas: 
     # Another person's member id is ignored.
     client.post("/my/circle/", {"member_id": personas.bob.pk})
     assert "Suffolk Circle" in text_of(client.get("/my/"))
+
+
+def test_a_helper_taking_the_task_is_not_done_on_the_members_behalf(
+    client: Client, personas: Personas
+):
+    from matching.services import task_accept
+    from tests.matching.conftest import new_helper
+
+    make_active(personas.alice, by=personas.otto, tokens=2)
+    task = book(personas.alice, "Weed the border")
+    gill = new_helper(personas, "Gill", skills=["gardening"])
+    task_accept(
+        task=task,
+        helper=gill,
+        caller=caller_for(user=gill.member.user, circle=personas.southwark),
+    )
+    client.force_login(personas.alice.user)
+    words = text_of(client.get("/my/on-my-behalf/"))
+    assert "Gill" not in words
+    assert "Otto Operator" in words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client, override_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +94,13 @@ def test_start_page_runs_a_fixed_number_of_queries(client, personas, django_asse
         CircleFactory(slug=f"extra-{n}", name=f"Extra {n}")
     with django_assert_num_queries(1):
         client.get("/")
+
+
+@override_settings(ROOT_URLCONF="tests.api.urls_boom")
+def test_a_page_that_fails_shows_the_pages_500_and_hides_the_cause(db) -> None:
+    response = Client(raise_request_exception=False).get("/boom/")
+    assert response.status_code == 500
+    words = text_of(response)
+    assert "Sorry, something went wrong" in words
+    assert "Nothing you sent has been half saved" in words
+    assert "boom" not in response.content.decode()

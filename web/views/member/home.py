@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.access import member_tasks_in_progress
 from members.models import Member, RoleName, User
-from members.selectors import audit_list, member_paid_until
+from members.selectors import member_paid_until, on_behalf_list
 from tokens.selectors import member_tokens
 from web.views.base import member_required, render_page
 
@@ -82,11 +82,7 @@ def choose_circle(request: HttpRequest) -> HttpResponse:
 @member_required
 def on_my_behalf(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
-    events = (
-        audit_list(circle=member.circle, member=member)
-        .filter(actor__isnull=False)
-        .exclude(actor_member=member)
-    )
+    events = on_behalf_list(member=member)
     page = Paginator(events, 25).get_page(request.GET.get("page"))
     rows = [
         {
