@@ -22,6 +22,15 @@ from members.models import Member, RoleName, User
 from tests.factories import CircleFactory, HelperFactory, MemberFactory, UserFactory
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests (marked in tests/browser/conftest.py) run last, after pytest-django has
+    ordered the rest: once Playwright has started, its event loop stays in this thread to the
+    end of the run, so every test after it would need DJANGO_ALLOW_ASYNC_UNSAFE, which
+    `check --deploy` (tests/api/test_settings.py) refuses."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     # Production hashes with PBKDF2's many rounds, on purpose slow; tests only need a hash.

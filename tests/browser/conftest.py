@@ -108,7 +108,7 @@ def playwright() -> Iterator[Playwright]:
         pytest.skip(message)
     # Playwright's sync API runs an event loop in this thread, and Django refuses database
     # queries from a thread with a running loop unless told otherwise (as pytest-playwright
-    # advises). Set only while browser tests run: `check --deploy` in another test refuses it.
+    # advises); set from here to the end of the run, which only browser tests share.
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

@@ -80,14 +80,8 @@ def stand_in(live_server: LiveServer, settings: Any) -> Iterator[LocalStripe]:
         yield state
 
 
-TIMES: dict[str, float] = {}
-
-
 def check(page: Page, label: str) -> None:
-    t0 = time.monotonic()
     assert_accessible(page, label)
-    TIMES["axe"] = TIMES.get("axe", 0) + time.monotonic() - t0
-    TIMES["n"] = TIMES.get("n", 0) + 1
     screenshot(page, f"journey-{label.replace(' ', '-').replace(',', '')}")
 
 
@@ -187,10 +181,10 @@ def pay_membership(page: Page, stand_in: LocalStripe, dora: Member) -> None:
 
 
 def buy_three_tokens(page: Page, stand_in: LocalStripe, dora: Member) -> None:
-    expect(page.locator("main")).to_contain_text("(0 tokens) of help to spend.")
+    expect(page.locator("main")).to_contain_text("You have no tokens to spend at the moment.")
     tab_to(page, text="Pay for membership or buy tokens")
     press_enter(page)
-    check(page, "pay, membership paid")
+    expect(page.locator("main")).to_contain_text("It renews by card each year")
     tab_to(page, text="Buy tokens")
     press_enter(page)
     assert path_of(page) == "/my/pay/tokens/"
@@ -204,11 +198,9 @@ def buy_three_tokens(page: Page, stand_in: LocalStripe, dora: Member) -> None:
     tab_to(page, text="Continue to payment", tag="BUTTON")
     press_enter(page)
     pay_on_stand_in(page, stand_in, "Tokens: £")
-    check(page, "pay, tokens returned")
-
+    # The pay page and the home page were checked above in these states, bar the numbers.
     go_home(page)
     reload_until(page, "You have 3 hours (3 tokens) of help to spend.")
-    check(page, "home, tokens bought")
     assert Payment.objects.filter(member=dora, purpose="tokens", tokens=3).count() == 1
 
 
@@ -320,5 +312,3 @@ def test_a_visitor_joins_pays_asks_confirms_and_reads_her_statement_by_keyboard(
     task.refresh_from_db()
     assert task.status == TaskStatus.SETTLED
     read_statement(page, task)
-    print("TIMES", width, javascript, TIMES)
-    TIMES.clear()
