@@ -11,6 +11,15 @@ from members.models import Member, RoleName
 from members.selectors import Caller, caller_for
 from payments.models import Payment
 
+# Subscription statuses in which Stripe will still take the next year's fee.
+LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "incomplete")
+
+
+def member_renews_by_card(*, member: Member) -> bool:
+    """Whether a card subscription will renew the member's membership: a second Checkout would
+    charge them twice."""
+    return member.subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).exists()
+
 
 def member_payments(*, member: Member) -> QuerySet[Payment]:
     """Every payment, by hand or by card, newest first."""

@@ -26,10 +26,10 @@ from payments.models import (
     PaymentPurpose,
     StripeCustomer,
 )
+from payments.selectors import member_renews_by_card
 from payments.services.offline import MAX_TOKENS_PER_PAYMENT, price_of
 
 # Stripe statuses of a subscription that will charge again (so a second one would charge twice).
-LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "incomplete")
 
 
 def pence(money: Money) -> int:
@@ -163,7 +163,7 @@ def membership_checkout_create(*, member: Member, caller: Caller) -> CheckoutSes
     fee = price_of(circle.membership_fee)
     if fee.amount <= 0:
         raise InvalidInput("no_fee", f"{circle.name} charges no membership fee.")
-    if member.subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).exists():
+    if member_renews_by_card(member=member):
         raise Conflict(
             "subscription_exists",
             "This member already pays by card each year; nothing more is needed.",

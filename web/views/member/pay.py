@@ -22,11 +22,8 @@ from circle.errors import DomainError, InvalidInput
 from circle.messages import message_for
 from members.models import Member, MembershipStatus
 from members.selectors import Caller, member_paid_until
-from payments.services.checkout import (
-    LIVE_SUBSCRIPTION_STATUSES,
-    membership_checkout_create,
-    tokens_checkout_create,
-)
+from payments.selectors import member_renews_by_card
+from payments.services.checkout import membership_checkout_create, tokens_checkout_create
 from payments.services.offline import MAX_TOKENS_PER_PAYMENT, price_of
 from tokens.selectors import member_tokens
 from web.forms_join import TokensForm
@@ -48,7 +45,7 @@ def _overview(
 ) -> HttpResponse:
     today = timezone.localdate()
     paid_until = member_paid_until(member)
-    renews_by_card = member.subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).exists()
+    renews_by_card = member_renews_by_card(member=member)
     paid_ahead = (
         member.membership_status == MembershipStatus.ACTIVE
         and paid_until is not None
