@@ -103,6 +103,12 @@ def test_someone_signed_in_who_is_not_a_member(
     page.goto(f"{live_server.url}/my/")
     expect(page.get_by_role("heading", level=1)).to_have_text("You are not a member yet")
     assert_accessible(page, "not a member", error_page=True)
+    page.goto(f"{live_server.url}/sign-out/")
+    assert_accessible(page, "sign out")
+    page.get_by_role("button", name="Sign out").last.click()
+    page.goto(f"{live_server.url}/sign-out/")
+    expect(page.locator("main")).to_contain_text("You are signed out.")
+    assert_accessible(page, "signed out")
 
 
 @pytest.mark.postgres

@@ -115,3 +115,14 @@ def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(c
     response = client.post("/password-reset/", {"email": "nobody@example.org"})
     assert response.url == "/password-reset/sent/"
     assert mail.outbox == []
+
+
+def test_opening_sign_out_asks_and_signs_out_only_on_the_button(client, personas):
+    client.force_login(personas.alice.user)
+    page = client.get("/sign-out/")
+    assert page.status_code == 200
+    assert "Sign out" in text_of(page)
+    assert client.get("/my/").status_code == 200
+    client.post("/sign-out/")
+    assert client.get("/my/").status_code == 302
+    assert "You are signed out." in text_of(client.get("/sign-out/"))

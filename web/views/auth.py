@@ -3,7 +3,11 @@ locks out failed sign-ins as it does for the API), in the pages' style."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from web.forms import NewPasswordForm, ResetRequestForm, SignInForm
@@ -13,7 +17,19 @@ sign_in = auth_views.LoginView.as_view(
     authentication_form=SignInForm,
     redirect_authenticated_user=True,
 )
-sign_out = auth_views.LogoutView.as_view()
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out is a POST (the header's button), so a link cannot sign anyone out; someone
+    who opens /sign-out/ itself is asked, with the same button."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return render(request, "web/auth/sign_out.html")
+
+
+sign_out = SignOutView.as_view()
 password_reset = auth_views.PasswordResetView.as_view(
     template_name="web/auth/password_reset.html",
     form_class=ResetRequestForm,
