@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -574,3 +575,38 @@ def test_the_ask_pages_read_a_fixed_number_of_queries(
         alice.get("/my/ask/check/")
     with django_assert_max_num_queries(40):
         alice.post("/my/ask/check/", {"key": key_of(check)})
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="commits as in life (transaction=True) with ledger rows: PostgreSQL only",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_helper_she_chooses_is_in_the_first_offers(
+    alice: Client, world: Personas, settings
+) -> None:
+    """The choice is her standing preference before the booking commits and sends its first
+    offers, so it decides who is told first: here the one helper of the first wave."""
+    from helpers.models import Helper
+    from matching.models import Notice, NoticeKind
+    from tests.matching.conftest import new_helper
+
+    settings.MATCHING_OFFER_WAVE_SIZE = 1
+    hana_helped_alice(world)
+    # Gill helped Alice too, and lives nearer: without the preference she would be told first.
+    Helper.objects.filter(pk=world.hana_helper.pk).update(latitude="51.51500", longitude="-0.07630")
+    gill = new_helper(world, "Gill", skills=["gardening"])
+    make_task(
+        member=world.alice,
+        status=TaskStatus.SETTLED,
+        helper=gill,
+        start=timezone.now() - timedelta(days=8),
+    )
+    check = walk(alice, helper={"helper": str(world.hana_helper.pk)})
+
+    alice.post("/my/ask/check/", {"key": key_of(check)})
+
+    task = Task.objects.get(member=world.alice, title="Trim the hedge")
+    first_wave = Notice.objects.filter(task=task, kind=NoticeKind.TASK_OFFERED, wave=1)
+    assert [notice.recipient_id for notice in first_wave] == [world.hana.pk]

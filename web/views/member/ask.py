@@ -441,11 +441,11 @@ def _helper_change(journey: Journey, known: list[KnownHelper]) -> str:
 def _book(
     member: Member, caller: Caller, journey: Journey, plan: Plan, known: list[KnownHelper]
 ) -> int | None:
-    """Book the journey (a task, or a series and its first visit), then record the helper
-    choice as the member's standing preference. The task cannot carry a preferred helper:
-    matching ranks by the member's HelperPreference, so that is where the choice goes. It is
-    written after the booking, so a refused booking writes nothing; the helper is one who
-    helped before, whom ranking puts near the top of the first offers anyway."""
+    """Record the helper choice as the member's standing preference, then book the journey
+    (a task, or a series and its first visit). The task cannot carry a preferred helper:
+    matching ranks by the member's HelperPreference, so that is where the choice goes, and it
+    must be there before the booking commits, since the first offers go out then. A booking
+    refused after it leaves the preference she chose, as the check page said it would be."""
     answers = journey.answers
     booking = {
         "member": member,
@@ -457,6 +457,7 @@ def _book(
         "window_end": plan.window[1],
         "estimated_minutes": int(answers["minutes"]),
     }
+    _prefer(member, caller, answers.get("helper"), known)
     interval = int(answers["repeat"])
     if interval:
         # series_create takes no idempotency key: a short lock on the journey's key keeps a
@@ -475,7 +476,6 @@ def _book(
     else:
         outcome = task_book(idempotency_key=journey.key, **booking)
         task_id = outcome.task.pk
-    _prefer(member, caller, answers.get("helper"), known)
     return task_id
 
 
