@@ -79,7 +79,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ledger import admin_connect, database_name  # noqa: E402
+from bench.ledger import database_drop, database_recreate  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/circle_pages_bench"
 RNG_SEED = 20261215
@@ -108,22 +108,6 @@ def setup_django(url: str) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if "testserver" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-
-
-def pg_recreate(url: str) -> None:
-    name = database_name(url)
-    conn = admin_connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def pg_drop(url: str) -> None:
-    conn = admin_connect(url)
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
-    conn.close()
 
 
 # --- Seeding ----------------------------------------------------------------------------------
@@ -719,7 +703,7 @@ def main() -> int:
         url = os.environ.get("DATABASE_URL") or DEFAULT_URL
         if not url.startswith(("postgres://", "postgresql://")):
             parser.error("without --sqlite the benchmark needs DATABASE_URL=postgres://...")
-        pg_recreate(url)
+        database_recreate(url)
     setup_django(url)
     from django.db import connection
 
@@ -829,7 +813,7 @@ def main() -> int:
         elif folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         else:
-            pg_drop(url)
+            database_drop(url)
 
 
 if __name__ == "__main__":
