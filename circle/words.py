@@ -48,11 +48,17 @@ def duration(minutes: int) -> str:
     return " ".join(parts)
 
 
-def tokens(minutes: int, *, token_minutes: int) -> str:
-    """90 minutes at 60 a token → "1.5 tokens"; whole numbers without a decimal point."""
-    count = (Decimal(abs(int(minutes))) / Decimal(token_minutes)).quantize(
+def token_count(minutes: int, *, token_minutes: int) -> Decimal:
+    """How many tokens `minutes` make at the circle's `token_minutes` a token: to two places,
+    half up. The one rule for the API's token quantities and the pages' words."""
+    return (Decimal(int(minutes)) / Decimal(token_minutes)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
+
+
+def tokens(minutes: int, *, token_minutes: int) -> str:
+    """90 minutes at 60 a token → "1.5 tokens"; whole numbers without a decimal point."""
+    count = token_count(abs(int(minutes)), token_minutes=token_minutes)
     text = f"{count.normalize():f}"
     return ngettext("%(n)s token", "%(n)s tokens", 1 if count == 1 else 2) % {"n": text}
 

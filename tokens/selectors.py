@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from circle.models import Circle
+from circle.words import token_count
 from members.models import Member
 from tokens.models import (
     NEVER_NEGATIVE,
@@ -36,10 +37,9 @@ class TokenQuantity:
 
 
 def token_quantity(minutes: int, *, circle: Circle) -> TokenQuantity:
-    tokens = (Decimal(minutes) / Decimal(circle.token_minutes)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
+    return TokenQuantity(
+        minutes=minutes, tokens=token_count(minutes, token_minutes=circle.token_minutes)
     )
-    return TokenQuantity(minutes=minutes, tokens=tokens)
 
 
 @dataclass(frozen=True)
