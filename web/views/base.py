@@ -71,25 +71,26 @@ class MemberRequest(HttpRequest):
     caller: Caller
 
 
-def member_member(request: HttpRequest) -> Member | None:
-    """The signed-in person's member record: in the circle they chose (kept in the session) when
-    they belong to several, else their one. Only records with the member role count: a helper
-    who never asks for help has no member pages."""
-    user = request.user
-    if not isinstance(user, User):
-        return None
-    members = list(
+def member_list(user: User) -> list[Member]:
+    """The person's member records, one per circle, by circle name. Only records with the
+    member role count: a helper who never asks for help has no member pages."""
+    return list(
         Member.objects.filter(user=user, roles__role=RoleName.MEMBER)
         .select_related("circle")
         .order_by("circle__name", "id")
     )
-    if not members:
-        return None
+
+
+def member_records(request: HttpRequest) -> tuple[Member | None, int]:
+    """The signed-in person's member record: in the circle they chose (kept in the session) when
+    they belong to several, else their first; and how many they have."""
+    user = request.user
+    if not isinstance(user, User):
+        return None, 0
+    members = member_list(user)
     chosen = request.session.get("member_id")
-    for member in members:
-        if member.pk == chosen:
-            return member
-    return members[0]
+    found = next((member for member in members if member.pk == chosen), None)
+    return found or (members[0] if members else None), len(members)
 
 
 def member_required(
@@ -102,11 +103,12 @@ def member_required(
     def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        member = member_member(request)
+        member, records = member_records(request)
         if member is None:
             return render_page(request, "web/member/not_a_member.html", status=403)
         request.member = member  # type: ignore[attr-defined]
         request.circle = member.circle  # type: ignore[attr-defined]
+        request.several_circles = records > 1  # type: ignore[attr-defined]
         request.caller = caller_for(user=request.user, circle=member.circle)  # type: ignore[attr-defined]
         request.nav = nav(request, MEMBER_NAV)  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)

@@ -8,10 +8,10 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from matching.access import member_tasks_in_progress
-from members.models import Member, RoleName, User
+from members.models import Member, User
 from members.selectors import member_paid_until, on_behalf_list
 from tokens.selectors import member_tokens
-from web.views.base import member_required, render_page
+from web.views.base import member_list, member_required, render_page
 
 # What each audited action means to the member it was done for, in their words.
 ACTION_WORDS = {
@@ -52,10 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "tokens": member_tokens(member=member),
             "in_progress": in_progress,
             "can_ask": member.membership_status in {"active", "grace"},
-            "several_circles": Member.objects.filter(
-                user=member.user, roles__role=RoleName.MEMBER
-            ).count()
-            > 1,
+            "several_circles": request.several_circles,  # type: ignore[attr-defined]
         },
     )
 
@@ -65,11 +62,7 @@ def choose_circle(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not isinstance(user, User):
         return redirect("web:sign-in")
-    members = (
-        Member.objects.filter(user=user, roles__role=RoleName.MEMBER)
-        .select_related("circle")
-        .order_by("circle__name")
-    )
+    members = member_list(user)
     if request.method == "POST":
         chosen = request.POST.get("member_id", "")
         for member in members:
