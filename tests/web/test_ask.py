@@ -3,7 +3,6 @@ answers", and one button that books it once."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -21,17 +20,13 @@ from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import give_tokens, london, make_active, vet
 from tests.matching.tasks_factory import make_task
+from tests.web.pages import text_of
 from tokens.models import Hold, LedgerTransaction
 from tokens.services import hold_create
 
 pytestmark = pytest.mark.django_db
 
 STEPS = ("what", "job", "day", "time", "how-long", "helper", "repeat")
-
-
-def text_of(response: Any) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(raw)).strip()
 
 
 def tomorrow() -> date:

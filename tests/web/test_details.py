@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from members.models import AuditEvent, Member, User
 from tests.conftest import Personas
 from tests.factories import MemberFactory
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +22,6 @@ DETAILS = "/my/details/"
 
 def change_url(field: str) -> str:
     return f"/my/details/{field}/"
-
-
-def text_of(response: Any) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).strip()
 
 
 @pytest.fixture

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
-from typing import Any
-
 import pytest
 from django.test import Client
 
@@ -15,13 +11,9 @@ from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.factories import MemberFactory
 from tests.matching.conftest import london, make_active
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response: Any) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(raw)).strip()
 
 
 def book(member, title: str):

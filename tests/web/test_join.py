@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from members.models import AuditEvent, JoinedVia, Member, Role, RoleName, User
 from tests.conftest import Personas
 from tests.factories import MemberFactory, UserFactory, years_ago
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +42,6 @@ SIGNED_IN_STEPS = ["name", "date-of-birth", "address", "phone"]
 
 def step_url(step: str, slug: str = "southwark") -> str:
     return f"/circles/{slug}/join/{step}/"
-
-
-def text_of(response: Any) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).strip()
 
 
 def answer(client: Client, step: str, **changes: str) -> Any:

@@ -3,7 +3,6 @@ for Stripe) or in cash through the circle, and buying tokens."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.conftest import Personas
 from tests.factories import MemberFactory
 from tests.payments.conftest import deliver_all
 from tests.payments.conftest import stripe_server as stripe_server  # the local Stripe fixture
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,6 @@ PAY = "/my/pay/"
 MEMBERSHIP = "/my/pay/membership/"
 TOKENS = "/my/pay/tokens/"
 CIRCLE_PHONE = "+442079460000"
-
-
-def text_of(response: Any) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())).strip()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +15,9 @@ from members.models import AuditEvent
 from tests.conftest import Personas
 from tests.matching.conftest import make_active, new_helper, vet
 from tests.matching.tasks_factory import helper_near, make_task
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response: Any) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(raw)).strip()
 
 
 @pytest.fixture

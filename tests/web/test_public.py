@@ -7,11 +7,9 @@ import re
 import pytest
 from django.test import Client, override_settings
 
+from tests.web.pages import text_of
+
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def test_start_page_lists_every_circle_with_its_phone(client, personas):

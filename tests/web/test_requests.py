@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import pytest
@@ -16,15 +14,11 @@ from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import london, make_active, vet
 from tests.matching.tasks_factory import make_task
+from tests.web.pages import text_of
 from tokens.models import Entry, HoldStatus
 from tokens.selectors import member_tokens
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response: Any) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(raw)).strip()
 
 
 @pytest.fixture

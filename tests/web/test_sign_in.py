@@ -8,12 +8,9 @@ import pytest
 from django.core import mail
 
 from tests.factories import PASSWORD
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def test_member_signs_in_and_lands_on_their_home(client, personas):

@@ -14,13 +14,9 @@ from matching.services import task_book
 from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import give_tokens, london, make_active
+from tests.web.pages import text_of
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response: Any) -> str:
-    raw = re.sub(r"<[^>]+>", " ", response.content.decode())
-    return re.sub(r"\s+", " ", html.unescape(raw)).strip()
 
 
 def rows_of(response: Any) -> list[str]:
