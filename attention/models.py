@@ -22,6 +22,8 @@ class ItemKind(models.TextChoices):
     GRACE = "grace", "Membership ended; in grace"
     LAPSED = "lapsed", "Membership lapsed"
     REFUND_SHORTFALL = "refund_shortfall", "Refunded by card but tokens already spent"
+    APPROVAL_PENDING = "approval_pending", "Adjustment or grant waiting for a second coordinator"
+    SMS_UNDELIVERED = "sms_undelivered", "A text message could not be delivered"
 
 
 class Item(models.Model):

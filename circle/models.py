@@ -55,6 +55,8 @@ class Circle(models.Model):
     billing_increment_minutes = models.PositiveIntegerField(default=30)
     # How long the helpers told of a new task have to accept it before the next few are told.
     offer_wave_minutes = models.PositiveIntegerField(default=60)
+    # Adjustments and grants larger than this (in minutes) wait for a second coordinator.
+    approval_threshold_minutes = models.PositiveIntegerField(default=600)
     # The number members call, as E.164 ("" until set); pages show it as people write it.
     phone = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
