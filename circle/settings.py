@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "attention",
     "helpers",
     "tokens",
+    "messaging",
     "matching",
     "payments",
     # The pages: the top floor, over every app's services and selectors.
@@ -369,6 +370,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The twilio library logs every request's headers at INFO; its failures reach us as
+    # exceptions, which messaging logs itself.
+    "loggers": {"twilio.http_client": {"level": "WARNING"}},
 }
 
 # --- Tasks and matching ---------------------------------------------------------------------
@@ -384,5 +388,49 @@ MATCHING_MAX_WINDOW_DAYS = envint("MATCHING_MAX_WINDOW_DAYS", 7)
 MATCHING_OFFER_WAVE_SIZE = envint("MATCHING_OFFER_WAVE_SIZE", 3)
 # How far ahead the occurrences of a recurring task are booked (each holds its tokens).
 MATCHING_SERIES_BOOK_AHEAD_DAYS = envint("MATCHING_SERIES_BOOK_AHEAD_DAYS", 21)
-# Text messages: circle.sms.ConsoleBackend prints them; name a gateway's class in production.
+
+# --- Text messages --------------------------------------------------------------------------
+# circle.sms.ConsoleBackend prints them; production names a gateway: Twilio or GOV.UK Notify.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "circle.sms.ConsoleBackend")
+TWILIO_BACKEND = "messaging.backends.TwilioBackend"
+NOTIFY_BACKEND = "messaging.backends.NotifyBackend"
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+# The sender: a number in E.164, an alphanumeric sender id, or a Messaging Service ("MG...").
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+# Our public address for receipts, /api/v1/sms/twilio/status/ in full: sent with each message,
+# and the URL the receipts' signatures are checked against.
+TWILIO_STATUS_CALLBACK_URL = os.environ.get("TWILIO_STATUS_CALLBACK_URL", "")
+# Lets tests and staging point the official library at a local server.
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+# A Notify SMS template whose whole text is ((body)).
+NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
+# The bearer token set beside the callback URL in Notify's API integration settings.
+NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+# A text sender set up in Notify (blank: the service's default).
+NOTIFY_SMS_SENDER_ID = os.environ.get("NOTIFY_SMS_SENDER_ID", "")
+NOTIFY_API_BASE = os.environ.get("NOTIFY_API_BASE", "")
+
+_SMS_NEEDS = {
+    TWILIO_BACKEND: {
+        "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "TWILIO_FROM": TWILIO_FROM,
+        "TWILIO_STATUS_CALLBACK_URL": TWILIO_STATUS_CALLBACK_URL,
+    },
+    NOTIFY_BACKEND: {
+        "NOTIFY_API_KEY": NOTIFY_API_KEY,
+        "NOTIFY_SMS_TEMPLATE_ID": NOTIFY_SMS_TEMPLATE_ID,
+        # At least 10 characters, as Notify itself asks of a callback token.
+        "NOTIFY_CALLBACK_TOKEN": NOTIFY_CALLBACK_TOKEN if len(NOTIFY_CALLBACK_TOKEN) >= 10 else "",
+    },
+}
+if not DEBUG and SMS_BACKEND in _SMS_NEEDS:
+    # Half a gateway sends nothing, or sends and never hears what became of a text: either way
+    # members miss messages and nobody is told to phone them.
+    _sms_missing = [name for name, value in _SMS_NEEDS[SMS_BACKEND].items() if not value]
+    if _sms_missing:
+        raise ImproperlyConfigured(
+            f"SMS_BACKEND={SMS_BACKEND} needs these settings: " + ", ".join(_sms_missing)
+        )

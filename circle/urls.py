@@ -94,6 +94,8 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("matching.urls")),
     # Card payments and refunds.
     path("", include("payments.urls")),
+    # Text messages' delivery receipts, from Twilio and GOV.UK Notify.
+    path("", include("messaging.urls")),
     # The circle's attention queue (the operators' follow-ups).
     path("", include("attention.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

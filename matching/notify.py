@@ -22,11 +22,12 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from circle.sms import send_sms
 from helpers.models import Helper
 from matching.models import Notice, NoticeKind, Task, TaskStatus
 from matching.rules import local_zone
 from matching.selectors import helper_distance_km, helper_ineligibility, task_matches
+from messaging.models import SmsStatus
+from messaging.services import sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +234,16 @@ def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
         if recipient.email:
             send_mail(subject, body, None, [recipient.email])
             channels.append("email")
-        if recipient.phone:
-            send_sms(to=recipient.phone, body=body)
+        # A text the gateway refuses is recorded as failed and, but for an offer (the next
+        # wave covers those), put on the attention queue for an operator to phone.
+        sms = sms_send(
+            member=recipient,
+            body=body,
+            reference=notice.key,
+            task_id=notice.task_id,
+            follow_up=notice.kind != NoticeKind.TASK_OFFERED,
+        )
+        if sms is not None and sms.status != SmsStatus.FAILED:
             channels.append("sms")
     except Exception:
         logger.exception("sending notice %s failed after %s", notice.key, channels)

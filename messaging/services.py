@@ -1,0 +1,152 @@
+"""Sending a text to a member, and recording what the provider later says became of it.
+
+A message that is not delivered (the provider refused it, could not be reached, or reported it
+undelivered) is followed up: an `sms_undelivered` item on the circle's attention queue, caused
+by "sms:<id>", so it is raised once however many receipts say so, for an operator to phone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from attention.models import ItemKind
+from attention.services import item_raise
+from circle.sms import SmsFailed, send_sms
+from members.models import Member
+from messaging.models import Sms, SmsStatus
+
+logger = logging.getLogger(__name__)
+
+# What each provider's statuses mean for us. Only final statuses are listed; anything else
+# (queued, sending, sent, accepted, created, pending...) leaves the message `sent`.
+# Twilio: `undelivered` (the carrier could not deliver it) and `failed` (it never left Twilio)
+# are final; `canceled` is a scheduled message that was never sent.
+# Notify: its callbacks carry only final statuses, and every failure is final by then: it has
+# already retried a `temporary-failure` (phone off, inbox full) for up to 72 hours, and a
+# `technical-failure` is one it will not retry. From the member's side all three are the same:
+# the text did not arrive, so someone should phone. Notify's `sent` (abroad, no receipt) is
+# left `sent`: nobody can say it failed.
+PROVIDER_OUTCOMES: dict[str, dict[str, str]] = {
+    "twilio": {
+        "delivered": SmsStatus.DELIVERED,
+        "read": SmsStatus.DELIVERED,
+        "undelivered": SmsStatus.FAILED,
+        "failed": SmsStatus.FAILED,
+        "canceled": SmsStatus.FAILED,
+    },
+    "notify": {
+        "delivered": SmsStatus.DELIVERED,
+        "permanent-failure": SmsStatus.FAILED,
+        "temporary-failure": SmsStatus.FAILED,
+        "technical-failure": SmsStatus.FAILED,
+    },
+}
+
+
+def _follow_up(sms: Sms) -> None:
+    """An operator should phone the member: the item names the number and what they missed."""
+    why = sms.error or sms.provider_status or "not delivered"
+    item_raise(
+        member=sms.member,
+        kind=ItemKind.SMS_UNDELIVERED,
+        cause=f"sms:{sms.pk}",
+        task_id=sms.task_id,
+        note=f"A text to {sms.to} was not delivered ({why}). It said: {sms.body}",
+        audit_data={"sms_id": sms.pk, "provider": sms.provider},
+    )
+
+
+def sms_send(
+    *,
+    member: Member,
+    body: str,
+    reference: str = "",
+    task_id: int | None = None,
+    follow_up: bool = True,
+    now: datetime | None = None,
+) -> Sms | None:
+    """Text `member` (None when they have no phone) and record it. Never raises for the
+    provider: a refusal or an outage is logged, recorded as failed and, with `follow_up`,
+    put on the attention queue, so the caller's other work (the email beside it) goes on.
+
+    The provider is called before any transaction opens: a slow gateway holds no locks."""
+    if not member.phone:
+        return None
+    now = now or timezone.now()
+    provider_id, error = "", ""
+    try:
+        sent = send_sms(to=member.phone, body=body)
+        provider, provider_id = sent.provider, sent.provider_id
+    except SmsFailed as exc:
+        logger.warning("text to member %s (%s) failed: %s", member.pk, reference, exc)
+        provider, error = exc.provider, exc.detail
+    failed = not provider_id
+    with transaction.atomic():
+        sms = Sms.objects.create(
+            circle_id=member.circle_id,
+            member=member,
+            to=member.phone,
+            body=body,
+            provider=provider,
+            provider_id=provider_id,
+            status=SmsStatus.FAILED if failed else SmsStatus.SENT,
+            error=error[:300],
+            reference=reference[:100],
+            task_id=task_id,
+            follow_up=follow_up,
+            sent_at=now,
+            failed_at=now if failed else None,
+        )
+        if failed and follow_up:
+            _follow_up(sms)
+    return sms
+
+
+def sms_receipt_record(
+    *,
+    provider: str,
+    provider_id: str,
+    provider_status: str,
+    error: str = "",
+    now: datetime | None = None,
+) -> str:
+    """A delivery receipt: what became of a message. Returns the outcome: "delivered",
+    "failed", "unchanged" (not final, or the message's fate was already recorded: repeats and
+    late receipts change nothing) or "unknown" (not a message Circle recorded).
+
+    The status moves only from `sent`, by a conditional update, so of two copies of a receipt
+    handled at once one records it and raises the follow-up, the other finds nothing to do."""
+    now = now or timezone.now()
+    outcome = PROVIDER_OUTCOMES.get(provider, {}).get(provider_status)
+    with transaction.atomic(durable=True):
+        sms = (
+            Sms.objects.select_related("member__circle")
+            .filter(provider=provider, provider_id=provider_id)
+            .first()
+            if provider_id
+            else None
+        )
+        if sms is None:
+            logger.warning("%s receipt for unknown message %r", provider, provider_id)
+            return "unknown"
+        pending = Sms.objects.filter(pk=sms.pk, status=SmsStatus.SENT)
+        if outcome is None:
+            pending.update(provider_status=provider_status[:30])
+            return "unchanged"
+        changes: dict[str, object] = {"status": outcome, "provider_status": provider_status[:30]}
+        if outcome == SmsStatus.FAILED:
+            changes.update(failed_at=now, error=error[:300])
+        else:
+            changes.update(delivered_at=now)
+        if not pending.update(**changes):
+            return "unchanged"
+        if outcome == SmsStatus.FAILED:
+            logger.warning("text %s to member %s undelivered: %s", sms.pk, sms.member_id, error)
+            if sms.follow_up:
+                sms.refresh_from_db()
+                _follow_up(sms)
+    return outcome
