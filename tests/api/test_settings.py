@@ -29,6 +29,7 @@ OUR_VARIABLES = (
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "DJANGO_SETTINGS_MODULE",
+    "SMS_BACKEND",
 )
 LAPTOP_KEY = "django-insecure-circle-laptop-key-never-use-in-production"
 
