@@ -147,8 +147,9 @@ def approval_approve(*, approval: Approval, caller: Caller, reason: str = "") ->
     with transaction.atomic(durable=True):
         # The row lock queues two approvers; the second finds it decided (409) and posts
         # nothing. The posting's key is the asker's, so even a replay could not post twice.
+        # Only the approval's row is locked (`of`): the circle and member are read, not held.
         locked = (
-            Approval.objects.select_for_update()
+            Approval.objects.select_for_update(of=("self",))
             .select_related("circle", "member", "member__circle")
             .get(pk=approval.pk)
         )
@@ -170,7 +171,7 @@ def approval_refuse(*, approval: Approval, caller: Caller, reason: str = "") -> 
     """A second coordinator disagrees: nothing moves, and the approval is closed."""
     with transaction.atomic(durable=True):
         locked = (
-            Approval.objects.select_for_update()
+            Approval.objects.select_for_update(of=("self",))
             .select_related("circle", "member", "member__circle")
             .get(pk=approval.pk)
         )
