@@ -67,3 +67,26 @@ def item_done(*, item: Item, caller: Caller, note: str = "") -> Item:
         )
     item.refresh_from_db()
     return item
+
+
+def item_close(*, member: Member, kind: str, cause: str, caller: Caller, note: str = "") -> bool:
+    """What an item was raised for was dealt with elsewhere (an approval decided): mark its
+    open item done, in the caller's transaction. False when none was open."""
+    item = Item.objects.filter(
+        circle=member.circle, kind=kind, cause=cause, done_at__isnull=True
+    ).first()
+    if item is None:
+        return False
+    done = Item.objects.filter(pk=item.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=caller.user, done_note=note.strip()[:500]
+    )
+    if done:
+        audit_record(
+            circle=member.circle,
+            action="followup.done",
+            caller=caller,
+            member=member,
+            reason=note.strip()[:500],
+            data={"followup_id": item.pk, "kind": kind},
+        )
+    return bool(done)

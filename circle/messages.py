@@ -102,6 +102,20 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("no_fee", None): _("This circle does not charge a membership fee."),
     ("no_price", None): _("This circle does not sell tokens."),
     ("forbidden", None): _("You cannot do that here."),
+    ("own_record", None): _(
+        "Staff cannot do this for their own member record. Ask another member of staff."
+    ),
+    ("staff_recipient", None): _(
+        "Staff cannot move a member's tokens to a member of staff. Choose someone else."
+    ),
+    ("approval_own_request", None): _(
+        "You asked for this, so another coordinator must approve or refuse it."
+    ),
+    ("approval_decided", None): _("Another coordinator has already decided this."),
+    ("approval_refused", None): _(
+        "Another coordinator refused this, so nothing was moved. Ask again if it is still needed."
+    ),
+    ("approval_not_found", None): _("We cannot find that approval."),
     ("not_found", None): _("We cannot find that."),
     ("busy", None): _("Something changed while we were saving. Please try again."),
     ("server_error", None): _("Something went wrong on our side. Please try again, or call us."),

@@ -75,6 +75,21 @@ api_v1: list[URLPattern | URLResolver] = [
         name="ledger-audit",
     ),
     path(
+        "circles/<slug:slug>/ledger/approvals/",
+        token_apis.ApprovalsApi.as_view(),
+        name="ledger-approvals",
+    ),
+    path(
+        "ledger/approvals/<int:approval_id>/approve/",
+        token_apis.ApprovalApproveApi.as_view(),
+        name="approval-approve",
+    ),
+    path(
+        "ledger/approvals/<int:approval_id>/refuse/",
+        token_apis.ApprovalRefuseApi.as_view(),
+        name="approval-refuse",
+    ),
+    path(
         "ledger/transactions/<int:transaction_id>/reverse/",
         token_apis.TransactionReverseApi.as_view(),
         name="transaction-reverse",

@@ -2,9 +2,10 @@
 
 A task in a circle where the caller has no member record is "not found" (404). In its own
 circle the caller stands to it as its member, its helper (while the task is theirs), staff, or
-another helper of the circle while the task is open or if they were offered it or once had it
-(they see what the feed shows: the postcode district and the distance, never the address);
-anyone else there is forbidden (403).
+another helper of the circle while the task is in their feed (open, and one they may take), or
+if they were offered it or once had it (they see what the feed shows: the postcode district
+and the distance, never the address); a helper who is unvetted or suspended reads none of
+these; anyone else there is forbidden (403).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from circle.errors import Forbidden, NotFound
-from circle.models import Circle
+from circle.models import Circle, VettingLevel
 from helpers.models import Helper
-from matching.models import FINAL, Feedback, Notice, Task, TaskSeries, TaskStatus
+from matching.models import FINAL, Feedback, Notice, NoticeKind, Task, TaskSeries, TaskStatus
+from matching.selectors import helper_ineligibility
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, caller_for
 
@@ -91,11 +94,23 @@ def task_access(*, user: Any, task_id: int, reading: bool = False) -> TaskAccess
 
 
 def _may_look(task: Task, helper: Helper) -> bool:
-    """Another helper of the circle sees a task that is open (as in the feed, which is where
-    they find it), or one they were offered or once had; not other people's work in hand."""
-    if task.status == TaskStatus.OPEN:
+    """Another helper of the circle sees a task while it is in their feed (the feed's own
+    eligibility, so reading by id shows no more than the feed does), or one they were offered
+    or once had; not other people's work in hand, nor open tasks they could never take (a
+    member who blocked them, a category above their vetting). An unvetted or suspended helper
+    is shown no task at all: their feed is empty, and an id is no way round it."""
+    if helper.suspended or helper.vetting_level == VettingLevel.NONE:
+        return False
+    if (
+        task.status == TaskStatus.OPEN
+        and task.window_end > timezone.now()
+        and helper_ineligibility(task=task, helper=helper) is None
+    ):
         return True
-    if Notice.objects.filter(task=task, recipient_id=helper.member_id).exists():
+    offered = Notice.objects.filter(
+        task=task, recipient_id=helper.member_id, kind=NoticeKind.TASK_OFFERED
+    )
+    if offered.exists():
         return True
     return AuditEvent.objects.filter(
         circle_id=task.circle_id,

@@ -212,3 +212,35 @@ def user_memberships(*, user: User) -> QuerySet[Member]:
         .prefetch_related("roles")
         .order_by("circle__name")
     )
+
+
+# --- Separation of duties ---------------------------------------------------------------------
+# Staff may hold a member record in the circle they serve (an operator who also helps, a
+# coordinator who buys help). What they do as staff must never be for that record: the issue
+# that brought these in found an operator recording cash for themselves and a coordinator
+# adjusting their own wallet, each answered 201.
+
+
+def is_staff_of(*, user: User | None, circle_id: int) -> bool:
+    """Whether this account holds an operator's or coordinator's role in the circle."""
+    if user is None:
+        return False
+    return Role.objects.filter(
+        circle_id=circle_id, member__user=user, role__in=STAFF_ROLES
+    ).exists()
+
+
+def member_is_staff(member: Member) -> bool:
+    """Whether this member record holds an operator's or coordinator's role."""
+    return Role.objects.filter(member=member, role__in=STAFF_ROLES).exists()
+
+
+def own_record_refuse(*, actor: User | None, member: Member, what: str) -> None:
+    """Refuse (403 `own_record`) a staff act whose member is the actor themselves. Callers are
+    the services only staff reach (offline payments, refunds, adjustments, grants, reversals),
+    so whoever acts there acts as staff."""
+    if actor is not None and member.user_id is not None and member.user_id == actor.pk:
+        raise Forbidden(
+            "own_record",
+            f"Staff never {what} for their own member record; ask another member of staff.",
+        )

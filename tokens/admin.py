@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from tokens.models import Account, Entry, Hold, LedgerTransaction
+from tokens.models import Account, Approval, Entry, Hold, LedgerTransaction
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -48,3 +48,11 @@ class AccountAdmin(ReadOnlyAdmin):
 class HoldAdmin(ReadOnlyAdmin):
     list_display = ["id", "circle", "member", "reference", "minutes", "status"]
     list_filter = ["circle", "status"]
+
+
+@admin.register(Approval)
+class ApprovalAdmin(ReadOnlyAdmin):
+    """Decided only through its service, by a second coordinator (four eyes)."""
+
+    list_display = ["id", "circle", "kind", "member", "minutes", "status", "asked_by", "decided_by"]
+    list_filter = ["circle", "kind", "status"]

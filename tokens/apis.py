@@ -27,9 +27,11 @@ from members.selectors import (
     member_get,
     signed_in,
 )
-from tokens.models import Account, LedgerTransaction
+from tokens.models import Account, Approval, ApprovalKind, LedgerTransaction
 from tokens.selectors import (
     account_balances,
+    approval_access,
+    approval_list,
     ledger_audit,
     member_statement,
     member_tokens,
@@ -37,9 +39,9 @@ from tokens.selectors import (
     transaction_list,
 )
 from tokens.services import (
-    Posted,
-    adjustment_create,
-    grant_create,
+    approval_approve,
+    approval_refuse,
+    correction_ask,
     new_key,
     reversal_create,
     transfer_create,
@@ -328,41 +330,61 @@ class CorrectionInput(StrictInputSerializer):
     idempotency_key = serializers.CharField(max_length=200, required=False)
 
 
+PENDING_APPROVAL = inline_serializer(
+    "PendingApproval",
+    {
+        "status": serializers.ChoiceField(choices=["pending_approval"]),
+        "approval_id": serializers.IntegerField(),
+    },
+)
+
+
 class _CorrectionApi(APIView):
-    """A coordinator moves minutes for a member with a reason: `service` says which movement."""
+    """A coordinator moves minutes for a member with a reason: `kind` says which movement.
+    Above the circle's threshold (or an adjustment to a helper who is also staff) it waits for
+    a second coordinator: 202 with the approval's id."""
 
     permission_classes = [IsAuthenticated]
-    service: Callable[..., Posted]
+    kind: str
 
-    @extend_schema(request=CorrectionInput, responses={201: TransactionOutput})
+    @extend_schema(
+        request=CorrectionInput,
+        responses={201: TransactionOutput, 200: TransactionOutput, 202: PENDING_APPROVAL},
+    )
     def post(self, request: Request, slug: str) -> Response:
         circle, caller = _coordinator(request, slug)
         data = CorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        posted = type(self).service(
+        result = correction_ask(
+            kind=self.kind,
             member=_circle_member(circle, values["member_id"]),
             minutes=values["minutes"],
             reason=values["reason"],
-            actor=caller.user,
+            caller=caller,
             idempotency_key=values.get("idempotency_key") or new_key(),
         )
+        if isinstance(result, Approval):
+            return Response(
+                {"status": "pending_approval", "approval_id": result.pk},
+                status=status.HTTP_202_ACCEPTED,
+            )
         return Response(
-            _transaction_body(posted.transaction_id),
-            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+            _transaction_body(result.transaction_id),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
 
 class LedgerAdjustmentsApi(_CorrectionApi):
     """A coordinator's correction to a wallet: minutes in (positive) or out (negative)."""
 
-    service = adjustment_create
+    kind = ApprovalKind.ADJUSTMENT
 
 
 class LedgerGrantsApi(_CorrectionApi):
     """A grant from the pot to a member in hardship."""
 
-    service = grant_create
+    kind = ApprovalKind.GRANT
 
 
 def _circle_member(circle: Circle, member_id: int) -> Member:
@@ -403,3 +425,71 @@ class TransactionReverseApi(APIView):
             _transaction_body(posted.transaction_id),
             status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
         )
+
+
+# --- Four eyes --------------------------------------------------------------------------------
+
+
+class ApprovalOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ApprovalKind.choices)
+    member_id = serializers.IntegerField()
+    member_name = serializers.CharField(source="member.full_name")
+    minutes = serializers.IntegerField(help_text="signed, for adjustments: + into the wallet")
+    reason = serializers.CharField()
+    asked_by = serializers.CharField(source="asked_by.full_name")
+    asked_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["pending", "approved", "refused"])
+    decided_by = serializers.CharField(source="decided_by.full_name", allow_null=True, default=None)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_reason = serializers.CharField()
+    transaction_id = serializers.IntegerField(
+        allow_null=True, help_text="the movement posted, once approved"
+    )
+
+
+class ApprovalsApi(APIView):
+    """Adjustments and grants waiting for a second coordinator, oldest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=ApprovalOutput(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        circle, _ = _coordinator(request, slug)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(approval_list(circle=circle), request)
+        return paginator.get_paginated_response(ApprovalOutput(page, many=True).data)
+
+
+class DecisionInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class _DecisionApi(APIView):
+    """Another coordinator decides: the one who asked never does (403
+    `approval_own_request`); a decided approval stays decided (409 `approval_decided`)."""
+
+    permission_classes = [IsAuthenticated]
+    decide: Callable[..., Approval]
+
+    @extend_schema(request=DecisionInput, responses={200: ApprovalOutput})
+    def post(self, request: Request, approval_id: int) -> Response:
+        approval, caller = approval_access(user=signed_in(request.user), approval_id=approval_id)
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = type(self).decide(
+            approval=approval, caller=caller, reason=data.validated_data.get("reason", "")
+        )
+        return Response(ApprovalOutput(decided).data)
+
+
+class ApprovalApproveApi(_DecisionApi):
+    """Approve: the adjustment or grant is posted, once."""
+
+    decide = approval_approve
+
+
+class ApprovalRefuseApi(_DecisionApi):
+    """Refuse: nothing moves."""
+
+    decide = approval_refuse

@@ -253,3 +253,96 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.reference} {self.minutes}"
+
+
+class ApprovalKind(models.TextChoices):
+    ADJUSTMENT = "adjustment", "Adjustment"
+    GRANT = "grant", "Grant from the pot"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a second coordinator"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class Approval(models.Model):
+    """An adjustment or grant waiting for a second coordinator (four eyes): one above the
+    circle's `approval_threshold_minutes`, or any adjustment to a helper who is also staff.
+
+    Invariants: it is decided once, by someone other than the one who asked; an approved one
+    names the transaction it posted and a pending or refused one names none; the asker's
+    idempotency key is used once per circle (the posting reuses it, so it moves minutes once).
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=ApprovalKind.choices)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    minutes = models.BigIntegerField()
+    reason = models.CharField(max_length=500)
+    idempotency_key = models.CharField(max_length=200)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "tokens_approval"
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["circle", "idempotency_key"], name="tokens_approval_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ApprovalKind.values), name="tokens_approval_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        status=ApprovalStatus.PENDING,
+                        decided_by__isnull=True,
+                        decided_at__isnull=True,
+                        transaction__isnull=True,
+                    )
+                    | models.Q(
+                        status=ApprovalStatus.APPROVED,
+                        decided_by__isnull=False,
+                        decided_at__isnull=False,
+                        transaction__isnull=False,
+                    )
+                    | models.Q(
+                        status=ApprovalStatus.REFUSED,
+                        decided_by__isnull=False,
+                        decided_at__isnull=False,
+                        transaction__isnull=True,
+                    )
+                ),
+                name="tokens_approval_decided_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("asked_by")),
+                name="tokens_approval_four_eyes",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["circle", "asked_at"],
+                condition=models.Q(status="pending"),
+                name="tokens_approval_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval {self.pk} {self.kind} {self.minutes:+d}"

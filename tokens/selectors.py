@@ -10,16 +10,21 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
+from circle.errors import NotFound
 from circle.models import Circle
 from circle.words import token_count
-from members.models import Member
+from members.models import AuditEvent, Member, User
+from members.selectors import Caller, coordinator_access
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
+    Approval,
+    ApprovalStatus,
     Entry,
     Hold,
     HoldStatus,
     LedgerTransaction,
+    TransactionKind,
 )
 
 
@@ -84,15 +89,20 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
         .select_related("transaction")
         .order_by("-id")[offset : offset + limit]
     )
+    page = list(rows)
+    why = _staff_reasons(member=member, entries=page)
     lines = []
-    for entry in rows:
+    for entry in page:
         tx = entry.transaction
+        description = tx.memo or tx.get_kind_display()
+        if tx.pk in why:
+            description = f"{description} (moved by staff: {why[tx.pk]})"
         lines.append(
             StatementLine(
                 id=entry.pk,
                 created_at=tx.created_at,
                 kind=tx.kind,
-                description=tx.memo or tx.get_kind_display(),
+                description=description,
                 minutes=entry.minutes,
                 balance=balance,
                 transaction_id=tx.pk,
@@ -100,6 +110,30 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
         )
         balance -= entry.minutes
     return count, lines
+
+
+def _staff_reasons(*, member: Member, entries: list[Entry]) -> dict[int, str]:
+    """Why staff moved tokens out of this wallet, by transaction: the reason they had to give
+    (tokens/services/movements.py), read from the gift's audit row. Only gifts out of the
+    wallet made by someone other than the member are looked up, so a page without any costs
+    no query."""
+    ids = [
+        entry.transaction_id
+        for entry in entries
+        if entry.minutes < 0
+        and entry.transaction.kind == TransactionKind.GIFT
+        and entry.transaction.actor_id is not None
+        and entry.transaction.actor_id != member.user_id
+    ]
+    if not ids:
+        return {}
+    rows = AuditEvent.objects.filter(
+        circle_id=member.circle_id,
+        member=member,
+        action="tokens.gift",
+        data__transaction_id__in=ids,
+    ).exclude(reason="")
+    return {event.data["transaction_id"]: event.reason for event in rows}
 
 
 def _sum_newest(*, account_id: int, n: int) -> int:
@@ -217,3 +251,30 @@ def ledger_audit(*, circle: Circle | None = None) -> AuditReport:
             f"transaction {reversal['reverses_id']} is reversed {reversal['n']} times"
         )
     return report
+
+
+# --- Approvals (four eyes) ---------------------------------------------------------------------
+
+
+def approval_list(*, circle: Circle) -> QuerySet[Approval]:
+    """The circle's adjustments and grants waiting for a second coordinator, oldest first."""
+    return (
+        Approval.objects.filter(circle=circle, status=ApprovalStatus.PENDING)
+        .select_related("member", "asked_by")
+        .order_by("asked_at", "id")
+    )
+
+
+def approval_access(*, user: User, approval_id: int) -> tuple[Approval, Caller]:
+    """An approval of a circle where the caller has a member record (else 404), for its
+    coordinators (else 403)."""
+    circles = Member.objects.filter(user=user).values("circle_id")
+    approval = (
+        Approval.objects.select_related("circle", "member", "asked_by", "decided_by")
+        .filter(pk=approval_id, circle_id__in=circles)
+        .first()
+    )
+    if approval is None:
+        raise NotFound("No such approval.", code="approval_not_found")
+    caller = coordinator_access(user=user, circle=approval.circle, what="its approvals")
+    return approval, caller

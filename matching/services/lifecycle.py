@@ -138,6 +138,16 @@ def task_confirm(
         if locked.status != TaskStatus.COMPLETED:
             raise _closed_conflict(locked)
         assert locked.helper is not None
+        if (
+            caller.user is not None
+            and locked.member.user_id != caller.user.pk
+            and locked.helper.member.user_id == caller.user.pk
+        ):
+            # Staff who also help: confirming their own work would pay themselves.
+            raise Forbidden(
+                "own_record",
+                "Staff never confirm a task they did themselves; the member or other staff do.",
+            )
         assert locked.minutes_billed is not None
         held = locked.hold.minutes
         billed = locked.minutes_billed

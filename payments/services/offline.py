@@ -11,7 +11,7 @@ from djmoney.money import Money
 
 from circle.errors import Conflict, InvalidInput
 from members.models import Member
-from members.selectors import Caller
+from members.selectors import Caller, own_record_refuse
 from members.services import audit_record
 from payments.models import OFFLINE_METHODS, Payment, PaymentMethod, PaymentPurpose
 from payments.services.membership import membership_period_add
@@ -51,7 +51,10 @@ def offline_payment_record(
     amount: Decimal | None = None,
 ) -> Payment:
     """Record money a member handed to staff, and give them what it bought: a year of
-    membership (stored as a period) or tokens (credited once, keyed on this payment)."""
+    membership (stored as a period) or tokens (credited once, keyed on this payment). Staff
+    never record one for their own member record (403 `own_record`): nobody would check that
+    the cash was ever handed over."""
+    own_record_refuse(actor=caller.user, member=member, what="record payments")
     if method not in OFFLINE_METHODS:
         raise InvalidInput("invalid_choice", "Use cash, cheque or bank_transfer.", field="method")
     reference = reference.strip()

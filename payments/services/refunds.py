@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from attention.models import ItemKind
 from circle.errors import Conflict, InvalidInput
-from members.selectors import Caller
+from members.selectors import Caller, own_record_refuse
 from members.services import audit_record
 from payments import stripe_client
 from payments.models import (
@@ -39,7 +39,9 @@ from tokens.services import purchase_credit, purchase_refund
 
 def token_refund_create(*, payment: Payment, tokens: Any, reason: str, caller: Caller) -> Refund:
     """Refund `tokens` of a card token payment: the ledger takes exactly those tokens back and
-    Stripe returns their price. More than is unspent is refused, and nothing is written."""
+    Stripe returns their price. More than is unspent is refused, and nothing is written. Never
+    by staff for their own member record (403 `own_record`)."""
+    own_record_refuse(actor=caller.user, member=payment.member, what="refund payments")
     if payment.method != PaymentMethod.CARD:
         raise InvalidInput(
             "not_a_card_payment",

@@ -5,11 +5,17 @@ nothing at all."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from helpers.services import helper_suspension_set
+from matching.models import Notice
+from matching.notify import offer_wave
+from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import FEED_URL, book, new_helper, task_url
 
@@ -184,3 +190,90 @@ def test_a_helper_lists_the_tasks_they_have_in_hand_with_the_address(
     # Handed back: no longer in hand, and the address is gone with it.
     hana.post(task_url(mine["id"], "cancel"), {"reason": "Ill"}, format="json")
     assert [t["title"] for t in hana.get(FEED_URL + "accepted/").json()["results"]] == ["Done"]
+
+
+# --- Reading a task by id shows no more than the feed (issue 11) ------------------------------
+# Any helper of the circle used to read every open task by id. Now a helper reads a task while
+# it is in their feed, or if they were offered it or once had it; an unvetted or suspended
+# helper reads none.
+
+
+def _refused(client: Any, task_id: int) -> None:
+    response = client.get(task_url(task_id))
+    assert response.status_code == 403, response.json()
+    assert response.json()["code"] == "forbidden"
+
+
+def test_a_helper_cannot_read_an_open_task_above_their_vetting(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    # Shopping needs enhanced vetting; Hana has basic.
+    task = book(client_for(world.alice), task_body(category="shopping"))
+
+    _refused(client_for(world.hana), task["id"])
+    assert task["id"] not in [
+        t["id"] for t in client_for(world.hana).get(FEED_URL).json()["results"]
+    ]
+
+
+def test_a_helper_cannot_read_an_open_task_of_a_member_who_blocked_them(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    alice = client_for(world.alice)
+    task = book(alice, task_body())
+    blocked = alice.put(
+        f"/api/v1/members/{world.alice.pk}/preferences/{world.hana_helper.pk}/",
+        {"kind": "blocked"},
+        format="json",
+    )
+    assert blocked.status_code in (200, 201)
+
+    _refused(client_for(world.hana), task["id"])
+
+
+def test_an_unvetted_helper_reads_no_task(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    rookie = new_helper(world, "Rookie", level="none")
+    task = book(client_for(world.alice), task_body())
+
+    _refused(client_for(rookie.member), task["id"])
+    assert client_for(rookie.member).get(FEED_URL).json()["results"] == []
+
+
+def test_a_suspended_helper_reads_no_task_not_even_one_they_once_had(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    hana = client_for(world.hana)
+    task = book(client_for(world.alice), task_body())
+    other = book(client_for(world.alice), task_body(title="Another"))
+    hana.post(task_url(task["id"], "accept"))
+    hana.post(task_url(task["id"], "cancel"), {"reason": "Ill"}, format="json")
+    _seen(hana, task["id"])  # once hers: she still reads it
+
+    helper_suspension_set(
+        helper=world.hana_helper,
+        caller=caller_for(user=world.cora.user, circle=world.southwark),
+        suspended=True,
+        reason="A concern is being looked into",
+    )
+
+    _refused(hana, task["id"])
+    _refused(hana, other["id"])
+
+
+def test_a_helper_offered_a_task_still_reads_it_once_another_has_it(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    ivy = new_helper(world, "Ivy", latitude=Decimal("51.48000"), longitude=Decimal("-0.09000"))
+    task = book(client_for(world.alice), task_body())
+    offer_wave(task_id=task["id"], now=timezone.now() + timedelta(hours=1))
+    assert Notice.objects.filter(task_id=task["id"], recipient_id=ivy.member_id).exists()
+    late = new_helper(world, "Late")  # eligible, but joined after the offers went out
+
+    client_for(world.hana).post(task_url(task["id"], "accept"))
+
+    _no_address(
+        _seen(client_for(ivy.member), task["id"]), world.alice.phone, world.alice.address_line1
+    )
+    _refused(client_for(late.member), task["id"])

@@ -200,7 +200,7 @@ def test_a_helper_gives_from_their_own_wallet(funded: Personas, client_for: Clie
 
 def test_suffolk_members_give_within_suffolk(funded: Personas, client_for: ClientFor) -> None:
     response = client_for(funded.clara).post(
-        URL, gift("pot", 60, member_id=funded.sam.pk), format="json"
+        URL, gift("pot", 60, member_id=funded.sam.pk, reason="Sam asked by phone"), format="json"
     )
 
     assert response.status_code == 201

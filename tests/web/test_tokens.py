@@ -15,6 +15,7 @@ from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import give_tokens, london, make_active
 from tests.web.pages import text_of
+from tokens.services import transfer_create
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,19 @@ def test_the_statement_reads_a_fixed_number_of_queries_whatever_its_length(
     for page in (1, last):
         with django_assert_max_num_queries(11):
             assert alice.get(f"/my/tokens/?page={page}").status_code == 200
+
+
+def test_the_statement_says_why_staff_moved_her_tokens(alice: Client, world: Personas) -> None:
+    transfer_create(
+        source=world.alice,
+        destination=world.bob,
+        minutes=60,
+        memo="For the lift",
+        actor=world.otto.user,
+        idempotency_key="staff-gift",
+        reason="Alice rang and asked us to",
+    )
+
+    newest = rows_of(alice.get("/my/tokens/"))[0]
+
+    assert "For the lift (moved by staff: Alice rang and asked us to)" in newest

@@ -15,6 +15,12 @@ committed, so nothing can overspend.
 from __future__ import annotations
 
 from tokens.services.accounts import forget_cached_ids, system_account_id, wallet_id
+from tokens.services.approvals import (
+    approval_approve,
+    approval_needed,
+    approval_refuse,
+    correction_ask,
+)
 from tokens.services.holds import hold_create, hold_release, hold_settle
 from tokens.services.movements import (
     REVERSIBLE_KINDS,
@@ -32,6 +38,10 @@ __all__ = [
     "REVERSIBLE_KINDS",
     "Posted",
     "adjustment_create",
+    "approval_approve",
+    "approval_needed",
+    "approval_refuse",
+    "correction_ask",
     "forget_cached_ids",
     "grant_create",
     "hold_create",

@@ -3,9 +3,10 @@ coordinators' adjustments and reversals."""
 
 from __future__ import annotations
 
-from circle.errors import Conflict, InvalidInput
+from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.retry import retry_on_conflict
 from members.models import Member, User
+from members.selectors import is_staff_of, member_is_staff, own_record_refuse
 from tokens.models import (
     AccountKind,
     LedgerTransaction,
@@ -54,6 +55,7 @@ def purchase_refund(
     of tokens already spent."""
     minutes = _check_minutes(minutes)
     _require_reason(reason)
+    own_record_refuse(actor=actor, member=member, what="refund tokens")
     return _post(
         circle_id=member.circle_id,
         kind=TransactionKind.PURCHASE,
@@ -83,9 +85,19 @@ def transfer_create(
     reason: str = "",
     call_reference: str = "",
 ) -> Posted:
-    """A gift from one member to another, or to the circle's pot (destination None)."""
+    """A gift from one member to another, or to the circle's pot (destination None).
+
+    Staff moving a member's tokens (the actor is not the giver) never move them to themselves
+    or to another member of staff (403), and say why (`reason`, shown on the giver's
+    statement): a member's wallet is not staff's to empty quietly."""
     minutes = _check_minutes(minutes)
     key = _check_key(idempotency_key)
+    if (
+        actor is not None
+        and actor.pk != source.user_id
+        and is_staff_of(user=actor, circle_id=source.circle_id)
+    ):
+        _staff_transfer_check(actor=actor, destination=destination, reason=reason)
     if destination is not None:
         if destination.circle_id != source.circle_id:
             raise InvalidInput(
@@ -117,13 +129,33 @@ def transfer_create(
     )
 
 
+def _staff_transfer_check(*, actor: User, destination: Member | None, reason: str) -> None:
+    if destination is not None:
+        if destination.user_id == actor.pk:
+            raise Forbidden(
+                "own_record",
+                "Staff never move a member's tokens to their own member record.",
+                field="to_member_id",
+            )
+        if member_is_staff(destination):
+            raise Forbidden(
+                "staff_recipient",
+                "Staff never move a member's tokens to a member of staff.",
+                field="to_member_id",
+            )
+    _require_reason(reason)
+
+
 @retry_on_conflict
 def grant_create(
     *, member: Member, minutes: int, reason: str, actor: User | None, idempotency_key: str
 ) -> Posted:
-    """From the pot to a member in hardship. The pot cannot go below zero."""
+    """From the pot to a member in hardship. The pot cannot go below zero. Never by staff
+    for themselves (403 `own_record`). Large grants wait for a second coordinator first
+    (tokens/services/approvals.py); this is the posting itself."""
     minutes = _check_minutes(minutes)
     _require_reason(reason)
+    own_record_refuse(actor=actor, member=member, what="grant tokens")
     return _post(
         circle_id=member.circle_id,
         kind=TransactionKind.GRANT,
@@ -147,9 +179,12 @@ def adjustment_create(
     *, member: Member, minutes: int, reason: str, actor: User | None, idempotency_key: str
 ) -> Posted:
     """A coordinator's correction: minutes into (positive) or out of (negative) a wallet,
-    against the circle's adjustments account."""
+    against the circle's adjustments account. Never by staff for themselves (403
+    `own_record`). Large adjustments, and any to a helper who is also staff, wait for a second
+    coordinator first (tokens/services/approvals.py); this is the posting itself."""
     minutes = _check_minutes(minutes, allow_negative=True)
     _require_reason(reason)
+    own_record_refuse(actor=actor, member=member, what="adjust tokens")
     return _post(
         circle_id=member.circle_id,
         kind=TransactionKind.ADJUSTMENT,
@@ -183,8 +218,11 @@ REVERSIBLE_KINDS = frozenset(
 def reversal_create(
     *, original: LedgerTransaction, reason: str, actor: User | None, idempotency_key: str = ""
 ) -> Posted:
-    """Undo a transaction with its mirror image. At most once (the database holds that)."""
+    """Undo a transaction with its mirror image. At most once (the database holds that).
+    Never by staff on their own member record's transaction (403 `own_record`)."""
     _require_reason(reason)
+    if original.member is not None:
+        own_record_refuse(actor=actor, member=original.member, what="reverse a transaction")
     if original.kind not in REVERSIBLE_KINDS:
         raise Conflict(
             "not_reversible",
