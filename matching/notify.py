@@ -253,13 +253,17 @@ def _message(notice: Notice) -> tuple[str, str]:
 def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
     """Send one notice by email and text, if this call is the one to claim it."""
     now = now or timezone.now()
-    claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
-        return False
-    notice = Notice.objects.select_related(
-        "recipient", "task", "task__category", "task__helper__member"
-    ).get(pk=notice_id)
-    subject, body = _message(notice)
+    # The claim commits with the reading of what to say: if the database goes away before
+    # then, the claim is undone and the sweep sends the notice later, instead of it being
+    # claimed but never sent.
+    with transaction.atomic():
+        claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+        if not claimed:
+            return False
+        notice = Notice.objects.select_related(
+            "recipient", "task", "task__category", "task__helper__member"
+        ).get(pk=notice_id)
+        subject, body = _message(notice)
     channels: list[str] = []
     recipient = notice.recipient
     try:
