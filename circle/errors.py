@@ -14,13 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from circle.messages import message_for
+from circle.messages import MESSAGES, message_for
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,50 @@ _CODE_NAMES = {
 }
 
 
+# SQLSTATEs that mean the server is going away or not yet back: class 08 (connection exception)
+# and the shutdown and start-up ones. A serialisation failure or a lock timeout is not among them.
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc` says the database cannot be reached (down, restarting, the connection cut)
+    rather than that a query went wrong. Such a request answers 503, not 500: nothing was
+    half saved (a transaction either committed before the cut or never will), and asking again
+    in a moment works, because Django opens a fresh connection on the next request
+    (CONN_HEALTH_CHECKS)."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection was already closed under us
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    code = getattr(cause, "pgcode", None)
+    if code is None:
+        # psycopg2 gives no SQLSTATE when it could not connect or the server hung up; SQLite's
+        # OperationalError ("database is locked") is not about reaching a server.
+        return cause is not None and type(cause).__module__.startswith("psycopg")
+    return str(code).startswith("08") or code in _UNAVAILABLE_SQLSTATES
+
+
+def _database_unavailable_body() -> dict[str, Any]:
+    return error_body("database_unavailable", str(MESSAGES[("database_unavailable", None)]))
+
+
+def json_database_unavailable() -> JsonResponse:
+    return JsonResponse(
+        _database_unavailable_body(),
+        status=503,
+        headers={"Retry-After": "30"},
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            _database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30"},
+        )
     if isinstance(exc, NotSignedIn):
         return _not_signed_in(exc, context)
     if isinstance(exc, DomainError):

@@ -55,6 +55,10 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("payments_unavailable", None): _(
         "Paying by card is not working just now. Please try again later, or call us."
     ),
+    ("database_unavailable", None): _(
+        "Circle is not working for a moment. Nothing was half saved: please try again in a "
+        "minute, or call us."
+    ),
     ("date_of_birth_invalid", None): _("Enter a real date of birth, like 27 3 1948."),
     ("password_too_weak", None): _(
         "Choose a password of at least 8 characters that is not easy to guess, and not only "

@@ -269,8 +269,29 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 # No broker: run tasks in-process at once, so a laptop needs no Redis.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has run, not when it starts, and given back to the queue if its
+# worker process dies (killed, out of memory), so no task is lost with a worker; every task is
+# idempotent (matching/tasks.py, payments/tasks.py say why), so running one again acts once.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queueing happens after a request's commit (circle/queueing.py): with the broker down it must
+# give up in about a second, not hang the request. Its rows are the outbox; the sweep sends them.
+CELERY_BROKER_CONNECTION_TIMEOUT = envint("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    # How long a message taken but not acknowledged waits before Redis gives it to another
+    # worker (a worker host lost whole): longer than any task runs.
+    "visibility_timeout": 3600,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# The worker keeps trying to reach the broker at start-up, as it does later on.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -287,10 +308,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "matching-offer-waves": {"task": "matching.tasks.offer_waves_due", "schedule": 300.0},
     # Occurrences of recurring tasks, booked MATCHING_SERIES_BOOK_AHEAD_DAYS ahead.
     "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
+    # The outboxes: notices and reminder emails whose own job never ran (the broker was down
+    # when they were queued, or the job was lost). Each is claimed, so it goes once.
+    "matching-notices-sweep": {"task": "matching.tasks.notices_sweep", "schedule": 60.0},
+    "payments-reminder-emails": {
+        "task": "payments.tasks.reminder_emails_outbox",
+        "schedule": 300.0,
+    },
 }
+# The sweeps send what has waited unsent at least this long (seconds; the queued job normally
+# sends it within one), and nothing written longer ago than this many hours.
+OUTBOX_SWEEP_AFTER_SECONDS = envint("OUTBOX_SWEEP_AFTER_SECONDS", 60)
+OUTBOX_SWEEP_WITHIN_HOURS = envint("OUTBOX_SWEEP_WITHIN_HOURS", 24)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For django.core.mail.backends.filebased.EmailBackend: the directory it writes messages to.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

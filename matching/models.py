@@ -264,7 +264,15 @@ class Notice(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["task", "kind"], name="matching_notice_task")]
+        indexes = [
+            models.Index(fields=["task", "kind"], name="matching_notice_task"),
+            # The outbox sweep's question, "unsent and old enough", over the few unsent rows.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="matching_notice_unsent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key

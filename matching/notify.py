@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from circle.queueing import enqueue_after_commit
 from helpers.models import Helper
 from matching.models import Notice, NoticeKind, Task, TaskStatus
 from matching.rules import local_zone
@@ -35,16 +36,20 @@ logger = logging.getLogger(__name__)
 # --- Queuing (called inside the service's transaction) ----------------------------------------
 
 
+# A broker that is down never fails the request (circle/queueing.py): a due wave is sent by the
+# periodic `offer_waves_due`, an unsent notice by the periodic `notices_sweep`.
+
+
 def _after_commit_offer(task_id: int, excluding: int | None = None) -> None:
     from matching import tasks  # the Celery tasks import this module
 
-    transaction.on_commit(lambda: tasks.offer_task.delay(task_id, excluding))
+    enqueue_after_commit(tasks.offer_task, task_id, excluding)
 
 
 def _after_commit_send(notice_id: int) -> None:
     from matching import tasks
 
-    transaction.on_commit(lambda: tasks.send_notice.delay(notice_id))
+    enqueue_after_commit(tasks.send_notice, notice_id)
 
 
 def on_booked(task: Task) -> None:
@@ -170,6 +175,34 @@ def offer_waves_due(*, now: datetime | None = None) -> int:
     return sum(len(offer_wave(task_id=task_id, now=now)) for task_id in list(due))
 
 
+# --- The outbox sweep ------------------------------------------------------------------------
+
+
+def notices_sweep(*, now: datetime | None = None) -> int:
+    """The periodic job's outbox: notices written more than `OUTBOX_SWEEP_AFTER_SECONDS` ago and
+    still unsent (the queue could not take their job, or the worker died before it ran) are
+    sent now; how many were. Each goes through `notice_send`, whose claim makes it once
+    whatever else sends it meanwhile.
+
+    Not older than `OUTBOX_SWEEP_WITHIN_HOURS` (news a day late misleads more than it helps),
+    and no offer of a task that is no longer open (a helper must not go to a task someone took)."""
+    now = now or timezone.now()
+    due = (
+        Notice.objects.filter(
+            sent_at__isnull=True,
+            created_at__lte=now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS),
+            created_at__gte=now - timedelta(hours=settings.OUTBOX_SWEEP_WITHIN_HOURS),
+        )
+        .exclude(kind=NoticeKind.TASK_OFFERED, task__status__in=_NOT_OPEN)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    return sum(notice_send(notice_id=notice_id) for notice_id in list(due))
+
+
+_NOT_OPEN = [status for status in TaskStatus.values if status != TaskStatus.OPEN]
+
+
 # --- Sending ----------------------------------------------------------------------------------
 
 
@@ -221,13 +254,17 @@ def _message(notice: Notice) -> tuple[str, str]:
 def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
     """Send one notice by email and text, if this call is the one to claim it."""
     now = now or timezone.now()
-    claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
-        return False
-    notice = Notice.objects.select_related(
-        "recipient", "task", "task__category", "task__helper__member"
-    ).get(pk=notice_id)
-    subject, body = _message(notice)
+    # The claim commits with the reading of what to say: if the database goes away before
+    # then, the claim is undone and the sweep sends the notice later, instead of it being
+    # claimed but never sent.
+    with transaction.atomic():
+        claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+        if not claimed:
+            return False
+        notice = Notice.objects.select_related(
+            "recipient", "task", "task__category", "task__helper__member"
+        ).get(pk=notice_id)
+        subject, body = _message(notice)
     channels: list[str] = []
     recipient = notice.recipient
     try:

@@ -1,7 +1,8 @@
 """Celery tasks for matching: thin, taking ids; the work is in notify.py and services.py.
 
-Each is safe to run twice (a retry, a duplicated beat, two workers): sending claims its notice,
-a wave claims the task's due wave, expiry and series booking find their work already done.
+Every task is acknowledged late and given back to the queue if its worker process dies
+(CELERY_TASK_ACKS_LATE, CELERY_TASK_REJECT_ON_WORKER_LOST), so each may run twice: a
+redelivery, a duplicated beat, two workers. Each says below why twice acts once.
 """
 
 from __future__ import annotations
@@ -13,24 +14,42 @@ from matching import notify, services
 
 @shared_task
 def send_notice(notice_id: int) -> bool:
+    """Send one notice. Idempotent: it claims the row (`sent_at` set by a conditional update)
+    before sending, and a second run finds it claimed and sends nothing."""
     return notify.notice_send(notice_id=notice_id)
 
 
 @shared_task
 def offer_task(task_id: int, excluding: int | None = None) -> int:
+    """Send the task's due wave of offers. Idempotent: the wave is claimed under the task's row
+    lock and moved on in the same transaction, so a second run finds no wave due; a run killed
+    halfway rolls back whole and the redelivered one sends the wave."""
     return len(notify.offer_wave(task_id=task_id, excluding=excluding))
 
 
 @shared_task
 def offer_waves_due() -> int:
+    """Periodic: every due wave (also the first wave of a task booked while the broker was
+    down). Idempotent for the reason `offer_task` is."""
     return notify.offer_waves_due()
 
 
 @shared_task
+def notices_sweep() -> int:
+    """Periodic: the outbox, sending notices whose own job never ran. Idempotent: each send
+    claims its notice first, so a notice is sent once whoever runs first."""
+    return notify.notices_sweep()
+
+
+@shared_task
 def expire_tasks() -> int:
+    """Periodic: open tasks whose window ended. Idempotent: each is expired under its row lock
+    only while still open, so a second run finds nothing to do."""
     return services.tasks_expire()
 
 
 @shared_task
 def book_series_ahead() -> int:
+    """Periodic: the next occurrences of recurring tasks. Idempotent: an occurrence is unique
+    per series and date, so a second run books none twice."""
     return services.series_book_all()

@@ -98,6 +98,9 @@ class MembershipPeriod(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Markers set once by conditional updates, so the periodic job never acts twice on a period.
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # The reminder's email claimed for sending (by its queued job or the outbox sweep), so it
+    # goes once; unset with `reminder_sent_at` set is an email still to send.
+    reminder_emailed_at = models.DateTimeField(null=True, blank=True)
     renewal_failed_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[models.Manager[MembershipPeriod]] = models.Manager()

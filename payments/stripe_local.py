@@ -114,6 +114,9 @@ class LocalStripe:
     failures: list[int] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock: int = 0  # seconds added to the wall clock, to make renewals "a year later"
+    # Events whose delivery failed (no answer, or not a 2xx), to be sent again by `redeliver`,
+    # as Stripe retries a webhook for days until it is acknowledged.
+    undelivered: list[dict[str, Any]] = field(default_factory=list)
 
     # --- Bookkeeping ---------------------------------------------------------------------------
 
@@ -538,8 +541,10 @@ class LocalStripe:
         payload = json.dumps(event)
         return payload, sign(payload, self.webhook_secret, timestamp=timestamp)
 
-    def deliver(self, events: list[dict[str, Any]]) -> None:
-        """POST events, signed, to `webhook_url` (the demo: Stripe delivering them)."""
+    def deliver(self, events: list[dict[str, Any]]) -> int:
+        """POST events, signed, to `webhook_url` (the demo: Stripe delivering them); how many
+        were acknowledged. One that was not is kept in `undelivered` for `redeliver`."""
+        delivered = 0
         for event in events:
             payload, header = self.signed(event)
             request = urllib.request.Request(  # noqa: S310  # our own configured URL
@@ -551,8 +556,19 @@ class LocalStripe:
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                     logger.info("delivered %s: %s", event["type"], response.status)
-            except OSError as exc:
+                    delivered += 1
+            except OSError as exc:  # no answer, or (HTTPError) one that is not a 2xx
                 logger.warning("could not deliver %s: %s", event["type"], exc)
+                with self.lock:
+                    self.undelivered.append(event)
+        return delivered
+
+    def redeliver(self) -> int:
+        """Stripe's retry: send every unacknowledged event again, in order; how many were
+        acknowledged this time (the others stay for the next retry)."""
+        with self.lock:
+            pending, self.undelivered = self.undelivered, []
+        return self.deliver(pending)
 
 
 def _field(obj: dict[str, Any], name: str) -> Any:

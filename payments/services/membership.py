@@ -11,7 +11,7 @@ due and writes an audit row, so two of them at once, or the job run twice, act o
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from attention.models import Item, ItemKind
 from attention.services import item_raise
+from circle.queueing import enqueue
 from members.models import Member, MembershipStatus
 from members.selectors import Caller
 from members.services import audit_record
@@ -299,14 +300,37 @@ def membership_reminders_send(*, today: date | None = None) -> int:
 def _reminder_email_later(period_id: int) -> None:
     from payments.tasks import renewal_reminder_email
 
-    renewal_reminder_email.delay(period_id)
+    # A broker that is down fails nothing: `reminder_emails_sweep` sends it later.
+    enqueue(renewal_reminder_email, period_id)
 
 
-def renewal_reminder_email_send(*, period_id: int) -> None:
+def reminder_emails_sweep(*, now: datetime | None = None) -> int:
+    """The periodic job's outbox: reminder emails decided (`reminder_sent_at`) more than
+    `OUTBOX_SWEEP_AFTER_SECONDS` ago and not yet sent, because the queue could not take them
+    or the worker died; each is sent by `renewal_reminder_email_send`, which claims it. Older
+    than `OUTBOX_SWEEP_WITHIN_HOURS` is left alone: a reminder days late would mislead."""
+    now = now or timezone.now()
+    due = MembershipPeriod.objects.filter(
+        reminder_sent_at__lte=now - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS),
+        reminder_sent_at__gte=now - timedelta(hours=settings.OUTBOX_SWEEP_WITHIN_HOURS),
+        reminder_emailed_at__isnull=True,
+    ).values_list("pk", flat=True)
+    return sum(renewal_reminder_email_send(period_id=pid) for pid in list(due))
+
+
+def renewal_reminder_email_send(*, period_id: int) -> bool:
+    """Email the period's reminder if this call is the one to claim it (a conditional update of
+    `reminder_emailed_at`), so the queued job and the sweep, or a job delivered twice, send it
+    once. As with notices, a send that fails after its claim is logged, not retried."""
+    claimed = MembershipPeriod.objects.filter(
+        pk=period_id, reminder_sent_at__isnull=False, reminder_emailed_at__isnull=True
+    ).update(reminder_emailed_at=timezone.now())
+    if not claimed:
+        return False
     period = MembershipPeriod.objects.select_related("member__circle").get(pk=period_id)
     member = period.member
     if not member.email:
-        return
+        return False
     circle = member.circle
     renews = member.subscriptions.filter(
         status__in=["active", "trialing"], cancel_at_period_end=False
@@ -319,9 +343,13 @@ def renewal_reminder_email_send(*, period_id: int) -> None:
         )
     else:
         what = "To keep asking for help, please renew: online, or by phoning us."
-    send_mail(
-        subject=f"{circle.name}: your membership ends on {period.end:%d %B %Y}",
-        message=f"Dear {member.first_name},\n\n{what}\n\n{circle.name}",
-        from_email=None,
-        recipient_list=[member.email],
-    )
+    try:
+        send_mail(
+            subject=f"{circle.name}: your membership ends on {period.end:%d %B %Y}",
+            message=f"Dear {member.first_name},\n\n{what}\n\n{circle.name}",
+            from_email=None,
+            recipient_list=[member.email],
+        )
+    except Exception:
+        logger.exception("sending the reminder for period %s failed", period_id)
+    return True

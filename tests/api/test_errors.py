@@ -144,6 +144,40 @@ def test_anonymous_on_a_signed_in_endpoint_is_401(api: APIClient) -> None:
 
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.api.urls_boom")
+def test_a_lost_database_is_a_503_in_the_api_format() -> None:
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/api/v1/database-gone/")
+
+    assert_error(response, 503, "database_unavailable")
+    assert response["Retry-After"] == "30"
+    assert "server closed" not in response.content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.api.urls_boom")
+def test_a_lost_database_is_a_503_page_on_the_pages() -> None:
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/database-gone/")
+
+    assert response.status_code == 503
+    assert "Circle is not working just now" in response.content.decode()
+    assert "server closed" not in response.content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.api.urls_boom")
+def test_an_operational_error_that_is_not_a_lost_database_stays_a_500() -> None:
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/api/v1/locked/")
+
+    assert_error(response, 500, "server_error")
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tests.api.urls_boom")
 def test_server_error_is_json_and_hides_the_cause() -> None:
     client = Client(raise_request_exception=False)
 

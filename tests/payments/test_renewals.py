@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -16,9 +17,9 @@ from attention.models import Item, ItemKind
 from members.models import AuditEvent, Member, MembershipStatus
 from payments.models import MembershipPeriod, Payment, StripeSubscription
 from payments.services import membership_reminders_send, membership_statuses_advance
-from payments.services.membership import period_cause
+from payments.services.membership import period_cause, renewal_reminder_email_send
 from payments.stripe_local import LocalStripe
-from payments.tasks import membership_daily
+from payments.tasks import membership_daily, reminder_emails_outbox
 from tests.conftest import Personas
 from tests.factories import MemberFactory
 from tests.payments.conftest import deliver_all, start_checkout
@@ -268,3 +269,24 @@ def test_a_failed_renewal_of_a_year_since_paid_ahead_in_cash_changes_nothing(
     assert status_of(personas.alice) == MembershipStatus.ACTIVE
     assert Item.objects.count() == 0
     assert MembershipPeriod.objects.filter(renewal_failed_at__isnull=False).count() == 0
+
+
+def test_a_reminder_email_whose_job_never_ran_is_sent_once_by_the_sweep(
+    personas: Personas, mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    today = timezone.localdate()
+    ends = today + timedelta(days=10)
+    old_year_paid(personas.alice, start=ends - timedelta(days=364), end=ends, reference="R-S")
+    Member.objects.filter(pk=personas.alice.pk).update(membership_status=MembershipStatus.ACTIVE)
+    with django_capture_on_commit_callbacks(execute=False):  # its email job is lost
+        assert membership_reminders_send() == 1
+
+    assert reminder_emails_outbox.delay().get() == 0  # too young: its job may still come
+    later = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS + 1)
+    with time_machine.travel(later):
+        assert reminder_emails_outbox.delay().get() == 1
+        assert reminder_emails_outbox.delay().get() == 0
+    period = MembershipPeriod.objects.get(member=personas.alice)
+    assert renewal_reminder_email_send(period_id=period.pk) is False  # the late job: nothing
+
+    assert [m.to for m in mailoutbox] == [[personas.alice.email]]

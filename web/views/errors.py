@@ -3,10 +3,17 @@ the API's JSON error format."""
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
-from circle.errors import json_not_found, json_server_error
+from circle.errors import (
+    database_unavailable,
+    json_database_unavailable,
+    json_not_found,
+    json_server_error,
+)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -20,10 +27,23 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this handler while handling the exception, so it is still at hand: one that
+    # escaped a middleware (the session saved after a view, say) rather than a view.
+    if database_unavailable(sys.exc_info()[1]):
+        return database_down(request)
     if request.path.startswith("/api/"):
         return json_server_error(request)
     # No request context: whatever broke may be in it (a context processor, the session).
     return HttpResponse(loader.render_to_string("web/errors/500.html"), status=500)
+
+
+def database_down(request: HttpRequest) -> HttpResponse:
+    """503: the database cannot be reached just now. Rendered without the request's context,
+    which needs the database (the signed-in person, the session)."""
+    if request.path.startswith("/api/"):
+        return json_database_unavailable()
+    page = loader.render_to_string("web/errors/503.html")
+    return HttpResponse(page, status=503, headers={"Retry-After": "30"})
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
