@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from attention.selectors import item_access, item_list
 from attention.services import item_done
 from circle.errors import Forbidden
-from circle.pagination import Pagination
+from circle.pagination import PaginatedApi, UncappedPagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer
 from members.selectors import caller_for
@@ -35,11 +35,12 @@ class FollowUpOutput(serializers.Serializer[Any]):
     done_note = serializers.CharField()
 
 
-class CircleFollowUpsApi(APIView):
+class CircleFollowUpsApi(PaginatedApi, APIView):
     """The operators' list of people to phone: failed renewals, memberships in grace, renewal
     reminders for members without email, refunds needing a look."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = UncappedPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("done", bool, description="true: the ones already done")],
@@ -50,8 +51,7 @@ class CircleFollowUpsApi(APIView):
         if not caller_for(user=request.user, circle=circle).is_staff:
             raise Forbidden("forbidden", "Only the circle's staff see its follow-ups.")
         done = request.query_params.get("done", "").lower() in ("1", "true", "yes")
-        # Unbounded, as these lists have always been (a member's payments, the follow-ups).
-        paginator = Pagination(max_limit=None)
+        paginator = self.paginator()
         page = paginator.paginate_queryset(item_list(circle=circle, done=done), request)
         return paginator.get_paginated_response(FollowUpOutput(page, many=True).data)
 

@@ -1,6 +1,6 @@
 """The one way lists are paged: `?limit=&offset=`, answered as `{count, next, previous,
-results}` (DESIGN.md). Every list endpoint uses this class; those that differ say so where they
-make it (`Pagination(default_limit=25, max_limit=100)`)."""
+results}` (DESIGN.md). Every list endpoint is a `PaginatedApi`; those whose limits differ say so
+with a subclass of `Pagination` as their `pagination_class`."""
 
 from __future__ import annotations
 
@@ -34,3 +34,27 @@ class Pagination(LimitOffsetPagination):
         """The page a selector returned for `window`, with links built from its count."""
         self.count = count
         return self.get_paginated_response(results)
+
+
+class UncappedPagination(Pagination):
+    """For the lists that have always answered whole when asked (a member's payments, the
+    follow-ups): a page of 50 unless the client asks for more, however many."""
+
+    def __init__(self) -> None:
+        super().__init__(max_limit=None)
+
+
+class PaginatedApi:
+    """Mixed into an APIView whose GET answers a page of a list.
+
+    The pagination is declared on the class, not made inside `get`, because the class attribute
+    is what the schema reads: drf-spectacular describes a view with a `pagination_class` (and a
+    `many=True` response) as the `{count, next, previous, results}` envelope with `limit` and
+    `offset` parameters. A view that made its own `Pagination()` was described as a bare array,
+    which no client generated from the schema could read."""
+
+    pagination_class: type[Pagination] = Pagination
+
+    def paginator(self) -> Pagination:
+        """A fresh paginator for this request (a paginator keeps the request's page)."""
+        return self.pagination_class()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from decimal import Decimal
 from typing import Any
 
@@ -116,6 +118,27 @@ class MoneyInField(serializers.DecimalField):
                 )
             data = data.get("amount")
         return super().to_internal_value(data)
+
+
+# A time of day as DESIGN.md writes availability: two digits each, 00:00 to 23:59.
+HOUR_MINUTE_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HOUR_MINUTE = re.compile(HOUR_MINUTE_PATTERN.removesuffix("$") + r"\Z")
+
+
+@extend_schema_field({"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:30"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day as "HH:MM", in and out. strptime alone would also take "9:30"; the
+    schema promises two digits each, so input is held to the same pattern the answers keep."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["format"] = "%H:%M"
+        kwargs["input_formats"] = ["%H:%M"]
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value: Any) -> time:
+        if not isinstance(value, str) or not _HOUR_MINUTE.match(value):
+            self.fail("invalid", format="HH:MM")
+        return super().to_internal_value(value)
 
 
 def query_id(raw: str | None, *, field: str) -> int | None:

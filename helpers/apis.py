@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from circle.errors import InvalidInput
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
-from circle.serializers import PostcodeDistrictField, StrictInputSerializer
+from circle.serializers import HourMinuteField, PostcodeDistrictField, StrictInputSerializer
 from helpers.models import DbsLevel, Helper, HelperKind
 from helpers.selectors import helper_access, helper_latest_check
 from helpers.services import (
@@ -28,8 +28,8 @@ from members.selectors import caller_for
 
 class AvailabilitySerializer(StrictInputSerializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6)
-    start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M"])
-    end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M"])
+    start = HourMinuteField()
+    end = HourMinuteField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["start"] >= attrs["end"]:

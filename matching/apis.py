@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import Forbidden, InvalidInput, NotFound
-from circle.pagination import Pagination
+from circle.pagination import PaginatedApi
 from circle.selectors import circle_get
-from circle.serializers import StrictInputSerializer, query_id
+from circle.serializers import HourMinuteField, StrictInputSerializer, query_id
 from helpers.models import Helper
 from matching import services
 from matching.access import (
@@ -175,7 +175,7 @@ def _booking(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class TasksApi(APIView):
+class TasksApi(PaginatedApi, APIView):
     """POST: book a task (tokens held). GET: a member's tasks, newest window first."""
 
     permission_classes = [IsAuthenticated]
@@ -211,7 +211,7 @@ class TasksApi(APIView):
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in TaskStatus.values:
             raise InvalidInput("invalid_choice", "No such task status.", field="status")
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(member_task_list(member=member, status=wanted), request)
         role = TaskRole.MEMBER if caller.member == member else TaskRole.STAFF
         body = [
@@ -240,7 +240,7 @@ class MatchOutput(serializers.Serializer[Any]):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
-class TaskMatchesApi(APIView):
+class TaskMatchesApi(PaginatedApi, APIView):
     """The eligible helpers of a task, best first, with the reasons."""
 
     permission_classes = [IsAuthenticated]
@@ -249,7 +249,7 @@ class TaskMatchesApi(APIView):
     def get(self, request: Request, task_id: int) -> Response:
         view = task_access(user=request.user, task_id=task_id)
         require(view, TaskRole.MEMBER, TaskRole.STAFF, what="see who could take this task")
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(task_matches(task=view.task), request)
         return paginator.get_paginated_response(MatchOutput(page, many=True).data)
 
@@ -269,7 +269,7 @@ class FeedItemOutput(serializers.Serializer[Any]):
     distance_km = serializers.FloatField()
 
 
-class HelperFeedApi(APIView):
+class HelperFeedApi(PaginatedApi, APIView):
     """Open tasks the signed-in helper may take, nearest first. Never the address."""
 
     permission_classes = [IsAuthenticated]
@@ -281,12 +281,12 @@ class HelperFeedApi(APIView):
             raise Forbidden("not_a_helper", "Only helpers have a feed of tasks.")
         items = [item for helper in profiles for item in helper_feed(helper=helper)]
         items.sort(key=lambda item: item.order)  # a helper in several circles: one list
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(items, request)
         return paginator.get_paginated_response(FeedItemOutput(page, many=True).data)
 
 
-class HelperTasksApi(APIView):
+class HelperTasksApi(PaginatedApi, APIView):
     """The tasks the signed-in helper has in hand (accepted, or done and awaiting the member's
     confirmation), soonest first, with the member's address and phone."""
 
@@ -298,7 +298,7 @@ class HelperTasksApi(APIView):
         profiles = list(Helper.objects.filter(member__user=user).select_related("member"))
         if not profiles:
             raise Forbidden("not_a_helper", "Only helpers have tasks in hand.")
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(helper_task_list(helpers=profiles), request) or []
         by_id = {helper.pk: helper for helper in profiles}
         body = []
@@ -425,8 +425,8 @@ class SeriesOutput(serializers.Serializer[Any]):
     title = serializers.CharField()
     details = serializers.CharField()
     weekday = serializers.SerializerMethodField()
-    start = serializers.TimeField(source="start_time", format="%H:%M")
-    end = serializers.TimeField(source="end_time", format="%H:%M")
+    start = HourMinuteField(source="start_time")
+    end = HourMinuteField(source="end_time")
     first_date = serializers.DateField()
     interval_weeks = serializers.IntegerField()
     estimated_minutes = serializers.IntegerField()
@@ -450,7 +450,7 @@ class SeriesOutput(serializers.Serializer[Any]):
         ]
 
 
-class SeriesApi(APIView):
+class SeriesApi(PaginatedApi, APIView):
     """POST: ask for the same help every week or fortnight, from the first occurrence's
     window (its weekday and London times). GET: a member's series."""
 
@@ -477,7 +477,7 @@ class SeriesApi(APIView):
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
         member, _ = acting_member(user=request.user, member_id=member_id)
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(member_series(member=member), request)
         return paginator.get_paginated_response(SeriesOutput(page, many=True).data)
 
@@ -581,7 +581,7 @@ class FeedbackOutput(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField()
 
 
-class CircleFeedbackApi(APIView):
+class CircleFeedbackApi(PaginatedApi, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -592,7 +592,7 @@ class CircleFeedbackApi(APIView):
         circle = circle_get(slug=slug)
         coordinator_access(user=request.user, circle=circle, what="members' feedback")
         helper_id = query_id(request.query_params.get("helper_id"), field="helper_id")
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(
             feedback_list(circle=circle, helper_id=helper_id), request
         )

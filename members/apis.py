@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import DomainError, Forbidden, InvalidInput
-from circle.pagination import Pagination
+from circle.pagination import PaginatedApi, Pagination
+from circle.schema import error_responses
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
@@ -123,7 +124,10 @@ class AuthTokenApi(APIView):
     class TokenOutput(serializers.Serializer[Any]):
         token = serializers.CharField()
 
-    @extend_schema(request=TokenInput, responses={200: TokenOutput}, auth=[])
+    # 429: django-axes locks out an email and address after failed sign-ins.
+    @extend_schema(
+        request=TokenInput, responses={200: TokenOutput, **error_responses(429)}, auth=[]
+    )
     def post(self, request: Request) -> Response:
         data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -209,10 +213,18 @@ class MemberJoinInput(StrictInputSerializer):
     call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class CircleMembersApi(APIView):
+class MemberSearchPagination(Pagination):
+    """An operator on the phone reads a short list: fewer at once than elsewhere."""
+
+    def __init__(self) -> None:
+        super().__init__(default_limit=25, max_limit=100)
+
+
+class CircleMembersApi(PaginatedApi, APIView):
     """POST: join the circle (or, for staff, register a caller). GET: staff search."""
 
     throttle_classes = [AnonymousSignupThrottle]
+    pagination_class = MemberSearchPagination
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="name, phone or postcode")],
@@ -226,8 +238,7 @@ class CircleMembersApi(APIView):
         if not caller.is_staff:
             raise Forbidden("forbidden", "Only the circle's staff can search its members.")
         members = member_search(circle=circle, query=request.query_params.get("q", ""))
-        # An operator on the phone reads a short list: fewer at once than elsewhere.
-        paginator = Pagination(default_limit=25, max_limit=100)
+        paginator = self.paginator()
         page = paginator.paginate_queryset(members.select_related("circle", "helper"), request)
         return paginator.get_paginated_response(MemberOutput(page, many=True).data)
 
@@ -261,7 +272,7 @@ class MemberDetailApi(APIView):
         return Response(MemberOutput(member).data)
 
 
-class MemberAuditApi(APIView):
+class MemberAuditApi(PaginatedApi, APIView):
     """What was done on a member's behalf, newest first: for the member and their circle's staff."""
 
     permission_classes = [IsAuthenticated]
@@ -269,12 +280,12 @@ class MemberAuditApi(APIView):
     @extend_schema(responses=AuditOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(audit_list(circle=member.circle, member=member), request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)
 
 
-class CircleAuditApi(APIView):
+class CircleAuditApi(PaginatedApi, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -296,6 +307,6 @@ class CircleAuditApi(APIView):
                     "member_not_found", "No such member in this circle.", field="member_id"
                 )
         events = audit_list(circle=circle, member=member, action=request.query_params.get("action"))
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(events, request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)

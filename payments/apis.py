@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import error_body
-from circle.pagination import Pagination
+from circle.pagination import PaginatedApi, UncappedPagination
+from circle.schema import error_responses
 from circle.serializers import MoneyInField, MoneyOutField, StrictInputSerializer
 from members.models import STAFF_ROLES
 from members.selectors import member_access
@@ -89,16 +90,16 @@ class OfflinePaymentApi(APIView):
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 
 
-class MemberPaymentsApi(APIView):
+class MemberPaymentsApi(PaginatedApi, APIView):
     """A member's payments, every method, newest first: for the member and their staff."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = UncappedPagination
 
     @extend_schema(responses=PaymentOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        # Unbounded, as these lists have always been (a member's payments, the follow-ups).
-        paginator = Pagination(max_limit=None)
+        paginator = self.paginator()
         page = paginator.paginate_queryset(member_payments(member=member), request)
         return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
 
@@ -117,7 +118,7 @@ class MembershipCheckoutApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: CheckoutOutput})
+    @extend_schema(request=None, responses={201: CheckoutOutput, **error_responses(503)})
     def post(self, request: Request, member_id: int) -> Response:
         member, caller = member_access(user=request.user, member_id=member_id)
         StrictInputSerializer(data=request.data).is_valid(raise_exception=True)
@@ -132,7 +133,9 @@ class TokensCheckoutApi(APIView):
     class TokensCheckoutInput(StrictInputSerializer):
         tokens = serializers.IntegerField(min_value=1, max_value=MAX_TOKENS_PER_PAYMENT)
 
-    @extend_schema(request=TokensCheckoutInput, responses={201: CheckoutOutput})
+    @extend_schema(
+        request=TokensCheckoutInput, responses={201: CheckoutOutput, **error_responses(503)}
+    )
     def post(self, request: Request, member_id: int) -> Response:
         member, caller = member_access(user=request.user, member_id=member_id)
         data = self.TokensCheckoutInput(data=request.data)
@@ -151,7 +154,16 @@ class StripeWebhookApi(APIView):
     permission_classes = [AllowAny]
     parser_classes: list[Any] = []  # the raw body is what is signed; nothing may parse it first
 
-    @extend_schema(request=None, responses={200: None, 400: None})
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "WebhookReceived",
+                {"received": serializers.BooleanField(), "outcome": serializers.CharField()},
+            ),
+            **error_responses(400),
+        },
+    )
     def post(self, request: Request) -> Response:
         payload = request.body
         signature = request.headers.get("Stripe-Signature", "")
@@ -192,7 +204,10 @@ class PaymentRefundApi(APIView):
         tokens = serializers.IntegerField(min_value=1, max_value=MAX_TOKENS_PER_PAYMENT)
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=RefundInput, responses={201: RefundOutput, 202: RefundOutput})
+    @extend_schema(
+        request=RefundInput,
+        responses={201: RefundOutput, 202: RefundOutput, **error_responses(503)},
+    )
     def post(self, request: Request, payment_id: int) -> Response:
         payment, caller = payment_access(
             user=request.user, payment_id=payment_id, roles=COORDINATORS

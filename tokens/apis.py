@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
-from circle.pagination import Pagination
+from circle.pagination import PaginatedApi
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from members.models import Member
@@ -88,13 +88,13 @@ class StatementLineOutput(serializers.Serializer[Any]):
     transaction_id = serializers.IntegerField()
 
 
-class MemberStatementApi(APIView):
+class MemberStatementApi(PaginatedApi, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=StatementLineOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
         member, _ = member_access(user=request.user, member_id=member_id)
-        paginator = Pagination()
+        paginator = self.paginator()
         limit, offset = paginator.window(request)
         count, lines = member_statement(member=member, limit=limit, offset=offset)
         return paginator.counted_response(
@@ -227,7 +227,7 @@ def _parse_moment(raw: str | None, field: str, *, end_of_day: bool = False) -> d
     return make_aware(moment) if moment.tzinfo is None else moment
 
 
-class LedgerTransactionsApi(APIView):
+class LedgerTransactionsApi(PaginatedApi, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -256,7 +256,7 @@ class LedgerTransactionsApi(APIView):
             since=_parse_moment(request.query_params.get("from"), "from"),
             until=_parse_moment(request.query_params.get("to"), "to", end_of_day=True),
         )
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(transactions, request)
         return paginator.get_paginated_response(TransactionOutput(page, many=True).data)
 

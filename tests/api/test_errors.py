@@ -114,6 +114,17 @@ def test_unknown_api_path_is_json_404_for_any_method() -> None:
     )
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v2/x", "/api/v1/circles/not%20a%20slug/members/"])
+def test_unknown_api_path_is_json_404_without_a_csrf_token(url: str) -> None:
+    # A POST to no endpoint has nothing to protect: a 404, not the pages' CSRF failure page.
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(url, data="{}", content_type="application/json")
+
+    assert_error(response, 404, "not_found")
+
+
 def test_unknown_member_is_404_in_the_error_format(
     personas: Personas, client_for: ClientFor
 ) -> None:

@@ -143,3 +143,97 @@ def test_spectacular_validates_without_warnings(db: None, tmp_path: Path) -> Non
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
 
     assert "/api/v1/circles/{slug}/:" in out.read_text()
+
+
+# --- What the schema says the answers are -------------------------------------------------------
+
+PAGINATED = [
+    "/api/v1/circles/{slug}/members/",
+    "/api/v1/circles/{slug}/audit/",
+    "/api/v1/members/{member_id}/audit/",
+    "/api/v1/circles/{slug}/followups/",
+    "/api/v1/members/{member_id}/statement/",
+    "/api/v1/circles/{slug}/ledger/transactions/",
+    "/api/v1/tasks/",
+    "/api/v1/tasks/{task_id}/matches/",
+    "/api/v1/helpers/me/tasks/",
+    "/api/v1/helpers/me/tasks/accepted/",
+    "/api/v1/task-series/",
+    "/api/v1/circles/{slug}/feedback/",
+    "/api/v1/members/{member_id}/payments/",
+]
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _answer(schema: dict, path: str, method: str, status: str) -> dict:
+    response = schema["paths"][path][method]["responses"][status]
+    return _resolve(schema, response["content"]["application/json"]["schema"])
+
+
+@pytest.mark.parametrize("path", PAGINATED)
+def test_paginated_lists_are_described_as_pages(schema: dict, path: str) -> None:
+    page = _answer(schema, path, "get", "200")
+
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert page["properties"]["results"]["type"] == "array"
+    parameters = {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+    assert {"limit", "offset"} <= parameters
+
+
+def test_every_paginated_list_is_named_above(schema: dict) -> None:
+    # A new paginated list is described by being a PaginatedApi; this keeps the list honest.
+    pages = {
+        path
+        for path, operations in schema["paths"].items()
+        if "get" in operations
+        and "200" in operations["get"]["responses"]
+        and "count" in _answer(schema, path, "get", "200").get("properties", {})
+    }
+
+    assert pages == set(PAGINATED)
+
+
+@pytest.mark.parametrize(
+    ("path", "component"),
+    [("/api/v1/helpers/{helper_id}/", "HelperOutput"), ("/api/v1/task-series/", None)],
+)
+def test_times_of_day_are_hh_mm_strings(schema: dict, path: str, component: str | None) -> None:
+    if component:
+        slot = _resolve(schema, schema["components"]["schemas"][component])
+        slot = _resolve(schema, slot["properties"]["availability"]["items"])
+    else:
+        slot = _resolve(schema, _answer(schema, path, "get", "200")["properties"]["results"])
+        slot = _resolve(schema, slot["items"])
+
+    for name in ("start", "end"):
+        assert slot["properties"][name]["type"] == "string"
+        assert slot["properties"][name]["pattern"] == "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("get", "/api/v1/members/{member_id}/", {"401", "403", "404"}),
+        ("post", "/api/v1/transfers/", {"400", "401", "403", "404", "409"}),
+        ("post", "/api/v1/auth/token/", {"400", "401", "429"}),
+        ("post", "/api/v1/circles/{slug}/members/", {"400", "429"}),
+        ("post", "/api/v1/members/{member_id}/tokens/checkout/", {"503"}),
+        ("post", "/api/v1/payments/stripe/webhook/", {"400"}),
+    ],
+)
+def test_errors_are_described_in_the_error_format(
+    schema: dict, method: str, path: str, statuses: set[str]
+) -> None:
+    for status in statuses:
+        error = _answer(schema, path, method, status)
+        assert {"code", "detail", "field"} <= set(error["properties"]), status
+        assert set(error["required"]) == {"code", "detail"}
+
+
+def test_a_public_read_is_not_described_as_forbidden(schema: dict) -> None:
+    assert "403" not in schema["paths"]["/api/v1/circles/"]["get"]["responses"]

@@ -509,6 +509,10 @@ BAD_INPUT: dict[str, tuple[dict[str, Any], str]] = {
         {"availability": [{"weekday": 2, "start": "20:00", "end": "24:00"}]},
         "availability.0.end",
     ),
+    "hour without its leading zero": (
+        {"availability": [{"weekday": 2, "start": "9:00", "end": "10:00"}]},
+        "availability.0.start",
+    ),
     "time with seconds": (
         {"availability": [{"weekday": 2, "start": "09:00:00", "end": "10:00"}]},
         "availability.0.start",
