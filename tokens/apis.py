@@ -448,7 +448,7 @@ class ApprovalOutput(serializers.Serializer[Any]):
     )
 
 
-class ApprovalsApi(APIView):
+class ApprovalsApi(PaginatedApi, APIView):
     """Adjustments and grants waiting for a second coordinator, oldest first."""
 
     permission_classes = [IsAuthenticated]
@@ -456,7 +456,7 @@ class ApprovalsApi(APIView):
     @extend_schema(responses=ApprovalOutput(many=True))
     def get(self, request: Request, slug: str) -> Response:
         circle, _ = _coordinator(request, slug)
-        paginator = Pagination()
+        paginator = self.paginator()
         page = paginator.paginate_queryset(approval_list(circle=circle), request)
         return paginator.get_paginated_response(ApprovalOutput(page, many=True).data)
 

@@ -161,6 +161,7 @@ PAGINATED = [
     "/api/v1/task-series/",
     "/api/v1/circles/{slug}/feedback/",
     "/api/v1/members/{member_id}/payments/",
+    "/api/v1/circles/{slug}/ledger/approvals/",
 ]
 
 
