@@ -23,4 +23,3 @@ class CsrfSessionAuthentication(SessionAuthentication):
             raise exceptions.PermissionDenied(
                 message_for_code("csrf_failed"), code="csrf_failed"
             ) from None
-

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import exceptions, parsers
@@ -61,7 +62,7 @@ class JSONParser(parsers.JSONParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         raw: bytes = stream.read() if stream is not None else b""
         encoding = (parser_context or {}).get("encoding") or "utf-8"
@@ -70,5 +71,6 @@ class JSONParser(parsers.JSONParser):
         except UnicodeDecodeError:
             pass  # not text: DRF's own parse below says it is not JSON
         except JsonTooDeep:
-            raise JsonTooDeepError(message_for_code("json_too_deep"), code="json_too_deep") from None
+            detail = message_for_code("json_too_deep")
+            raise JsonTooDeepError(detail, code="json_too_deep") from None
         return super().parse(io.BytesIO(raw), media_type, parser_context)

@@ -18,7 +18,7 @@ import stripe
 from django.conf import settings
 
 from circle.errors import DomainError
-from circle.parsers import JsonTooDeep, json_depth_check
+from circle.parsers import json_depth_check
 
 # Raised for Stripe's answers; callers decide what each means for the member.
 StripeError = stripe.StripeError

@@ -5,6 +5,7 @@ API's error format, never a 500 or an HTML page, and nothing is written."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -71,9 +72,9 @@ def test_brackets_inside_strings_do_not_count_as_depth(personas: Personas, api: 
 
 
 def test_a_body_over_the_size_limit_is_a_json_413(
-    personas: Personas, client_for: ClientFor, settings: pytest.FixtureRequest
+    personas: Personas, client_for: ClientFor, settings: Any
 ) -> None:
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # type: ignore[attr-defined]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     purchase_credit(member=personas.alice, minutes=60, payment_key="p", actor=None)
     body = '{"to": "pot", "minutes": 30, "idempotency_key": "k", "memo": "' + "x" * 2000 + '"}'
 
@@ -85,11 +86,9 @@ def test_a_body_over_the_size_limit_is_a_json_413(
     assert member_tokens(member=personas.alice).available == 60
 
 
-def test_a_webhook_body_over_the_size_limit_is_a_json_413(
-    db: None, settings: pytest.FixtureRequest
-) -> None:
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # type: ignore[attr-defined]
-    settings.STRIPE_WEBHOOK_SECRET = "whsec_x"  # type: ignore[attr-defined]
+def test_a_webhook_body_over_the_size_limit_is_a_json_413(db: None, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_x"
 
     response = APIClient().post(
         "/api/v1/payments/stripe/webhook/",
@@ -101,10 +100,8 @@ def test_a_webhook_body_over_the_size_limit_is_a_json_413(
     assert_error(response, 413, "body_too_large")
 
 
-def test_a_page_body_over_the_size_limit_stays_a_page(
-    db: None, settings: pytest.FixtureRequest
-) -> None:
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # type: ignore[attr-defined]
+def test_a_page_body_over_the_size_limit_stays_a_page(db: None, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
     response = Client().post("/sign-in/", {"username": "a@example.org", "password": "x" * 2000})
 
@@ -135,7 +132,7 @@ def test_a_session_sign_in_for_the_browsable_api_without_csrf_is_a_json_403(
     # /api/v1/auth/session/login/ is Django's own view, guarded by the CSRF middleware.
     response = Client(enforce_csrf_checks=True).post(
         "/api/v1/auth/session/login/",
-        {"username": personas.alice.user.email, "password": PASSWORD},
+        {"username": personas.alice.email, "password": PASSWORD},
     )
 
     assert_error(response, 403, "csrf_failed")
@@ -143,7 +140,7 @@ def test_a_session_sign_in_for_the_browsable_api_without_csrf_is_a_json_403(
 
 def test_a_page_post_without_its_csrf_token_keeps_the_page(personas: Personas) -> None:
     response = Client(enforce_csrf_checks=True).post(
-        "/sign-in/", {"username": personas.alice.user.email, "password": PASSWORD}
+        "/sign-in/", {"username": personas.alice.email, "password": PASSWORD}
     )
 
     assert response.status_code == 403

@@ -264,6 +264,39 @@ def test_bad_date_is_refused(
     assert (response.json()["code"], response.json()["field"]) == ("invalid", param)
 
 
+@pytest.mark.parametrize(
+    ("param", "raw"),
+    [
+        ("to", "9999-12-31"),
+        ("from", "0001-01-01T00:00:00+01:00"),
+        ("from", "0001-01-01"),
+        ("to", "9999-12-31T23:00:00-05:00"),
+        ("from", "9999-12-31T23:59:59.999999-14:00"),
+        ("to", "1899-12-31"),
+    ],
+)
+def test_a_date_beyond_what_the_books_can_hold_is_refused(
+    books: Books, personas: Personas, client_for: ClientFor, param: str, raw: str
+) -> None:
+    response = client_for(personas.cora).get(ledger("southwark", "transactions"), {param: raw})
+
+    assert response.status_code == 400, response.content
+    assert (response.json()["code"], response.json()["field"]) == ("date_out_of_range", param)
+
+
+def test_the_widest_dates_allowed_list_every_transaction(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    everything = ids(client_for(personas.cora).get(ledger("southwark", "transactions")))
+
+    response = client_for(personas.cora).get(
+        ledger("southwark", "transactions"), {"from": "1900-01-01", "to": "9998-12-31"}
+    )
+
+    assert response.status_code == 200
+    assert ids(response) == everything
+
+
 # --- Balances ---------------------------------------------------------------------------------
 
 
