@@ -186,7 +186,7 @@ def json_bad_request(request: HttpRequest, exception: Exception | None = None) -
     view, a malformed request): the error format, not Django's HTML page."""
     if isinstance(exception, RequestDataTooBig):
         return JsonResponse(body_too_large_body(), status=413)
-    return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+    return JsonResponse(error_body("bad_request", message_for_code("bad_request")), status=400)
 
 
 def json_csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:

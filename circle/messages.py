@@ -111,6 +111,7 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "more than 32 levels."
     ),
     ("body_too_large", None): _("The request is too large. Send less at once."),
+    ("bad_request", None): _("The request could not be read. Check it and try again."),
     ("csrf_failed", None): _(
         "This form had expired or was sent from somewhere else. Go back, reload the page and try "
         "again; programs signed in with a session send the X-CSRFToken header."
