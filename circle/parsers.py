@@ -41,8 +41,8 @@ def json_depth_check(text: str, *, limit: int = MAX_JSON_DEPTH) -> None:
     if text.count("[") + text.count("{") <= limit:
         return  # the common case: too few brackets to be too deep, so nothing to walk
     depth = 0
-    for bracket in _BRACKET.findall(_STRING.sub("", text)):
-        if bracket in "[{":
+    for found in _BRACKET.finditer(_STRING.sub("", text)):  # stops at the first level too deep
+        if found.group() in "[{":
             depth += 1
             if depth > limit:
                 raise JsonTooDeep(f"nested more than {limit} levels deep")
