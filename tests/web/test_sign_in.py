@@ -108,6 +108,25 @@ def test_password_reset_by_email_sets_a_new_password(client, personas):
     assert "This link has expired" in text_of(client.get(link, follow=True))
 
 
+def test_a_password_with_spaces_at_its_ends_signs_in_on_the_pages_as_chosen(client, db):
+    # Joining keeps a password as typed; signing in on the pages stripped it, so it never matched.
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="pat@example.org")
+    user.set_password("  marigold teapot river  ")
+    user.save()
+
+    stripped = client.post(
+        "/sign-in/", {"username": "pat@example.org", "password": "marigold teapot river"}
+    )
+    as_chosen = client.post(
+        "/sign-in/", {"username": "pat@example.org", "password": "  marigold teapot river  "}
+    )
+
+    assert stripped.status_code == 200
+    assert (as_chosen.status_code, as_chosen.url) == (302, "/my/")
+
+
 def test_a_new_password_of_only_spaces_is_refused(client, personas):
     client.post("/password-reset/", {"email": "alice@example.org"})
     found = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body)
