@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -22,7 +22,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from circle.messages import MESSAGES, message_for
+from circle.messages import MESSAGES, message_for, message_for_code
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +164,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, DomainError):
         # The same plain words the pages show (circle/messages.py), under the stable code.
         return Response(error_body(exc.code, message_for(exc), exc.field), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises it when the body is read; left to Django it became its HTML 400 page.
+        return Response(body_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -188,7 +191,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = raw_code if isinstance(raw_code, str) else exc.default_code
         code = _CODE_NAMES.get(code, code)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-        if isinstance(exc, exceptions.ParseError):
+        if code == "malformed_json":
+            # DRF's own ParseError names the decoder's complaint; a too-deep body has its code.
             detail = "The request body is not valid JSON."
         response.data = error_body(code, str(detail))
     return response
@@ -219,6 +223,24 @@ def _sentence(message: str, field: str | None) -> str:
 @csrf_exempt
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def body_too_large_body() -> dict[str, Any]:
+    return error_body("body_too_large", message_for_code("body_too_large"))
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's own 400s under /api/ (a body over DATA_UPLOAD_MAX_MEMORY_SIZE read outside a DRF
+    view, a malformed request): the error format, not Django's HTML page."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(body_too_large_body(), status=413)
+    return JsonResponse(error_body("bad_request", message_for_code("bad_request")), status=400)
+
+
+def json_csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """A session-authenticated POST under /api/ without its CSRF token (CSRF_FAILURE_VIEW for
+    Django's middleware; `CsrfSessionAuthentication` for DRF's views)."""
+    return JsonResponse(error_body("csrf_failed", message_for_code("csrf_failed")), status=403)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:

@@ -62,7 +62,7 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("date_of_birth_invalid", None): _("Enter a real date of birth, like 27 3 1948."),
     ("password_too_weak", None): _(
         "Choose a password of at least 8 characters that is not easy to guess, and not only "
-        "numbers."
+        "numbers or spaces."
     ),
     ("required", "email"): _("Enter your email address."),
     ("required", "password"): _("Choose a password."),
@@ -123,9 +123,33 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("not_found", None): _("We cannot find that."),
     ("busy", None): _("Something changed while we were saving. Please try again."),
     ("server_error", None): _("Something went wrong on our side. Please try again, or call us."),
+    # Inputs no client means to send, answered cleanly (the API's error format, never a 500).
+    ("json_too_deep", None): _(
+        "The request body nests its lists and objects too deeply. No request to Circle needs "
+        "more than 32 levels."
+    ),
+    ("body_too_large", None): _("The request is too large. Send less at once."),
+    ("bad_request", None): _("The request could not be read. Check it and try again."),
+    ("csrf_failed", None): _(
+        "This form had expired or was sent from somewhere else. Go back, reload the page and try "
+        "again; programs signed in with a session send the X-CSRFToken header."
+    ),
+    ("date_out_of_range", None): _("Choose a date between the years 1900 and 9998."),
+    ("email_has_login", None): _(
+        "There is already a Circle login with this email address. Sign in with it first, then "
+        "you can join this circle too."
+    ),
 }
 
 _FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
+
+
+def message_for_code(code: str, field: str | None = None, default: str = "") -> str:
+    """The sentence for a code raised outside a DomainError (a parser's, a middleware's)."""
+    for key in ((code, field), (code, None)):
+        if key in MESSAGES:
+            return str(MESSAGES[key])
+    return default
 
 
 def message_for(error: DomainError) -> str:

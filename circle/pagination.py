@@ -12,6 +12,9 @@ from rest_framework.response import Response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Past any row a list will hold, and inside the databases' 64-bit OFFSET: a larger number
+# (`offset=9223372036854775808`) failed in the database as a 500, where it means an empty page.
+MAX_OFFSET = 2**31 - 1
 
 
 class Pagination(LimitOffsetPagination):
@@ -21,6 +24,9 @@ class Pagination(LimitOffsetPagination):
         super().__init__()
         self.default_limit = default_limit
         self.max_limit = max_limit
+
+    def get_offset(self, request: Request) -> int:
+        return min(super().get_offset(request), MAX_OFFSET)
 
     def window(self, request: Request) -> tuple[int, int]:
         """The (limit, offset) asked for, for a selector that pages by itself (a running

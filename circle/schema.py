@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -117,3 +118,10 @@ class CircleAutoSchema(AutoSchema):
             and getattr(parameter, "name", None) not in PAGE_PARAMETERS
             for parameter in self.get_override_parameters()
         )
+
+
+class CsrfSessionScheme(SessionScheme):
+    """Session authentication with our CSRF refusal is, to a client, session authentication
+    (registered when CircleConfig imports this module)."""
+
+    target_class = "circle.authentication.CsrfSessionAuthentication"

@@ -1,9 +1,14 @@
+"""Who is signing in and from where (django-axes), sign-up limits, and the password rule
+Django's validators leave out."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -44,3 +49,20 @@ class AnonymousSignupThrottle(SimpleRateThrottle):
         if request.method != "POST" or request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
+
+
+class NotOnlySpacesValidator:
+    """A password must have something in it besides spaces (AUTH_PASSWORD_VALIDATORS).
+
+    Django's validators let eight spaces through: long enough, not numeric, not a common
+    password once stripped, like no one's name. Wherever a password is set (joining, becoming a
+    helper, a new password by email, the admin) this refuses one made only of white space."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if not password.strip():
+            raise ValidationError(
+                _("Your password cannot be only spaces."), code="password_only_spaces"
+            )
+
+    def get_help_text(self) -> str:
+        return str(_("Your password cannot be only spaces."))

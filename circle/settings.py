@@ -189,6 +189,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Eight spaces pass all four of Django's.
+    {"NAME": "circle.security.NotOnlySpacesValidator"},
 ]
 # Login attempts: after AXES_FAILURE_LIMIT failures for one email from one address, that pair is
 # refused for AXES_COOLOFF_MINUTES; a success resets the count.
@@ -234,10 +236,12 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's session authentication, its CSRF refusal under a stable code (csrf_failed).
+        "circle.authentication.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a cap on nesting (circle/parsers.py says why 32).
+    "DEFAULT_PARSER_CLASSES": ["circle.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": (
         ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
         if DEBUG

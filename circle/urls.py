@@ -131,6 +131,7 @@ urlpatterns = [
 ]
 
 # The pages answer in their own style; anything under /api/ keeps the API's JSON errors.
+handler400 = "web.views.errors.bad_request"
 handler403 = "web.views.errors.forbidden"
 handler404 = "web.views.errors.not_found"
 handler500 = "web.views.errors.server_error"

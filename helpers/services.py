@@ -129,7 +129,7 @@ def helper_signup(
         ):
             if not (value or "").strip():
                 raise InvalidInput("required", f"{name}: This field is required.", field=name)
-        email = email_check_free(email=email or "", circle=circle)
+        email = email_check_free(email=email or "", circle=circle, joining=True)
         password_check(password=password or "", email=email, full_name=full_name)
 
     # Where the helper travels from: the postcode given, else their home's; it must be in the area.
@@ -164,6 +164,7 @@ def helper_signup(
                     latitude=latitude,
                     longitude=longitude,
                     joined_via=JoinedVia.HELPER_SIGNUP,
+                    joining=True,
                 )
             helper = Helper.objects.create(
                 circle=circle,

@@ -50,15 +50,34 @@ def phone_normalise(raw: str, *, field: str = "phone") -> str:
     return phone_e164(raw, field=field)
 
 
-def email_check_free(*, email: str, circle: Circle | None = None) -> str:
-    email = email.strip().lower()
-    taken = User.objects.filter(email__iexact=email).exists() or (
-        circle is not None and Member.objects.filter(circle=circle, email__iexact=email).exists()
+def _email_taken() -> InvalidInput:
+    return InvalidInput(
+        "email_taken", "That email address is already in use; sign in instead.", field="email"
     )
-    if taken:
-        raise InvalidInput(
-            "email_taken", "That email address is already in use; sign in instead.", field="email"
-        )
+
+
+def _email_has_login() -> InvalidInput:
+    return InvalidInput(
+        "email_has_login",
+        "There is already a login with this email; sign in with it, then join this circle too.",
+        field="email",
+    )
+
+
+def email_check_free(*, email: str, circle: Circle | None = None, joining: bool = False) -> str:
+    """`email`, normalised, once no login and no member of `circle` has it.
+
+    `joining`: a person joining or signing up for themselves. Logins are installation-wide, so
+    an email that already signs in is someone who can sign in and then join this circle too:
+    the answer (`email_has_login`) asks for that, in the same words whoever holds the login
+    (a member, a helper or staff, of this circle or another, or of none), so it tells nothing
+    more about them. Staff registering a caller hear `email_taken`, as before."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise _email_has_login() if joining else _email_taken()
+    if circle is not None and Member.objects.filter(circle=circle, email__iexact=email).exists():
+        # A member here, joined by phone, gave it as their contact email: no login to sign in to.
+        raise _email_taken()
     return email
 
 
@@ -111,12 +130,6 @@ class AlreadyMember(Conflict):
         super().__init__("already_member", detail)
 
 
-def _email_taken() -> InvalidInput:
-    return InvalidInput(
-        "email_taken", "That email address is already in use; sign in instead.", field="email"
-    )
-
-
 def member_create(
     *,
     circle: Circle,
@@ -132,6 +145,7 @@ def member_create(
     password_hash: str | None = None,
     address_line1: str = "",
     date_of_birth: date | None = None,
+    joining: bool = False,
 ) -> Member:
     """A member record in `circle`: on a new login when `email` and `password` (or its
     `password_hash`, from make_password) are given, else
@@ -140,7 +154,8 @@ def member_create(
     The caller has checked the details (`email_check_free`, `password_check`) and holds the
     transaction; this makes the rows in a savepoint, and turns a race the checks could not see
     into the answer the check would have given: a login made meanwhile with the same email is
-    `email_taken`; a member record made meanwhile for the same `user` is AlreadyMember.
+    `email_has_login` for a person `joining` for themselves (`email_taken` for staff); a member
+    record made meanwhile for the same `user` is AlreadyMember.
     """
     try:
         with transaction.atomic():
@@ -165,7 +180,7 @@ def member_create(
         if user is not None and not (email and (password or password_hash)):
             raise AlreadyMember() from None
         # Two sign-ups with one email raced past the check; the unique index caught it.
-        raise _email_taken() from None
+        raise (_email_has_login() if joining else _email_taken()) from None
 
 
 def member_join(
@@ -234,7 +249,7 @@ def member_join(
         # A signed-in person joins as themselves; their login already has an email.
         email, password, password_hash = None, None, None
     if email:
-        email = email_check_free(email=email, circle=circle)
+        email = email_check_free(email=email, circle=circle, joining=not by_staff)
     if password:
         password_check(password=password, email=email or "", full_name=full_name)
     if (password or password_hash) and not email:
@@ -276,6 +291,7 @@ def member_join(
                     postcode=postcode,
                     latitude=latitude,
                     longitude=longitude,
+                    joining=not by_staff,
                 )
             role_grant(member=member, role=RoleName.MEMBER)
             audit_record(
@@ -295,7 +311,7 @@ def member_join(
             # The same person joined twice at once; the unique (circle, user) index caught it.
             raise Conflict("already_member", "You are already a member of this circle.") from None
         # Two sign-ups with one email raced past the check above; the unique index caught it.
-        raise _email_taken() from None
+        raise (_email_taken() if by_staff else _email_has_login()) from None
     return member
 
 

@@ -11,7 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import error_body
+from circle.messages import message_for_code
 from circle.pagination import PaginatedApi, UncappedPagination
+from circle.parsers import JsonTooDeep
 from circle.schema import error_responses
 from circle.serializers import MoneyInField, MoneyOutField, StrictInputSerializer
 from members.models import STAFF_ROLES
@@ -172,6 +174,16 @@ class StripeWebhookApi(APIView):
         except stripe_client.SignatureError:
             return Response(
                 error_body("invalid_signature", "The Stripe signature is missing or wrong."),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except JsonTooDeep:
+            return Response(
+                error_body("json_too_deep", message_for_code("json_too_deep")),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except stripe_client.NotAnEvent:
+            return Response(
+                error_body("invalid_body", "The request body must be a JSON object."),
                 status=status.HTTP_400_BAD_REQUEST,
             )
         except ValueError:

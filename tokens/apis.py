@@ -202,6 +202,13 @@ def _coordinator(request: Request, slug: str) -> tuple[Circle, Caller]:
     return circle, coordinator_access(user=request.user, circle=circle, what="its books")
 
 
+# The years a ledger filter may name. Nothing in any circle's books is older than 1900, and the
+# edges of Python's and the databases' calendars (year 1, year 9999) are where a day added or a
+# time zone applied overflows: `to=9999-12-31` (its next day) or `from=0001-01-01T00:00+01:00`
+# (in UTC, the year 0, on SQLite) failed as a 500.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9998
+
+
 def _parse_moment(raw: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
     """A date or an ISO 8601 time. A bare date means the start of that day in London, where
     circles are, or with `end_of_day` the start of the next, so that "to 2 March" includes
@@ -211,19 +218,24 @@ def _parse_moment(raw: str | None, field: str, *, end_of_day: bool = False) -> d
     try:
         # A bare date first: parse_datetime would also read "2024-03-02" as its midnight.
         day = parse_date(raw) if len(raw) == 10 else None
-        if day is not None:
-            if end_of_day:
-                day += timedelta(days=1)
-            moment: datetime | None = datetime(
-                day.year, day.month, day.day, tzinfo=get_current_timezone()
-            )
-        else:
-            moment = parse_datetime(raw)
+        moment: datetime | None = None if day is not None else parse_datetime(raw)
     except ValueError:
         # Well formed but impossible ("2024-02-30"): Django raises rather than returning None.
-        moment = None
-    if moment is None:
+        day = moment = None
+    found = day if day is not None else moment
+    if found is None:
         raise InvalidInput("invalid", f"{field} is a date or an ISO 8601 time.", field=field)
+    if not EARLIEST_YEAR <= found.year <= LATEST_YEAR:
+        raise InvalidInput(
+            "date_out_of_range",
+            f"{field}: a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}.",
+            field=field,
+        )
+    if day is not None:
+        if end_of_day:
+            day += timedelta(days=1)
+        return datetime(day.year, day.month, day.day, tzinfo=get_current_timezone())
+    assert moment is not None
     return make_aware(moment) if moment.tzinfo is None else moment
 
 

@@ -105,6 +105,16 @@ class DateField(forms.MultiValueField):
             ) from None
 
 
+def _as_typed(form: forms.Form, *names: str) -> None:
+    """Passwords are taken as typed, spaces and all, as joining and the API take them: a form
+    that stripped them would refuse, at sign-in, a password chosen with a space at either end,
+    and (setting one) let a password of spaces alone reach the validators as empty."""
+    for name in names:
+        field = form.fields[name]
+        assert isinstance(field, forms.CharField)
+        field.strip = False
+
+
 class SignInForm(AuthenticationForm):
     """Django's own sign-in form (so django-axes counts its failures), in plain words."""
 
@@ -121,6 +131,7 @@ class SignInForm(AuthenticationForm):
         self.fields["password"] = text(
             _("Password"), autocomplete="current-password", input_type="password"
         )
+        _as_typed(self, "password")
 
 
 class ResetRequestForm(PasswordResetForm):
@@ -147,3 +158,4 @@ class NewPasswordForm(SetPasswordForm):
         self.fields["new_password2"] = text(
             _("Type the new password again"), autocomplete="new-password", input_type="password"
         )
+        _as_typed(self, "new_password1", "new_password2")

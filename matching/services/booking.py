@@ -206,7 +206,10 @@ def task_book(
         raise InvalidInput(
             "invalid", "An idempotency key is at most 100 characters.", field="idempotency_key"
         )
-    reference = f"task:{member.pk}:{key}" if key else f"task:{uuid.uuid4().hex}"
+    # The key is the acting person's own (staff booking for a member, or the member): one
+    # person's "k1" never hands them a task another person booked under theirs.
+    actor = caller.user.pk if caller.user is not None else ""
+    reference = f"task:{member.pk}:u{actor}:{key}" if key else f"task:{uuid.uuid4().hex}"
     if key:
         existing = Task.objects.filter(circle_id=member.circle_id, hold__reference=reference)
         if (first := existing.select_related("category").first()) is not None:

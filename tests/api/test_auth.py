@@ -312,7 +312,7 @@ def test_session_write_without_csrf_token_is_refused(personas: Personas) -> None
 
     response = client.delete(TOKEN_URL, HTTP_ACCEPT="application/json")
 
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "csrf_failed")
     assert "CSRF" in response.json()["detail"]
     assert Token.objects.filter(user=user).exists()
 

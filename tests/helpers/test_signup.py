@@ -456,6 +456,20 @@ def test_anonymous_signup_rejected_with_blank_field(
     assert row_counts() == before
 
 
+@pytest.mark.parametrize("email", ["alice@example.org", "hana@example.org", "clara@example.org"])
+def test_signup_with_an_email_that_signs_in_asks_to_sign_in_first_and_says_nothing_else(
+    personas: Personas, client_for: ClientFor, new_helper_body: Body, email: str
+) -> None:
+    # A member here, a helper here, staff of another circle: one answer for all.
+    before = row_counts()
+
+    response = client_for(None).post(signup_url(), new_helper_body(email=email), format="json")
+
+    assert_error(response, 400, "email_has_login", "email")
+    assert "Sign in with it first" in response.json()["detail"]
+    assert row_counts() == before
+
+
 # Each case: the changes to a valid body, and the field the error must name.
 BAD_INPUT: dict[str, tuple[dict[str, Any], str]] = {
     "unknown category": ({"skills": ["gardening", "knitting"]}, "skills"),
@@ -596,8 +610,10 @@ def test_signup_rejects_bad_input_and_writes_nothing(
         ({"kind": "mercenary"}, "invalid_choice"),
         ({"availability": "weekends"}, "not_a_list"),
         ({"skils": ["diy"]}, "unknown_field"),
-        ({"email": "alice@example.org"}, "email_taken"),
+        ({"email": "alice@example.org"}, "email_has_login"),
+        ({"email": "Sam@example.org"}, "email_has_login"),
         ({"password": "password"}, "password_too_weak"),
+        ({"password": " " * 12}, "required"),
         ({"postcode": "IP4 1AA"}, "postcode_outside_area"),
     ],
 )
@@ -629,7 +645,7 @@ def test_signup_email_taken_by_phone_member_of_this_circle(
     assert row_counts() == before
 
 
-def test_signup_email_race_is_email_taken_not_server_error(
+def test_signup_email_race_is_email_has_login_not_server_error(
     personas: Personas,
     client_for: ClientFor,
     new_helper_body: Body,
@@ -649,7 +665,7 @@ def test_signup_email_race_is_email_taken_not_server_error(
 
     response = client_for(None).post(signup_url(), new_helper_body(), format="json")
 
-    assert_error(response, 400, "email_taken", "email")
+    assert_error(response, 400, "email_has_login", "email")
     assert row_counts() == {**before, "User": before["User"] + 1}
 
 
@@ -784,7 +800,7 @@ def test_concurrent_signups_with_one_email_make_one_helper(
 
     assert sorted(r.status_code for r in responses) == [201, 400], [r.content for r in responses]
     refused = next(r for r in responses if r.status_code == 400)
-    assert refused.json()["code"] == "email_taken"
+    assert refused.json()["code"] == "email_has_login"
     assert User.objects.filter(email="harriet@example.org").count() == 1
     assert Helper.objects.filter(member__email="harriet@example.org").count() == 1
     assert AuditEvent.objects.filter(action="helper.signed_up").count() == 1

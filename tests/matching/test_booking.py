@@ -197,6 +197,35 @@ def test_the_same_idempotency_key_for_another_member_is_a_new_booking(
     assert first["id"] != second["id"]
 
 
+def test_an_operators_key_never_collides_with_the_members_own(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    """Keys belong to the person acting: Alice's key "k1" and Otto's "k1", booking the same job
+    for her, are two bookings, not Otto handed Alice's task as if he had booked it."""
+    alice, otto = client_for(world.alice), client_for(world.otto)
+    first = alice.post(TASKS_URL, task_body(idempotency_key="k1"), format="json")
+    second = otto.post(
+        TASKS_URL,
+        task_body(idempotency_key="k1", member_id=world.alice.pk, call_reference="CALL-1"),
+        format="json",
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert first.json()["id"] != second.json()["id"]
+    before = row_counts()
+    held = tokens_of(alice, world.alice)["held"]
+
+    again = otto.post(
+        TASKS_URL,
+        task_body(idempotency_key="k1", member_id=world.alice.pk, call_reference="CALL-1"),
+        format="json",
+    )
+
+    assert (again.status_code, again.json()["id"]) == (200, second.json()["id"])
+    assert row_counts() == before
+    assert tokens_of(alice, world.alice)["held"] == held
+
+
 def test_the_same_idempotency_key_for_a_different_booking_is_409(
     world: Personas, client_for: Client, task_body: Body
 ) -> None:

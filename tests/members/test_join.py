@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from members import services
 from members.models import AuditEvent, JoinedVia, Member, Role, RoleName, User
 from tests.conftest import Personas
-from tests.factories import MemberFactory, years_ago
+from tests.factories import MemberFactory, UserFactory, years_ago
 from tests.members.conftest import NEW_PASSWORD, join_url
 
 Body = Callable[..., dict[str, Any]]
@@ -576,21 +576,58 @@ def test_join_rejected_when_too_young(
 
 
 @pytest.mark.parametrize("email", ["alice@example.org", "ALICE@Example.Org", " alice@example.org "])
-def test_join_rejected_when_email_already_used(
+def test_join_with_an_email_that_signs_in_asks_to_sign_in_first(
     personas: Personas, client_for: ClientFor, join_body: Body, counts: Counts, email: str
 ) -> None:
     before = counts()
     response = post(client_for(None), join_body(email=email))
-    assert_rejected(response, before, counts(), "email_taken", "email")
+    assert_rejected(response, before, counts(), "email_has_login", "email")
+    assert "sign in" in response.json()["detail"].lower()
 
 
-def test_join_rejected_when_email_is_another_circles_login(
-    personas: Personas, client_for: ClientFor, join_body: Body, counts: Counts
+@pytest.mark.parametrize(
+    "email",
+    [
+        "alice@example.org",  # a member here
+        "hana@example.org",  # a helper here
+        "otto@example.org",  # an operator here
+        "cora@example.org",  # a coordinator here
+        "Sam@example.org",  # a member of Suffolk
+        "clara@example.org",  # a coordinator of Suffolk
+        "nobody-here@example.org",  # a login with no member record anywhere
+    ],
+)
+def test_join_with_any_existing_login_gets_one_answer_that_reveals_nothing_else(
+    personas: Personas, client_for: ClientFor, join_body: Body, counts: Counts, email: str
 ) -> None:
-    # Logins are installation-wide: Sam of Suffolk signs in with this email already.
+    """Logins are installation-wide: whoever holds the email, and wherever, the person is asked
+    to sign in and then join this circle too, in the same words, so nothing tells which."""
+    UserFactory(email="nobody-here@example.org")
     before = counts()
-    response = post(client_for(None), join_body(email="Sam@example.org"))
-    assert_rejected(response, before, counts(), "email_taken", "email")
+
+    response = post(client_for(None), join_body(email=email))
+
+    assert_rejected(response, before, counts(), "email_has_login", "email")
+    assert response.json() == {
+        "code": "email_has_login",
+        "detail": (
+            "There is already a Circle login with this email address. Sign in with it first, "
+            "then you can join this circle too."
+        ),
+        "field": "email",
+    }
+
+
+def test_a_suffolk_member_signed_in_joins_southwark_too(
+    personas: Personas, client_for: ClientFor, join_body: Body
+) -> None:
+    # What the answer above asks for: signed in, the same login joins a second circle.
+    response = post(client_for(personas.sam), join_body(email=None, password=None))
+
+    assert response.status_code == 201, response.json()
+    member = Member.objects.get(pk=response.json()["id"])
+    assert (member.circle, member.user) == (personas.southwark, personas.sam.user)
+    assert Member.objects.filter(user=personas.sam.user).count() == 2
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "dora@", "@example.org", "dora example.org"])
@@ -603,7 +640,17 @@ def test_join_rejected_when_email_malformed(
 
 
 @pytest.mark.parametrize(
-    "password", ["short1", "password123", "12345678901", "dora@example.org", "   "]
+    "password",
+    [
+        "short1",
+        "password123",
+        "12345678901",
+        "dora@example.org",
+        "   ",
+        " " * 8,
+        " " * 40,
+        "\t" * 9,
+    ],
 )
 def test_join_rejected_when_password_weak(
     personas: Personas, client_for: ClientFor, join_body: Body, counts: Counts, password: str
@@ -858,7 +905,7 @@ def test_second_online_join_with_the_same_email_is_refused(
         join_body(email="TWIN@example.org", full_name="Other Twin", phone="07911 123457"),
     )
 
-    assert_rejected(response, before, counts(), "email_taken", "email")
+    assert_rejected(response, before, counts(), "email_has_login", "email")
 
 
 def test_unique_index_refuses_an_email_that_slipped_past_the_check(
@@ -871,14 +918,12 @@ def test_unique_index_refuses_an_email_that_slipped_past_the_check(
     """The database is the backstop when a concurrent sign-up passed the Python check."""
     assert post(client_for(None), join_body(email="twin@example.org")).status_code == 201
     # As if the other request checked before this one committed.
-    monkeypatch.setattr(
-        services, "email_check_free", lambda *, email, circle=None: email.strip().lower()
-    )
+    monkeypatch.setattr(services, "email_check_free", lambda *, email, **_: email.strip().lower())
     before = counts()
 
     response = post(client_for(None), join_body(email="Twin@Example.org"))
 
-    assert_rejected(response, before, counts(), "email_taken", "email")
+    assert_rejected(response, before, counts(), "email_has_login", "email")
 
 
 @pytest.mark.postgres
@@ -894,9 +939,9 @@ def test_concurrent_online_joins_with_one_email_make_one_member(
     checked = threading.Barrier(2, timeout=30)
     real_check = services.email_check_free
 
-    def check_then_wait(*, email: str, circle: Any = None) -> str:
+    def check_then_wait(*, email: str, circle: Any = None, joining: bool = False) -> str:
         # Both requests pass the check before either inserts: the race the index must catch.
-        result = real_check(email=email, circle=circle)
+        result = real_check(email=email, circle=circle, joining=joining)
         checked.wait()
         return result
 
@@ -921,7 +966,7 @@ def test_concurrent_online_joins_with_one_email_make_one_member(
         thread.join()
 
     assert sorted(statuses) == [201, 400]
-    assert "email_taken" in codes
+    assert "email_has_login" in codes
     assert User.objects.filter(email="race@example.org").count() == 1
     assert Member.objects.filter(email="race@example.org").count() == 1
     assert AuditEvent.objects.filter(action="member.joined").count() == 1

@@ -139,6 +139,70 @@ def test_a_signed_body_that_is_not_json_is_a_400(stripe_server: LocalStripe, db:
     assert StripeEvent.objects.count() == 0
 
 
+def test_a_signature_made_beyond_the_tolerance_in_the_future_is_refused(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe, settings: Any
+) -> None:
+    # The library checks only the past; a body signed for later could be replayed until then.
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=1)
+    (event,) = stripe_server.complete(sid)
+    before = card_counts()
+    later = int(time.time()) + settings.STRIPE_WEBHOOK_TOLERANCE + 60
+
+    response = deliver(stripe_server, event, timestamp=later)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_signature"
+    assert card_counts() == before
+    assert wallet_minutes(personas.alice) == 0
+
+
+def test_a_signature_a_little_ahead_of_our_clock_is_accepted(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe
+) -> None:
+    # Stripe's clock and ours may differ by a few seconds either way.
+    sid = start_checkout(client_for(personas.alice), personas.alice, tokens=1)
+    (event,) = stripe_server.complete(sid)
+
+    response = deliver(stripe_server, event, timestamp=int(time.time()) + 30)
+
+    assert response.status_code == 200
+    assert wallet_minutes(personas.alice) == 60
+
+
+@pytest.mark.parametrize("body", ["[]", "[1, 2]", '"checkout.session.completed"', "42", "null"])
+def test_a_signed_body_that_is_not_an_object_is_a_400(
+    stripe_server: LocalStripe, db: None, body: str
+) -> None:
+    response = post_raw(body, sign(body, WEBHOOK_SECRET))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_body"
+    assert StripeEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 50_000])
+def test_a_signed_body_nested_too_deep_is_a_400(
+    stripe_server: LocalStripe, db: None, depth: int
+) -> None:
+    body = "[" * depth + "]" * depth
+
+    response = post_raw(body, sign(body, WEBHOOK_SECRET))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "json_too_deep"
+    assert StripeEvent.objects.count() == 0
+
+
+def test_an_unsigned_body_nested_too_deep_is_refused_for_its_signature(
+    stripe_server: LocalStripe, db: None
+) -> None:
+    # Nothing unsigned is parsed at all.
+    response = post_raw("[" * 1000 + "]" * 1000, "t=1,v1=00")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_signature"
+
+
 def test_without_a_webhook_secret_every_event_is_refused(
     personas: Personas, client_for: Client, stripe_server: LocalStripe, settings: Any
 ) -> None:

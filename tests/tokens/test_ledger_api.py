@@ -21,8 +21,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from members.models import AuditEvent, Member, User
+from members.models import AuditEvent, Member, RoleName, User
 from tests.conftest import Personas
+from tests.factories import MemberFactory, UserFactory
 from tokens.models import Account, AccountKind, Entry, Hold, LedgerTransaction
 from tokens.selectors import member_tokens
 from tokens.services import (
@@ -264,6 +265,39 @@ def test_bad_date_is_refused(
     assert (response.json()["code"], response.json()["field"]) == ("invalid", param)
 
 
+@pytest.mark.parametrize(
+    ("param", "raw"),
+    [
+        ("to", "9999-12-31"),
+        ("from", "0001-01-01T00:00:00+01:00"),
+        ("from", "0001-01-01"),
+        ("to", "9999-12-31T23:00:00-05:00"),
+        ("from", "9999-12-31T23:59:59.999999-14:00"),
+        ("to", "1899-12-31"),
+    ],
+)
+def test_a_date_beyond_what_the_books_can_hold_is_refused(
+    books: Books, personas: Personas, client_for: ClientFor, param: str, raw: str
+) -> None:
+    response = client_for(personas.cora).get(ledger("southwark", "transactions"), {param: raw})
+
+    assert response.status_code == 400, response.content
+    assert (response.json()["code"], response.json()["field"]) == ("date_out_of_range", param)
+
+
+def test_the_widest_dates_allowed_list_every_transaction(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    everything = ids(client_for(personas.cora).get(ledger("southwark", "transactions")))
+
+    response = client_for(personas.cora).get(
+        ledger("southwark", "transactions"), {"from": "1900-01-01", "to": "9998-12-31"}
+    )
+
+    assert response.status_code == 200
+    assert ids(response) == everything
+
+
 # --- Balances ---------------------------------------------------------------------------------
 
 
@@ -367,6 +401,59 @@ def test_adjustment_with_the_same_key_returns_the_first_result(
     assert again.json() == first.json()
     assert rows() == before
     assert available(personas.bob) == 45
+
+
+def test_two_coordinators_using_the_same_key_each_adjust(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    """Keys belong to the person acting: a second coordinator's "a" is not Cora's, even for the
+    same correction (before, Dee was answered with Cora's adjustment and nothing moved)."""
+    dee = MemberFactory(
+        circle=personas.southwark,
+        user=UserFactory(email="dee@example.org", full_name="Dee Coordinator"),
+        roles=[RoleName.COORDINATOR],
+    )
+    body = {"member_id": personas.bob.pk, "minutes": 15, "reason": "r", "idempotency_key": "a"}
+
+    first = client_for(personas.cora).post(ledger("southwark", "adjustments"), body, format="json")
+    second = client_for(dee).post(ledger("southwark", "adjustments"), body, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert first.json()["id"] != second.json()["id"]
+    assert available(personas.bob) == 60
+    before = rows()
+
+    again = client_for(dee).post(ledger("southwark", "adjustments"), body, format="json")
+
+    assert (again.status_code, again.json()["id"]) == (200, second.json()["id"])
+    assert rows() == before
+    assert available(personas.bob) == 60
+
+
+def test_two_coordinators_reverse_two_transactions_with_the_same_key(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    dee = MemberFactory(
+        circle=personas.southwark,
+        user=UserFactory(email="dee@example.org", full_name="Dee Coordinator"),
+        roles=[RoleName.COORDINATOR],
+    )
+    cora = client_for(personas.cora)
+    one, two = (
+        cora.post(
+            ledger("southwark", "adjustments"),
+            {"member_id": personas.bob.pk, "minutes": minutes, "reason": "r"},
+            format="json",
+        ).json()["id"]
+        for minutes in (5, 10)
+    )
+    body = {"reason": "entered twice", "idempotency_key": "undo"}
+
+    first = cora.post(reverse_url(one), body, format="json")
+    second = client_for(dee).post(reverse_url(two), body, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert (first.json()["reverses_id"], second.json()["reverses_id"]) == (one, two)
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,44 @@ def test_the_same_key_again_returns_the_first_result(
     assert available(funded.bob) == 30
 
 
+def test_two_members_using_the_same_key_both_give(funded: Personas, client_for: ClientFor) -> None:
+    """A key belongs to the person acting: Bob's "k-1" is not Alice's."""
+    purchase_credit(member=funded.bob, minutes=60, payment_key="bob-1", actor=None)
+    alice, bob = client_for(funded.alice), client_for(funded.bob)
+
+    first = alice.post(URL, gift("pot", 30), format="json")
+    second = bob.post(URL, gift("pot", 30), format="json")
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert first.json()["id"] != second.json()["id"]
+    assert (available(funded.alice), available(funded.bob), pot(funded)) == (60, 30, 60)
+    before = rows()
+
+    replays = [client.post(URL, gift("pot", 30), format="json") for client in (alice, bob)]
+
+    assert [r.status_code for r in replays] == [200, 200]
+    assert [r.json()["id"] for r in replays] == [first.json()["id"], second.json()["id"]]
+    assert rows() == before
+    assert (available(funded.alice), available(funded.bob), pot(funded)) == (60, 30, 60)
+
+
+def test_staff_acting_for_a_member_never_take_over_the_members_own_key(
+    funded: Personas, client_for: ClientFor
+) -> None:
+    # The same gift, the same key: Alice's, then Otto's for her on the phone. Two gifts, and
+    # Otto is not answered with Alice's own as though he had made it.
+    first = client_for(funded.alice).post(URL, gift(funded.bob, 30), format="json")
+    second = client_for(funded.otto).post(
+        URL, gift(funded.bob, 30, member_id=funded.alice.pk, reason="Asked by phone"), format="json"
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201), second.content
+    assert first.json()["id"] != second.json()["id"]
+    assert (available(funded.alice), available(funded.bob)) == (30, 60)
+    event = AuditEvent.objects.get(data__transaction_id=second.json()["id"])
+    assert event.actor_id == funded.otto.user_id
+
+
 @pytest.mark.parametrize(
     "second",
     [

@@ -196,7 +196,7 @@ def test_address_page_asks_street_and_postcode_together(client: Client, personas
         ("phone", {"phone": ""}, "Enter a phone number we can call you on."),
         ("email", {"email": "dora-at-example"}, "Enter an email address in the right form"),
         ("email", {"email": ""}, "Enter your email address."),
-        ("email", {"email": "ALICE@example.org"}, "That email address is already in use."),
+        ("email", {"email": "ALICE@example.org"}, "There is already a Circle login with this"),
         ("password", {"password": "12345678", "password_again": "12345678"}, "Choose a password"),
         ("password", {"password_again": "something else"}, "The two passwords are not the same."),
         ("password", {"password": "", "password_again": ""}, "Choose a password."),
@@ -222,6 +222,46 @@ def test_a_wrong_answer_is_explained_beside_its_box_and_nothing_is_kept(
     assert "<title>Error:" in html
     assert "govuk-error-message" in html
     assert client.session.get("join:southwark", {}) == kept
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "email", ["alice@example.org", "Hana@Example.org", "cora@example.org", "sam@example.org"]
+)
+def test_an_email_that_signs_in_is_asked_to_sign_in_and_join_this_circle_too(
+    client: Client, personas: Personas, email: str
+) -> None:
+    # A member, a helper or staff here, or a member of Suffolk: the same words and link for all.
+    answer_all(client, ["name", "date-of-birth", "address", "phone"])
+    kept = dict(client.session["join:southwark"])
+    before = counts()
+
+    response = answer(client, "email", email=email)
+
+    assert response.status_code == 200
+    words = text_of(response)
+    assert (
+        "There is already a Circle login with this email address. Sign in with it first, then "
+        "you can join this circle too."
+    ) in words
+    assert "Sign in to join Southwark Circle" in words
+    assert 'href="/sign-in/?next=%2Fcircles%2Fsouthwark%2Fjoin%2F"' in response.content.decode()
+    assert client.session["join:southwark"] == kept
+    assert counts() == before
+
+
+@pytest.mark.parametrize("password", [" " * 8, " " * 30, "\t \t \t \t "])
+def test_a_password_of_only_spaces_is_refused(
+    client: Client, personas: Personas, password: str
+) -> None:
+    answer_all(client, ["name", "date-of-birth", "address", "phone", "email"])
+    before = counts()
+
+    response = answer(client, "password", password=password, password_again=password)
+
+    assert response.status_code == 200
+    assert "There is a problem" in text_of(response)
+    assert "password" not in client.session["join:southwark"]
     assert counts() == before
 
 
@@ -395,8 +435,9 @@ def test_an_email_taken_meanwhile_is_shown_on_the_check_page_with_a_link_to_chan
     assert response.status_code == 200
     words = text_of(response)
     assert "There is a problem" in words
-    assert "That email address is already in use." in words
+    assert "There is already a Circle login with this email address." in words
     assert f'href="{step_url("email")}?change=1"' in response.content.decode()
+    assert 'href="/sign-in/?next=%2Fcircles%2Fsouthwark%2Fjoin%2F"' in response.content.decode()
     assert "<title>Error: Check your answers" in response.content.decode()
     assert counts() == before
     assert "join:southwark" in client.session

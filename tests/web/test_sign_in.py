@@ -108,6 +108,51 @@ def test_password_reset_by_email_sets_a_new_password(client, personas):
     assert "This link has expired" in text_of(client.get(link, follow=True))
 
 
+def test_a_password_with_spaces_at_its_ends_signs_in_on_the_pages_as_chosen(client, db):
+    # Joining keeps a password as typed; signing in on the pages stripped it, so it never matched.
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="pat@example.org")
+    user.set_password("  marigold teapot river  ")
+    user.save()
+
+    stripped = client.post(
+        "/sign-in/", {"username": "pat@example.org", "password": "marigold teapot river"}
+    )
+    as_chosen = client.post(
+        "/sign-in/", {"username": "pat@example.org", "password": "  marigold teapot river  "}
+    )
+
+    assert stripped.status_code == 200
+    assert (as_chosen.status_code, as_chosen.url) == (302, "/my/")
+
+
+def test_a_new_password_of_only_spaces_is_refused(client, personas):
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    found = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body)
+    assert found is not None
+    form_page = client.get(found.group(1), follow=True)
+    set_url = form_page.redirect_chain[-1][0]
+
+    refused = client.post(set_url, {"new_password1": " " * 12, "new_password2": " " * 12})
+
+    assert refused.status_code == 200
+    assert "There is a problem" in text_of(refused)
+    user = personas.alice.user
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_the_password_rules_refuse_only_spaces_wherever_a_password_is_set(db):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(" " * 20)
+
+    assert "password_only_spaces" in {error.code for error in refused.value.error_list}
+
+
 def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(client, db):
     response = client.post("/password-reset/", {"email": "nobody@example.org"})
     assert response.url == "/password-reset/sent/"

@@ -15,6 +15,7 @@ from tokens.models import (
 from tokens.services.accounts import system_account_id, wallet_id
 from tokens.services.posting import (
     Posted,
+    _actor_key,
     _check_key,
     _check_minutes,
     _post,
@@ -113,7 +114,7 @@ def transfer_create(
     return _post(
         circle_id=source.circle_id,
         kind=TransactionKind.GIFT,
-        key=f"gift:{key}",
+        key=f"gift:{_actor_key(key, actor)}",
         legs=[(wallet_id(source), -minutes), (to_account, minutes)],
         member_id=source.pk,
         actor=actor,
@@ -159,7 +160,7 @@ def grant_create(
     return _post(
         circle_id=member.circle_id,
         kind=TransactionKind.GRANT,
-        key=f"grant:{_check_key(idempotency_key)}",
+        key=f"grant:{_actor_key(_check_key(idempotency_key), actor)}",
         # The pot's CHECK (never negative) refuses a grant it cannot cover.
         legs=[
             (system_account_id(member.circle_id, AccountKind.POT), -minutes),
@@ -188,7 +189,7 @@ def adjustment_create(
     return _post(
         circle_id=member.circle_id,
         kind=TransactionKind.ADJUSTMENT,
-        key=f"adjustment:{_check_key(idempotency_key)}",
+        key=f"adjustment:{_actor_key(_check_key(idempotency_key), actor)}",
         legs=[
             (system_account_id(member.circle_id, AccountKind.ADJUSTMENTS), -minutes),
             (wallet_id(member), minutes),
@@ -228,9 +229,16 @@ def reversal_create(
             "not_reversible",
             f"A {original.kind} is undone through its task (cancel or settle), not reversed.",
         )
+    # A key the coordinator gave is theirs (scoped to them); without one, the reversal is keyed
+    # on the original, which the database lets be reversed once whoever asks.
+    key = (
+        f"reversal:{_actor_key(_check_key(idempotency_key), actor)}"
+        if idempotency_key
+        else f"reversal:of-{original.pk}"
+    )
     existing = LedgerTransaction.objects.filter(reverses=original).first()
     if existing is not None:
-        if idempotency_key and existing.idempotency_key == f"reversal:{idempotency_key}":
+        if idempotency_key and existing.idempotency_key == key:
             return Posted(existing.pk, False)
         raise Conflict("already_reversed", "That transaction has already been reversed.")
     legs = [
@@ -240,7 +248,7 @@ def reversal_create(
     posted = _post(
         circle_id=original.circle_id,
         kind=TransactionKind.REVERSAL,
-        key=f"reversal:{_check_key(idempotency_key or f'of-{original.pk}')}",
+        key=key,
         legs=legs,
         member_id=original.member_id,
         actor=actor,

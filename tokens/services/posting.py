@@ -62,6 +62,19 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _actor_key(key: str, actor: User | None) -> str:
+    """A client's idempotency key, scoped to the person acting (`u<user id>:<key>`).
+
+    Keys are unique per circle in the database, and clients pick them: without the scope, Bob's
+    "k-1" met Alice's "k-1" as a 409, or, for the same legs (two coordinators making the same
+    adjustment, an operator repeating a member's gift for her), was answered with the other
+    person's transaction while nothing moved. Scoped, each person's keys are their own, and the
+    same person's key again is still a replay that moves nothing. Keys the system derives from
+    its own rows (a payment, a refund, a task) name those rows and are not scoped.
+    """
+    return f"u{actor.pk}:{key}" if actor is not None else key
+
+
 # Parameters: $1 circle, $2 kind, $3 memo, $4 idempotency key, $5 member, $6 actor,
 # $7 reverses, $8 account ids, $9 minutes, $10 audit action, $11 reason, $12 call reference,
 # $13 audit data (JSON), $14 audit time. The audit row is members' SQL (members/sql.py).

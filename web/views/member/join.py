@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import login
 from django.contrib.auth.hashers import make_password
@@ -87,7 +88,15 @@ def _phone(circle: Circle, cleaned: dict[str, Any], answers: Answers) -> Answers
 
 
 def _email(circle: Circle, cleaned: dict[str, Any], answers: Answers) -> Answers:
-    return {"email": email_check_free(email=cleaned["email"], circle=circle)}
+    # An email that already signs in (here or in another circle) is answered `email_has_login`:
+    # the page then links to signing in, after which the journey continues as that login.
+    return {"email": email_check_free(email=cleaned["email"], circle=circle, joining=True)}
+
+
+def _sign_in_href(circle: Circle) -> str:
+    """Signing in, then back to joining this circle as the login signed in with."""
+    back = reverse("web:join", args=[circle.slug])
+    return f"{reverse('web:sign-in')}?{urlencode({'next': back})}"
 
 
 def _password(circle: Circle, cleaned: dict[str, Any], answers: Answers) -> Answers:
@@ -212,6 +221,7 @@ def question(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     if missing is not None and steps.index(missing) < steps.index(here):
         return redirect(_step_url(circle, missing))
 
+    sign_in_href = ""
     if request.method == "POST":
         form = here.form(request.POST)
         if form.is_valid():
@@ -219,6 +229,8 @@ def question(request: HttpRequest, slug: str, step: str) -> HttpResponse:
                 kept = here.check(circle, form.cleaned_data, answers)
             except DomainError as error:
                 form_error(form, error)
+                if error.code == "email_has_login":
+                    sign_in_href = _sign_in_href(circle)
             else:
                 answers = {**answers, **kept}
                 _save_answers(request, circle, answers)
@@ -237,7 +249,13 @@ def question(request: HttpRequest, slug: str, step: str) -> HttpResponse:
     return render_page(
         request,
         "web/join/question.html",
-        {"form": form, "step": here, "back_href": back, "changing": changing},
+        {
+            "form": form,
+            "step": here,
+            "back_href": back,
+            "changing": changing,
+            "sign_in_href": sign_in_href,
+        },
     )
 
 
@@ -330,6 +348,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
     errors: list[dict[str, str]] = []
+    sign_in_href = ""
     if request.method == "POST":
         try:
             member = member_join(
@@ -349,8 +368,11 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             errors.append(_error_link(circle, error))
         except DomainError as error:
             # Something changed since the question was answered (an email taken meanwhile): the
-            # person reads what, with a link to the question to change.
+            # person reads what, with a link to the question to change (and, for an email that
+            # signs in now, a link to signing in).
             errors.append(_error_link(circle, error))
+            if error.code == "email_has_login":
+                sign_in_href = _sign_in_href(circle)
         else:
             if user is None:
                 assert member.user is not None
@@ -367,6 +389,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             "rows": _rows(circle, answers, user),
             "errors": errors,
             "form_has_errors": bool(errors),
+            "sign_in_href": sign_in_href,
             "back_href": _step_url(circle, steps[-1]),
         },
     )
