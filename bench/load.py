@@ -7,7 +7,8 @@ How to run (PostgreSQL and Redis; the role must be allowed to create databases; 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/circle_load_bench \\
         .venv/bin/python bench/load.py [--users 20] [--mix-seconds 90] [--alone-users 10] \\
-        [--alone-seconds 12] [--redis redis://127.0.0.1:6379/7] [--keep]
+        [--alone-seconds 8] [--only NAME ...] [--no-alone] [--redis redis://127.0.0.1:6379/7] \
+        [--keep]
 
 It takes about seven minutes on the 2-core development machine. It makes its own database (the
 URL's name, dropped first), migrates it and seeds `--circles` (20) circles, each of `--members`
@@ -16,12 +17,12 @@ login and an API token. The rows are written with `COPY` (one password hash, mad
 every login; DRF token rows copied too), not through the services one by one; the ledger is
 written as the ledger's own statement writes it (transactions, then their entries, whose
 triggers move the balances and check the books): one purchase a member, a circle's in one
-statement. Helpers are vetted (enhanced), have every
-skill, a 15 km radius and, for half of them, weekly availability; each circle starts with 40 open
-tasks (booked as booking does: `hold_create`, then the task row). For the webhooks, `--events`
-(4,000) token purchases are started and paid in the local Stripe (`payments.stripe_local`, in
-this process), each with its checkout row, so that each `checkout.session.completed` it makes
-credits a member once; locust signs each event as it sends it.
+statement. Helpers are vetted (enhanced), have every skill, a 15 km radius and, for half of
+them, weekly availability; each circle starts with 40 open tasks (booked as booking does:
+`hold_create`, then the task row). For the webhooks, `--events` (4,000) token purchases are
+started and paid in the local Stripe (`payments.stripe_local`, in this process), each with its
+checkout row, so that each `checkout.session.completed` it makes credits a member once; locust
+signs each event as it sends it.
 
 Then it starts gunicorn (deploy/gunicorn.conf.py, with `bench.load_settings`: Circle's
 settings in production mode plus the two reference views) and a Celery worker on Redis (db 7 by
@@ -34,11 +35,13 @@ between requests):
    error); operators search for callers and record cash; coordinators read the ledger's
    transactions and balances; Stripe delivers webhooks. One table: each endpoint's requests
    per second, p50/p95/p99 and errors.
-2. each endpoint alone, `--alone-users` at once for `--alone-seconds`, and the two references
-   at the same concurrency, before the endpoints and again after them (their mean is the
-   reference): `GET /bench/read/`, a DRF view with token authentication answering a constant,
-   for reads; `POST /bench/write/`, the same doing one INSERT, for writes. Target: every
-   endpoint at least 0.5 of its reference's requests per second.
+2. each endpoint alone, `--alone-users` at once for `--alone-seconds`, each run just after a
+   run of its reference at the same concurrency, and each reference once more at the end; an
+   endpoint is read against the mean of its reference's runs either side of it (a shared
+   machine's speed drifts over minutes). The references (bench/load_urls.py):
+   `GET /bench/read/`, a DRF view with token authentication answering a constant, for reads;
+   `POST /bench/write/`, the same doing one INSERT, for writes. Target: every endpoint at
+   least 0.5 of its reference's requests per second.
 
 Afterwards it stops the servers, runs `ledger_audit` over every circle and prints the tables.
 It exits non-zero on any error, a missed target or a ledger problem. The database is dropped
