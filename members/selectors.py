@@ -47,12 +47,17 @@ def caller_for(*, user: Any, circle: Circle) -> Caller:
     if account is None:
         return Caller(user=None, member=None, roles=frozenset())
     member = Member.objects.filter(circle=circle, user=account).first()
-    roles = (
-        frozenset(Role.objects.filter(member=member).values_list("role", flat=True))
-        if member
-        else frozenset()
-    )
-    return Caller(user=account, member=member, roles=roles)
+    return Caller(user=account, member=member, roles=_roles_of(member) if member else frozenset())
+
+
+def _roles_of(member: Member) -> frozenset[str]:
+    return frozenset(Role.objects.filter(member=member).values_list("role", flat=True))
+
+
+def _caller_as(account: User, member: Member) -> Caller:
+    """The caller who is `member` themselves: the record already read is theirs (one member
+    per circle and user), so only their roles are read, not the member again."""
+    return Caller(user=account, member=member, roles=_roles_of(member))
 
 
 def coordinator_access(*, user: Any, circle: Circle, what: str = "this") -> Caller:
@@ -82,7 +87,10 @@ def member_access(
     )
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
-    caller = caller_for(user=account, circle=member.circle)
+    if member.user_id == account.pk:
+        caller = _caller_as(account, member)
+    else:
+        caller = caller_for(user=account, circle=member.circle)
     if allow_self and member.user_id == account.pk:
         return member, caller
     if caller.roles & frozenset(roles):
@@ -105,15 +113,17 @@ def acting_member(*, user: Any, member_id: int | None) -> tuple[Member, Caller]:
     themselves. Another circle's member is 404; one the caller may not act for, 403."""
     if member_id is not None:
         return member_access(user=user, member_id=member_id)
-    memberships = Member.objects.filter(user=signed_in(user)).select_related("circle")
-    if memberships.count() != 1:
+    account = signed_in(user)
+    # At most two rows tell "exactly one circle" from "several", in one statement.
+    memberships = list(Member.objects.filter(user=account).select_related("circle")[:2])
+    if len(memberships) != 1:
         raise InvalidInput(
             "member_id_required",
             "You belong to several circles (or none): name the member with member_id.",
             field="member_id",
         )
-    member = memberships.get()
-    return member, caller_for(user=user, circle=member.circle)
+    (member,) = memberships
+    return member, _caller_as(account, member)
 
 
 def member_get(*, circle: Circle, member_id: int) -> Member:
@@ -125,7 +135,11 @@ def member_get(*, circle: Circle, member_id: int) -> Member:
 
 def member_paid_until(member: Member) -> date | None:
     """The last day of the member's last paid year. Periods are written by payments, through
-    the reverse relation, so this app needs no import of that one."""
+    the reverse relation, so this app needs no import of that one. A list of members reads it
+    once for all of them (`member_search` annotates `last_paid_day`), not once a member."""
+    if hasattr(member, "last_paid_day"):
+        found: date | None = member.last_paid_day
+        return found
     return member.membership_periods.aggregate(end=Max("end"))["end"]
 
 
@@ -140,7 +154,11 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
     """Find members of one circle by name, phone (any spacing) or postcode, as an operator
     types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
-    members = Member.objects.filter(circle=circle).prefetch_related("roles")
+    members = (
+        Member.objects.filter(circle=circle)
+        .prefetch_related("roles")
+        .annotate(last_paid_day=Max("membership_periods__end"))
+    )
     if "\x00" in query:
         # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
         raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.models import Category
@@ -182,6 +183,14 @@ def _book(
     return task
 
 
+def _booked_with(*, member: Member, reference: str) -> QuerySet[Task]:
+    """The task whose hold has this reference. The hold's own circle is named too: the unique
+    index on holds is (circle, reference), and without it PostgreSQL reads every hold."""
+    return Task.objects.filter(
+        circle_id=member.circle_id, hold__circle_id=member.circle_id, hold__reference=reference
+    )
+
+
 @retry_on_conflict
 def task_book(
     *,
@@ -211,7 +220,7 @@ def task_book(
     actor = caller.user.pk if caller.user is not None else ""
     reference = f"task:{member.pk}:u{actor}:{key}" if key else f"task:{uuid.uuid4().hex}"
     if key:
-        existing = Task.objects.filter(circle_id=member.circle_id, hold__reference=reference)
+        existing = _booked_with(member=member, reference=reference)
         if (first := existing.select_related("category").first()) is not None:
             same = (first.category.slug, first.title, first.window_start, first.window_end) == (
                 category,
@@ -253,7 +262,7 @@ def task_book(
             )
     except IntegrityError:
         # The same key booked at the same moment by a second request: theirs is the task.
-        first = Task.objects.filter(circle_id=member.circle_id, hold__reference=reference).first()
+        first = _booked_with(member=member, reference=reference).first()
         if key and first is not None:
             return Outcome(first, False)
         raise

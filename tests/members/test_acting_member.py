@@ -3,8 +3,12 @@ views and the pages both call with the signed-in user."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -73,3 +77,30 @@ def test_without_a_single_circle_the_member_must_be_named(personas: Personas) ->
     with pytest.raises(InvalidInput) as refused:
         acting_member(user=personas.alice.user, member_id=None)
     assert refused.value.code == "member_id_required"
+
+
+def _member_reads(queries: list[dict[str, str]]) -> int:
+    return sum(1 for q in queries if 'FROM "members_member"' in q["sql"])
+
+
+@pytest.mark.parametrize("what", ["tokens", "statement"])
+def test_a_member_reading_their_own_records_is_read_once(
+    personas: Personas, client_for: Any, what: str
+) -> None:
+    """The member named in the address is the caller: their record, read to check access, is
+    the caller's too, and is not read a second time."""
+    client = client_for(personas.alice)
+    with CaptureQueriesContext(connection) as seen:
+        response = client.get(f"/api/v1/members/{personas.alice.pk}/{what}/")
+
+    assert response.status_code == 200
+    assert _member_reads(seen.captured_queries) == 1
+
+
+def test_acting_for_themselves_reads_the_member_once(personas: Personas) -> None:
+    with CaptureQueriesContext(connection) as seen:
+        member, caller = acting_member(user=personas.alice.user, member_id=None)
+
+    assert member == caller.member == personas.alice
+    assert caller.roles == {"member"}
+    assert _member_reads(seen.captured_queries) == 1

@@ -6,9 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from members.models import Member
+from members.selectors import caller_for
+from payments.services.offline import offline_payment_record
 from tests.conftest import Personas
 from tests.factories import MemberFactory
 from tests.members.conftest import join_url
@@ -321,3 +325,35 @@ def test_search_of_unknown_circle_is_404(personas: Personas, client_for: ClientF
     response = search(client_for(personas.otto), "alice", slug="atlantis")
     assert response.status_code == 404
     assert response.json()["code"] == "circle_not_found"
+
+
+# --- What each result shows -----------------------------------------------------------------
+
+
+def test_search_shows_each_members_paid_until_with_the_same_queries_for_any_page_size(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    """Each result's membership `paid_until` is read for the whole page at once: a search that
+    finds six members sends as many statements as one that finds a single member."""
+    staff = caller_for(user=personas.otto.user, circle=personas.southwark)
+    found = [
+        MemberFactory(circle=personas.southwark, full_name=f"Pat Paidup{i}", postcode="SE1 2AA")
+        for i in range(6)
+    ]
+    for i, member in enumerate(found[:3]):
+        offline_payment_record(
+            member=member, caller=staff, purpose="membership", method="cash", reference=f"C{i}"
+        )
+    client = client_for(personas.otto)
+
+    with CaptureQueriesContext(connection) as one:
+        response = search(client, "Paidup0")
+    assert names(response) == ["Pat Paidup0"]
+    with CaptureQueriesContext(connection) as six:
+        response = search(client, "Paidup")
+
+    paid = {row["full_name"]: row["membership"]["paid_until"] for row in response.json()["results"]}
+    assert len(paid) == 6
+    assert all(paid[f"Pat Paidup{i}"] is not None for i in range(3))
+    assert all(paid[f"Pat Paidup{i}"] is None for i in range(3, 6))
+    assert len(six.captured_queries) == len(one.captured_queries)
