@@ -24,7 +24,7 @@ from matching.services.common import SERVED, Outcome, _now
 from members.models import Member
 from members.selectors import Caller
 from members.services import audit_record
-from tokens.selectors import member_tokens
+from tokens.selectors import member_available
 from tokens.services import hold_create
 
 
@@ -133,7 +133,7 @@ def _book(
     minutes = _hold_minutes(member=member, estimated_minutes=estimated_minutes)
     if member.latitude is None or member.longitude is None or not member.postcode:
         raise Conflict("no_home_location", "The member has no home postcode to send help to.")
-    available = member_tokens(member=member).available
+    available = member_available(member=member)
     if available < minutes:
         raise Conflict(
             "insufficient_tokens",
