@@ -7,14 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from matching.models import Task
+from matching.notify import offer_wave
 from members.models import RoleName
 from members.services import role_grant
 from tests.conftest import Personas
 from tests.factories import HelperFactory
 from tests.matching.conftest import TASKS_URL, book, new_helper, task_url, vet
+from tests.matching.tasks_factory import helper_near, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +125,21 @@ def test_booking_and_accepting_send_few_statements(
     ledger = 0 if connection.vendor == "postgresql" else 4
     assert len(statements(booking)) <= 13 + ledger, statements(booking)
     assert len(statements(accepting)) <= 10, statements(accepting)
+
+
+@pytest.mark.parametrize("helpers", [4, 16])
+def test_a_wave_of_offers_reads_no_helper_rows(world: Personas, helpers: int) -> None:
+    # The worker's share of a booking: the ranking carries each helper's member, so telling
+    # the first few reads no helper rows, however many helpers are eligible.
+    for n in range(helpers):
+        helper_near(world.alice, north_km=(n + 1) / 10, skills=["gardening"])
+    task = make_task(member=world.alice)
+    Task.objects.filter(pk=task.pk).update(next_offer_at=timezone.now())
+
+    with CaptureQueriesContext(connection) as seen:
+        written = offer_wave(task_id=task.pk)
+
+    assert len(written) == settings.MATCHING_OFFER_WAVE_SIZE
+    sent = statements(seen)
+    assert not [sql for sql in sent if 'FROM "helpers_helper"' in sql.split("WHERE")[0]], sent
+    assert len(sent) <= 5 + settings.MATCHING_OFFER_WAVE_SIZE, sent
