@@ -21,6 +21,8 @@ from matching import services
 from matching.access import (
     TaskAccess,
     TaskRole,
+    access_after,
+    access_booked,
     feedback_list,
     helper_task_list,
     member_series,
@@ -140,9 +142,11 @@ def _task_body(view: TaskAccess) -> dict[str, Any]:
     return dict(TaskOutput(view.task, context={"access": view}).data)
 
 
-def _fresh(view: TaskAccess, task: Task) -> TaskAccess:
-    """The same viewer, looking at the task as the service left it."""
-    return task_access(user=view.caller.user, task_id=task.pk)
+def _acted(request: Request, task_id: int) -> TaskAccess:
+    """The task a lifecycle action is asked of, and the caller's standing. Only its row: the
+    service locks it and reads its related rows with the lock, and the answer is the task the
+    service returns (`access_after`), not the task read again."""
+    return task_access(user=request.user, task_id=task_id, related=False)
 
 
 # --- Booking and listing ----------------------------------------------------------------------
@@ -192,7 +196,7 @@ class TasksApi(PaginatedApi, APIView):
             idempotency_key=values.get("idempotency_key", ""),
             **_booking(values),
         )
-        view = task_access(user=request.user, task_id=outcome.task.pk)
+        view = access_booked(caller=caller, task=outcome.task)
         return Response(
             _task_body(view),
             status=status.HTTP_201_CREATED if outcome.changed else status.HTTP_200_OK,
@@ -327,9 +331,9 @@ class TaskAcceptApi(APIView):
 
     @extend_schema(request=None, responses=TaskOutput)
     def post(self, request: Request, task_id: int) -> Response:
-        view = task_access(user=request.user, task_id=task_id)
+        view = _acted(request, task_id)
         outcome = services.task_accept(task=view.task, helper=_own_helper(view), caller=view.caller)
-        return Response(_task_body(_fresh(view, outcome.task)))
+        return Response(_task_body(access_after(view, outcome.task)))
 
 
 class TaskCompleteInput(StrictInputSerializer):
@@ -343,14 +347,14 @@ class TaskCompleteApi(APIView):
     def post(self, request: Request, task_id: int) -> Response:
         data = TaskCompleteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        view = task_access(user=request.user, task_id=task_id)
+        view = _acted(request, task_id)
         outcome = services.task_complete(
             task=view.task,
             helper=_own_helper(view),
             caller=view.caller,
             minutes=data.validated_data["minutes"],
         )
-        return Response(_task_body(_fresh(view, outcome.task)))
+        return Response(_task_body(access_after(view, outcome.task)))
 
 
 class FeedbackInput(StrictInputSerializer):
@@ -372,7 +376,7 @@ class TaskConfirmApi(APIView):
     def post(self, request: Request, task_id: int) -> Response:
         data = TaskConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        view = task_access(user=request.user, task_id=task_id)
+        view = _acted(request, task_id)
         require(view, TaskRole.MEMBER, TaskRole.STAFF, what="confirm this task")
         feedback = data.validated_data.get("feedback") or {}
         outcome = services.task_confirm(
@@ -381,7 +385,7 @@ class TaskConfirmApi(APIView):
             rating=feedback.get("rating"),
             comment=feedback.get("comment", ""),
         )
-        return Response(_task_body(_fresh(view, outcome.task)))
+        return Response(_task_body(access_after(view, outcome.task)))
 
 
 class TaskCancelInput(StrictInputSerializer):
@@ -399,14 +403,14 @@ class TaskCancelApi(APIView):
         data = TaskCancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
-        view = task_access(user=request.user, task_id=task_id)
+        view = _acted(request, task_id)
         if view.role in (TaskRole.MEMBER, TaskRole.STAFF):
             outcome = services.task_cancel(task=view.task, caller=view.caller, reason=reason)
         else:
             outcome = services.task_hand_back(
                 task=view.task, helper=_own_helper(view), caller=view.caller, reason=reason
             )
-        return Response(_task_body(_fresh(view, outcome.task)))
+        return Response(_task_body(access_after(view, outcome.task)))
 
 
 # --- Recurring tasks --------------------------------------------------------------------------

@@ -127,7 +127,8 @@ def offer_wave(
                 "recipient_id", flat=True
             )
         )
-        chosen: list[Helper] = []
+        # (helper id, member id) of those to tell.
+        chosen: list[tuple[int, int]] = []
         last = task.series.last_helper if task.series else None
         if (
             task.offer_wave == 0
@@ -135,23 +136,26 @@ def offer_wave(
             and last.member_id not in told
             and helper_ineligibility(task=task, helper=last) is None
         ):
-            chosen = [last]  # the previous helper alone, before everyone else
+            chosen = [(last.pk, last.member_id)]  # the previous helper alone, before everyone
         if not chosen:
-            ids = [m.helper_id for m in task_matches(task=task) if m.helper_id != excluding]
-            by_id = Helper.objects.in_bulk(ids)
-            fresh = [by_id[i] for i in ids if i in by_id and by_id[i].member_id not in told]
+            # The ranking carries each helper's member: no helper row is read to tell them.
+            fresh = [
+                (m.helper_id, m.member_id)
+                for m in task_matches(task=task)
+                if m.helper_id != excluding and m.member_id not in told
+            ]
             chosen = fresh[: settings.MATCHING_OFFER_WAVE_SIZE]
         wave = task.offer_wave + 1
         written: list[int] = []
-        for helper in chosen:
+        for helper_id, member_id in chosen:
             try:
                 with transaction.atomic():
                     notice = Notice.objects.create(
                         circle_id=task.circle_id,
                         kind=NoticeKind.TASK_OFFERED,
-                        key=offer_key(task.pk, helper.pk),
+                        key=offer_key(task.pk, helper_id),
                         task=task,
-                        recipient_id=helper.member_id,
+                        recipient_id=member_id,
                         wave=wave,
                         created_at=now,
                     )

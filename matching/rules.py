@@ -85,6 +85,7 @@ class Relationship:
 @dataclass(frozen=True)
 class Ranked:
     helper_id: int
+    member_id: int  # whom an offer goes to
     first_name: str
     distance_km: float
     score: float
@@ -193,6 +194,7 @@ def rank(task: TaskFacts, helper: Candidate, standing: Relationship, distance: f
     reasons.append(f"{_plural(standing.recent_tasks, 'task')} in the last {RECENT_DAYS} days")
     return Ranked(
         helper_id=helper.helper_id,
+        member_id=helper.member_id,
         first_name=helper.first_name,
         distance_km=near,
         score=round(score, 3),

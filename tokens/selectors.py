@@ -54,8 +54,14 @@ class Tokens:
     available: int  # what they can spend or hold now: their wallet
 
 
+def member_available(*, member: Member) -> int:
+    """What the member can spend or hold now: their wallet's balance (held minutes are in
+    escrow already). One read, for a write that needs no more than this."""
+    return Account.objects.filter(member=member).values_list("balance", flat=True).first() or 0
+
+
 def member_tokens(*, member: Member) -> Tokens:
-    wallet = Account.objects.filter(member=member).values_list("balance", flat=True).first() or 0
+    wallet = member_available(member=member)
     held = (
         Hold.objects.filter(member=member, status=HoldStatus.OPEN).aggregate(t=Sum("minutes"))["t"]
         or 0

@@ -24,7 +24,7 @@ from matching.services.common import SERVED, Outcome, _now
 from members.models import Member
 from members.selectors import Caller
 from members.services import audit_record
-from tokens.selectors import member_tokens
+from tokens.selectors import member_available
 from tokens.services import hold_create
 
 
@@ -133,7 +133,7 @@ def _book(
     minutes = _hold_minutes(member=member, estimated_minutes=estimated_minutes)
     if member.latitude is None or member.longitude is None or not member.postcode:
         raise Conflict("no_home_location", "The member has no home postcode to send help to.")
-    available = member_tokens(member=member).available
+    available = member_available(member=member)
     if available < minutes:
         raise Conflict(
             "insufficient_tokens",
@@ -191,6 +191,13 @@ def _booked_with(*, member: Member, reference: str) -> QuerySet[Task]:
     )
 
 
+def _booked_task(task_id: int) -> Task:
+    """A task booked before, with what the answer shows of it. Read only for a repeat: every
+    booking looks for its key first, and a join the planner must order costs more to plan than
+    the lookup costs to run."""
+    return Task.objects.select_related("circle", "member", "category", "hold").get(pk=task_id)
+
+
 @retry_on_conflict
 def task_book(
     *,
@@ -221,7 +228,8 @@ def task_book(
     reference = f"task:{member.pk}:u{actor}:{key}" if key else f"task:{uuid.uuid4().hex}"
     if key:
         existing = _booked_with(member=member, reference=reference)
-        if (first := existing.select_related("category").first()) is not None:
+        if (earlier := existing.values_list("pk", flat=True).first()) is not None:
+            first = _booked_task(earlier)
             same = (first.category.slug, first.title, first.window_start, first.window_end) == (
                 category,
                 title,
@@ -262,8 +270,8 @@ def task_book(
             )
     except IntegrityError:
         # The same key booked at the same moment by a second request: theirs is the task.
-        first = _booked_with(member=member, reference=reference).first()
-        if key and first is not None:
-            return Outcome(first, False)
+        theirs = _booked_with(member=member, reference=reference).values_list("pk", flat=True)
+        if key and (again := theirs.first()) is not None:
+            return Outcome(_booked_task(again), False)
         raise
     return Outcome(task, True)

@@ -41,6 +41,19 @@ def _locked(task: Task) -> Task:
     )
 
 
+def _update(task: Task, *, where: dict[str, Any] | None = None, **changes: Any) -> int:
+    """Write `changes` to the locked task's row (only while it matches `where`), and to `task`
+    itself: under the lock the row is what was read plus these changes, so the task is not
+    read again. (`refresh_from_db` would also drop the circle, member, hold and helper read
+    with the lock, and each would be read again, one query apiece, by the audit row and the
+    answer.)"""
+    done = Task.objects.filter(pk=task.pk, **(where or {})).update(**changes)
+    if done:
+        for name, value in changes.items():
+            setattr(task, name, value)
+    return done
+
+
 def _audit(task: Task, action: str, caller: Caller | None, reason: str = "", **data: Any) -> None:
     audit_record(
         circle=task.circle,

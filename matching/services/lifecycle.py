@@ -20,7 +20,7 @@ from matching.models import (
 )
 from matching.selectors import helper_ineligibility
 from matching.services.booking import _label, _paid, billed_minutes
-from matching.services.common import Outcome, _audit, _locked, _now
+from matching.services.common import Outcome, _audit, _locked, _now, _update
 from members.models import AuditEvent, Member
 from members.selectors import Caller
 from tokens.models import Account
@@ -59,14 +59,18 @@ def task_accept(
         refusal = helper_ineligibility(task=locked, helper=helper)
         if refusal is not None:
             raise Forbidden(refusal.code, refusal.detail)
-        taken = Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
-            status=TaskStatus.ACCEPTED, helper=helper, accepted_at=now, next_offer_at=None
+        taken = _update(
+            locked,
+            where={"status": TaskStatus.OPEN},
+            status=TaskStatus.ACCEPTED,
+            helper=helper,
+            accepted_at=now,
+            next_offer_at=None,
         )
         if taken != 1:  # the lock above makes this unreachable; the condition is the backstop
             raise Conflict("task_taken", "Another helper has already accepted this task.")
         if locked.series_id is not None:
             TaskSeries.objects.filter(pk=locked.series_id).update(last_helper=helper)
-        locked.refresh_from_db()
         _audit(locked, "task.accepted", caller, helper_id=helper.pk)
         notify.on_accepted(locked)
     return Outcome(locked, True)
@@ -100,13 +104,14 @@ def task_complete(
                 f"This task was already reported done in {locked.minutes_reported} minutes.",
             )
         billed = billed_minutes(minutes=minutes, increment=locked.circle.billing_increment_minutes)
-        Task.objects.filter(pk=locked.pk, status=TaskStatus.ACCEPTED).update(
+        _update(
+            locked,
+            where={"status": TaskStatus.ACCEPTED},
             status=TaskStatus.COMPLETED,
             minutes_reported=minutes,
             minutes_billed=billed,
             completed_at=now,
         )
-        locked.refresh_from_db()
         _audit(locked, "task.completed", caller, minutes_reported=minutes, minutes_billed=billed)
         notify.on_completed(locked)
     return Outcome(locked, True)
@@ -160,9 +165,7 @@ def task_confirm(
             settled = billed
         else:
             settled = _settle_overrun(task=locked, to=to, actor_caller=caller)
-        Task.objects.filter(pk=locked.pk).update(
-            status=TaskStatus.SETTLED, minutes_settled=settled, closed_at=now
-        )
+        _update(locked, status=TaskStatus.SETTLED, minutes_settled=settled, closed_at=now)
         if rating is not None or comment.strip():
             Feedback.objects.create(
                 circle=locked.circle,
@@ -173,7 +176,6 @@ def task_confirm(
                 given_by=caller.user,
                 created_at=now,
             )
-        locked.refresh_from_db()
         _audit(
             locked,
             "task.settled",
@@ -242,14 +244,14 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
             actor=caller.user,
             memo=f"Back from {_label(locked.title, locked.window_start)}: cancelled",
         )
-        Task.objects.filter(pk=locked.pk).update(
+        _update(
+            locked,
             status=TaskStatus.CANCELLED,
             helper=None,
             cancel_reason=reason,
             closed_at=now,
             next_offer_at=None,
         )
-        locked.refresh_from_db()
         _audit(
             locked,
             "task.cancelled",
@@ -284,10 +286,14 @@ def task_hand_back(
             raise Forbidden("not_your_task", "Only the task's helper can hand it back.")
         if locked.status != TaskStatus.ACCEPTED:
             raise Conflict("task_completed", "The work is reported done: it cannot be handed back.")
-        Task.objects.filter(pk=locked.pk, status=TaskStatus.ACCEPTED).update(
-            status=TaskStatus.OPEN, helper=None, accepted_at=None, next_offer_at=now
+        _update(
+            locked,
+            where={"status": TaskStatus.ACCEPTED},
+            status=TaskStatus.OPEN,
+            helper=None,
+            accepted_at=None,
+            next_offer_at=now,
         )
-        locked.refresh_from_db()
         _audit(locked, "task.handed_back", caller, reason, helper_id=helper.pk)
         notify.on_reopened(locked, excluding=helper.pk)
     return Outcome(locked, True)
@@ -306,10 +312,13 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
             actor=None,
             memo=f"Back from {_label(locked.title, locked.window_start)}: nobody was free",
         )
-        Task.objects.filter(pk=locked.pk, status=TaskStatus.OPEN).update(
-            status=TaskStatus.EXPIRED, closed_at=now, next_offer_at=None
+        _update(
+            locked,
+            where={"status": TaskStatus.OPEN},
+            status=TaskStatus.EXPIRED,
+            closed_at=now,
+            next_offer_at=None,
         )
-        locked.refresh_from_db()
         _audit(locked, "task.expired", None)
         notify.on_expired(locked)
     return Outcome(locked, True)

@@ -98,9 +98,11 @@ def offline_payment_record(
             )
             detail: dict[str, object]
             if purpose == PaymentPurpose.MEMBERSHIP:
+                # Made with this payment, the period is remembered on it (a one-to-one).
                 period = membership_period_add(member=member, payment=payment, caller=caller)
                 detail = {"paid_until": period.end.isoformat()}
             else:
+                _no_period(payment)
                 assert tokens is not None
                 posted = purchase_credit(
                     member=member,
@@ -139,4 +141,13 @@ def offline_payment_record(
                 field="reference",
             ) from None
         raise
+    # Nothing of a payment just made has been refunded: said here, so that showing it does not
+    # ask the database (as a list of payments annotates it, `member_payments`).
+    setattr(payment, "refunded_tokens", 0)  # noqa: B010 (an annotation's name, not a field)
     return payment
+
+
+def _no_period(payment: Payment) -> None:
+    """A payment for tokens buys no membership year: remember that its reverse one-to-one is
+    empty, as reading it would (`payment.period` then raises DoesNotExist without a query)."""
+    Payment._meta.get_field("period").set_cached_value(payment, None)

@@ -26,6 +26,7 @@ from matching.selectors import (
     candidates,
     helper_feed,
     helper_feed_naive,
+    helper_ineligibility,
     standings,
     task_facts,
     task_matches,
@@ -307,3 +308,26 @@ def test_the_fast_path_asks_the_database_a_fixed_number_of_times(
     assert matches == task_matches_naive(task=task)
     assert len(feed) == 2
     assert feed == helper_feed_naive(helper=helper)
+
+
+def test_helper_ineligibility_says_what_the_rules_say_over_every_pair(
+    personas: Personas,
+) -> None:
+    # helper_ineligibility reads one helper's facts in one statement; the rules, given every
+    # fact of every helper, are the reference.
+    tasks, _ = generate(personas, seed=20261202)
+    pool = candidates(
+        Helper.objects.select_related("member").prefetch_related("skill_rows", "availability")
+    )
+    helpers = {h.pk: h for h in Helper.objects.all()}
+    codes = set()
+    for task in Task.objects.filter(pk__in=[t.pk for t in tasks[:12]]).select_related(
+        "member", "category"
+    ):
+        table = standings(member_id=task.member_id, helper_ids=[c.helper_id for c in pool])
+        for candidate in pool:
+            expected = rules.ineligibility(task_facts(task), candidate, table[candidate.helper_id])
+            found = helper_ineligibility(task=task, helper=helpers[candidate.helper_id])
+            assert found == expected, (task, candidate)
+            codes.add(found.code if found else "eligible")
+    assert {"eligible", "not_available", "blocked_by_member", "skill_missing"} <= codes, codes

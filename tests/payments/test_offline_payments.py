@@ -711,3 +711,20 @@ def test_same_reference_twice_at_once_is_recorded_once(
         sum(Account.objects.filter(kind=AccountKind.WALLET).values_list("balance", flat=True))
         == 180
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("purpose", ["tokens", "membership"])
+def test_the_answer_is_the_payment_as_the_list_shows_it(
+    personas: Personas, client_for: Client, purpose: str
+) -> None:
+    # The service says a new payment has no refunds (and, for tokens, no membership year)
+    # rather than the answer reading them back: the answer is still what the list says.
+    otto = client_for(personas.otto)
+    body: dict[str, Any] = {"purpose": purpose, "method": "cash", "reference": "R-answer"}
+    if purpose == "tokens":
+        body["tokens"] = 2
+    answer = otto.post(offline_url(personas.alice.pk), body, format="json")
+    assert answer.status_code == 201, answer.json()
+    listed = otto.get(f"/api/v1/members/{personas.alice.pk}/payments/").json()["results"]
+    assert answer.json() == listed[0]

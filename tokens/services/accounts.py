@@ -14,8 +14,11 @@ from tokens.models import (
 )
 
 # Account ids never change and accounts are never deleted, so once read they are cached for the
-# life of the process. Only ids read outside any transaction are cached, since those rows are
-# committed: an account created in a transaction that later rolls back must not be remembered.
+# life of the process. Only committed rows are cached: an id read outside any transaction at
+# once, one read inside a transaction when it commits (the row may be that transaction's own,
+# and an account created in a transaction that rolls back must not be remembered). Every
+# movement runs inside its service's transaction, so without the second rule nothing would
+# ever be cached. A circle's system accounts are a handful; wallets, one a member.
 _account_ids: dict[tuple[int, str, int | None], int] = {}
 
 
@@ -31,10 +34,14 @@ def _account_id(*, circle_id: int, kind: str, member_id: int | None = None) -> i
     if found is not None:
         if not connection.in_atomic_block:
             _account_ids[key] = found
+        else:
+            transaction.on_commit(lambda: _account_ids.setdefault(key, found))
         return found
     try:
         with transaction.atomic():
-            return Account.objects.create(**filters).pk
+            made = Account.objects.create(**filters).pk
+        transaction.on_commit(lambda: _account_ids.setdefault(key, made))
+        return made
     except IntegrityError:
         # Another request opened it meanwhile; theirs is the one.
         return Account.objects.filter(**filters).values_list("id", flat=True).get()

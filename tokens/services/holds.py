@@ -30,35 +30,36 @@ def hold_create(
     member's statement says (by default the reference)."""
     minutes = _check_minutes(minutes)
     reference = _check_key(reference)
-    existing = Hold.objects.filter(circle_id=member.circle_id, reference=reference).first()
-    if existing is not None:
-        # The reference is the hold's idempotency key: only the same hold again is a replay,
-        # not another member's or another size of hold under the same reference.
-        if existing.member_id != member.pk or existing.minutes != minutes:
-            raise Conflict(
-                "idempotency_key_reused",
-                "That reference already holds tokens for a different booking.",
-                field="reference",
-            )
-        return existing
+    # The movement is written first, keyed on the reference: a booking is almost never a
+    # repeat, so the hold is looked up only when the ledger says the key was used before.
     with transaction.atomic(durable=not connection.in_atomic_block):
-        posted = _post(
-            circle_id=member.circle_id,
-            kind=TransactionKind.HOLD,
-            key=f"hold:{reference}",
-            legs=[
-                (wallet_id(member), -minutes),
-                (system_account_id(member.circle_id, AccountKind.ESCROW), minutes),
-            ],
-            member_id=member.pk,
-            actor=actor,
-            memo=memo or f"Held for {reference}",
-            action="tokens.held",
-            data={"minutes": minutes, "reference": reference},
-        )
+        try:
+            posted = _post(
+                circle_id=member.circle_id,
+                kind=TransactionKind.HOLD,
+                key=f"hold:{reference}",
+                legs=[
+                    (wallet_id(member), -minutes),
+                    (system_account_id(member.circle_id, AccountKind.ESCROW), minutes),
+                ],
+                member_id=member.pk,
+                actor=actor,
+                memo=memo or f"Held for {reference}",
+                action="tokens.held",
+                data={"minutes": minutes, "reference": reference},
+            )
+        except Conflict as exc:
+            if exc.code == "idempotency_key_reused":
+                raise _reference_reused() from None
+            raise
         if not posted.created:
-            # A concurrent booking of the same reference won; its hold is the hold.
-            return Hold.objects.get(circle_id=member.circle_id, reference=reference)
+            # The reference was held before (or by a concurrent booking, which won): that hold
+            # is the hold, if it is the same one. (The ledger compared the legs already: the
+            # same wallet and minutes.)
+            existing = Hold.objects.get(circle_id=member.circle_id, reference=reference)
+            if existing.member_id != member.pk or existing.minutes != minutes:
+                raise _reference_reused()
+            return existing
         return Hold.objects.create(
             circle_id=member.circle_id,
             member=member,
@@ -66,6 +67,16 @@ def hold_create(
             minutes=minutes,
             hold_transaction_id=posted.transaction_id,
         )
+
+
+def _reference_reused() -> Conflict:
+    # The reference is the hold's idempotency key: only the same hold again is a replay, not
+    # another member's or another size of hold under the same reference.
+    return Conflict(
+        "idempotency_key_reused",
+        "That reference already holds tokens for a different booking.",
+        field="reference",
+    )
 
 
 def _close_hold(
