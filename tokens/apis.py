@@ -18,6 +18,7 @@ from circle.models import Circle
 from circle.pagination import PaginatedApi
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
+from circle.words import token_count_text
 from members.models import Member
 from members.selectors import (
     Caller,
@@ -299,19 +300,23 @@ class LedgerBalancesApi(APIView):
         circle, _ = _coordinator(request, slug)
         accounts = account_balances(circle=circle)
         # AccountOutput's shape, built directly: a serializer a row cost most of the time for
-        # a circle's thousands of wallets.
+        # a circle's thousands of wallets, and then a Decimal a row for the tokens.
+        minutes = circle.token_minutes
         body = [
             {
-                "id": account.id,
-                "kind": account.kind,
-                "member_id": account.member_id,
-                "member_name": account.member_name,
-                "balance": token_quantity(account.balance, circle=circle).as_json(),
+                "id": account_id,
+                "kind": kind,
+                "member_id": member_id,
+                "member_name": member_name,
+                "balance": {
+                    "minutes": balance,
+                    "tokens": token_count_text(balance, token_minutes=minutes),
+                },
             }
-            for account in accounts
+            for account_id, kind, member_id, member_name, balance in accounts
         ]
         return Response(
-            {"accounts": body, "total_minutes": sum(account.balance for account in accounts)}
+            {"accounts": body, "total_minutes": sum(account[4] for account in accounts)}
         )
 
 
