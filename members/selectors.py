@@ -175,7 +175,23 @@ def member_paid_until(member: Member) -> date | None:
 
 def member_roles(member: Member) -> list[str]:
     order = list(RoleName.values)
+    if hasattr(member, "role_names"):  # read with the member by `_with_roles`
+        return sorted(_roles_of(member), key=order.index)
     return sorted((role.role for role in member.roles.all()), key=order.index)
+
+
+def _with_paid_until(members: QuerySet[Member]) -> QuerySet[Member]:
+    """The members with `last_paid_day` (see `member_paid_until`) read in the same statement,
+    as a subquery rather than a join and GROUP BY, so that a count of the same members (a
+    search's page count) reads no membership periods at all."""
+    periods = Member._meta.get_field("membership_periods").related_model
+    last = (
+        periods._default_manager.filter(member_id=OuterRef("pk"))
+        .values("member_id")
+        .annotate(end=Max("end"))
+        .values("end")
+    )
+    return members.annotate(last_paid_day=Subquery(last))
 
 
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
@@ -184,11 +200,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
     """Find members of one circle by name, phone (any spacing) or postcode, as an operator
     types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
-    members = (
-        Member.objects.filter(circle=circle)
-        .prefetch_related("roles")
-        .annotate(last_paid_day=Max("membership_periods__end"))
-    )
+    members = _with_paid_until(_with_roles(Member.objects.filter(circle=circle)))
     if "\x00" in query:
         # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
         raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")
@@ -254,12 +266,9 @@ def on_behalf_list(*, member: Member) -> QuerySet[AuditEvent]:
 
 
 def user_memberships(*, user: User) -> QuerySet[Member]:
-    return (
-        Member.objects.filter(user=user)
-        .select_related("circle", "helper")
-        .prefetch_related("roles")
-        .order_by("circle__name")
-    )
+    return _with_paid_until(
+        _with_roles(Member.objects.filter(user=user).select_related("circle", "helper"))
+    ).order_by("circle__name")
 
 
 # --- Separation of duties ---------------------------------------------------------------------
