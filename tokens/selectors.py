@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from circle.errors import NotFound
@@ -178,12 +178,18 @@ def transaction_list(
 ) -> QuerySet[LedgerTransaction]:
     transactions = LedgerTransaction.objects.filter(circle=circle)
     if account_id is not None:
-        transactions = transactions.filter(entries__account_id=account_id)
+        # A semi-join, not a join with DISTINCT: the page's COUNT was a DISTINCT over every
+        # column of the circle's whole ledger, whether or not an account was named.
+        transactions = transactions.filter(
+            pk__in=Entry.objects.filter(account_id=account_id).values("transaction_id")
+        )
     if since is not None:
         transactions = transactions.filter(created_at__gte=since)
     if until is not None:
         transactions = transactions.filter(created_at__lt=until)
-    return transactions.prefetch_related("entries__account").order_by("-id").distinct()
+    # The page's entries with their accounts in one statement, not one for each.
+    entries = Prefetch("entries", queryset=Entry.objects.select_related("account"))
+    return transactions.prefetch_related(entries).order_by("-id")
 
 
 def transaction_get(*, circle: Circle, transaction_id: int) -> LedgerTransaction | None:
