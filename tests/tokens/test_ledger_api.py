@@ -8,6 +8,7 @@ not say which circle it belongs to). Nothing of Southwark ever shows in Suffolk'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -24,6 +25,7 @@ from rest_framework.test import APIClient
 from members.models import AuditEvent, Member, RoleName, User
 from tests.conftest import Personas
 from tests.factories import MemberFactory, UserFactory
+from tokens.apis import TransactionOutput
 from tokens.models import Account, AccountKind, Entry, Hold, LedgerTransaction
 from tokens.selectors import member_tokens
 from tokens.services import (
@@ -31,6 +33,7 @@ from tokens.services import (
     hold_release,
     hold_settle,
     purchase_credit,
+    reversal_create,
     transfer_create,
     wallet_id,
 )
@@ -890,3 +893,25 @@ def test_the_audit_api_reports_broken_books(
     assert body["ok"] is False
     assert f"account {wallet} (wallet): balance 35 but entries sum to 30" in body["problems"]
     assert suffolk["ok"] is True
+
+
+def test_the_ledger_s_page_is_what_the_transaction_serializer_writes(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    """The list builds each transaction's JSON directly; it must stay TransactionOutput's,
+    the shape the schema documents and the single-transaction answers use."""
+    reversal_create(
+        original=LedgerTransaction.objects.get(pk=books.gift_to_bob),
+        reason="sent by mistake",
+        actor=personas.cora.user,
+    )
+    response = client_for(personas.cora).get(ledger("southwark", "transactions"))
+
+    expected = TransactionOutput(
+        LedgerTransaction.objects.filter(circle=personas.southwark)
+        .prefetch_related("entries__account")
+        .order_by("-id"),
+        many=True,
+    ).data
+    assert response.json()["results"] == json.loads(json.dumps(expected))
+    assert any(tx["reverses_id"] for tx in response.json()["results"])
