@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -229,6 +230,46 @@ def account_balances(*, circle: Circle) -> list[AccountBalance]:
         .order_by("kind", "id")
         .values_list("id", "kind", "member_id", "member__full_name", "balance")
     )
+
+
+# The trial balance as the API writes it (LedgerBalancesApi), made by PostgreSQL: the JSON of
+# a circle's thousands of accounts, built row by row in Python and rendered by DRF, was most of
+# the request. The text is exactly what DRF's JSONRenderer writes for the same rows (compact
+# separators, UTF-8 left as is but for U+2028 and U+2029, which DRF escapes for JavaScript;
+# to_json escapes strings as Python's json does), and the tokens
+# are token_count_text's integer arithmetic: a test compares the two paths byte for byte.
+_TRIAL_BALANCE_SQL = """
+SELECT '{"accounts":[' || COALESCE(string_agg(
+           '{"id":' || a.id
+        || ',"kind":' || to_json(a.kind::text)::text
+        || ',"member_id":' || COALESCE(a.member_id::text, 'null')
+        || ',"member_name":' || COALESCE(replace(replace(
+               to_json(m.full_name::text)::text, chr(8232), '\\u2028'), chr(8233), '\\u2029'),
+               'null')
+        || ',"balance":{"minutes":' || a.balance
+        || ',"tokens":"' || CASE WHEN a.balance < 0 THEN '-' ELSE '' END
+        || (q.cents / 100) || '.' || lpad((q.cents %% 100)::text, 2, '0') || '"}}',
+        ',' ORDER BY a.kind, a.id), '')
+    || '],"total_minutes":' || COALESCE(SUM(a.balance), 0) || '}'
+  FROM tokens_account a
+  LEFT JOIN members_member m ON m.id = a.member_id
+ CROSS JOIN LATERAL (
+       SELECT (2 * abs(a.balance::bigint) * 100 + %(per)s) / (2 * %(per)s) AS cents
+       ) q
+ WHERE a.circle_id = %(circle)s
+"""
+
+
+def trial_balance_json(*, circle: Circle) -> str | None:
+    """The trial balance's JSON text, `{"accounts": [...], "total_minutes": n}`, made in one
+    statement on PostgreSQL; None elsewhere (SQLite: the caller builds it from
+    `account_balances`)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_TRIAL_BALANCE_SQL, {"per": circle.token_minutes, "circle": circle.pk})
+        (text,) = cursor.fetchone()
+    return str(text)
 
 
 @dataclass
