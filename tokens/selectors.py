@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from circle.errors import NotFound
 from circle.models import Circle
@@ -57,26 +56,15 @@ class Tokens:
 
 
 def member_tokens(*, member: Member) -> Tokens:
-    """The wallet's balance and the open holds' sum, in one statement (the member's home
-    screen asks for it on every visit)."""
+    # Two plain statements, not one with a subquery: the load bench measured the one slower
+    # (Django compiles a Subquery with its GROUP BY in more Python than the round trip saves
+    # on the loopback).
+    wallet = Account.objects.filter(member=member).values_list("balance", flat=True).first() or 0
     held = (
-        Hold.objects.filter(member_id=OuterRef("member_id"), status=HoldStatus.OPEN)
-        .values("member_id")
-        .annotate(t=Sum("minutes"))
-        .values("t")
+        Hold.objects.filter(member=member, status=HoldStatus.OPEN).aggregate(t=Sum("minutes"))["t"]
+        or 0
     )
-    found = (
-        Account.objects.filter(member=member)
-        .annotate(held_minutes=Coalesce(Subquery(held), 0))
-        .order_by("id")
-        .values_list("balance", "held_minutes")
-        .first()
-    )
-    if found is None:
-        # No wallet yet: nothing to spend, so nothing held either.
-        return Tokens(balance=0, held=0, available=0)
-    available, on_hold = found
-    return Tokens(balance=available + on_hold, held=on_hold, available=available)
+    return Tokens(balance=wallet + held, held=held, available=wallet)
 
 
 @dataclass(frozen=True)
@@ -92,21 +80,11 @@ class StatementLine:
 
 def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, list[StatementLine]]:
     """The wallet's entries, newest first, each with the wallet's balance after it."""
-    entries = (
-        Entry.objects.filter(account_id=OuterRef("pk"))
-        .values("account_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    # The wallet and its number of entries (the page count) in one statement.
-    account = (
-        Account.objects.filter(member=member)
-        .annotate(entry_count=Coalesce(Subquery(entries), 0))
-        .first()
-    )
+    account = Account.objects.filter(member=member).first()
     if account is None:
         return 0, []
-    count: int = account.entry_count
+    # Its own COUNT, not a subquery on the wallet's row: see member_tokens.
+    count = Entry.objects.filter(account=account).count()
     # The running balance is the account's balance less everything that came after: read the
     # page newest first and walk back from the current balance, so no window over the whole
     # history is needed.
