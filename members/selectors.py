@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Aggregate, CharField, Max, OuterRef, Q, QuerySet, Subquery
 
 from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
@@ -42,21 +42,49 @@ def _user_or_none(user: Any) -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
+class _RoleNames(Aggregate):
+    """A member's role names joined with commas (no role name holds one): STRING_AGG on
+    PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def _with_roles(members: QuerySet[Member]) -> QuerySet[Member]:
+    """The members with their role names (`role_names`) read in the same statement: the
+    caller's record and roles are read on every request, and were two statements."""
+    names = (
+        Role.objects.filter(member_id=OuterRef("pk"))
+        .values("member_id")
+        .annotate(names=_RoleNames("role"))
+        .values("names")
+    )
+    return members.annotate(role_names=Subquery(names))
+
+
 def caller_for(*, user: Any, circle: Circle) -> Caller:
     account = _user_or_none(user)
     if account is None:
         return Caller(user=None, member=None, roles=frozenset())
-    member = Member.objects.filter(circle=circle, user=account).first()
+    member = _with_roles(Member.objects.filter(circle=circle, user=account)).first()
     return Caller(user=account, member=member, roles=_roles_of(member) if member else frozenset())
 
 
 def _roles_of(member: Member) -> frozenset[str]:
+    if hasattr(member, "role_names"):  # read with the member by `_with_roles`
+        names: str | None = member.role_names
+        return frozenset(names.split(",")) if names else frozenset()
     return frozenset(Role.objects.filter(member=member).values_list("role", flat=True))
 
 
 def _caller_as(account: User, member: Member) -> Caller:
     """The caller who is `member` themselves: the record already read is theirs (one member
-    per circle and user), so only their roles are read, not the member again."""
+    per circle and user), so only their roles are read (or, read with it by `_with_roles`,
+    not at all), not the member again."""
     return Caller(user=account, member=member, roles=_roles_of(member))
 
 
@@ -80,11 +108,11 @@ def member_access(
     account = _user_or_none(user)
     if account is None:
         raise NotFound("No such member.", code="member_not_found")
-    member = (
-        Member.objects.select_related("circle", "user")
-        .filter(pk=member_id, circle_id__in=_visible_circle_ids(account))
-        .first()
-    )
+    member = _with_roles(
+        Member.objects.select_related("circle", "user").filter(
+            pk=member_id, circle_id__in=_visible_circle_ids(account)
+        )
+    ).first()
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
     if member.user_id == account.pk:
@@ -115,7 +143,9 @@ def acting_member(*, user: Any, member_id: int | None) -> tuple[Member, Caller]:
         return member_access(user=user, member_id=member_id)
     account = signed_in(user)
     # At most two rows tell "exactly one circle" from "several", in one statement.
-    memberships = list(Member.objects.filter(user=account).select_related("circle")[:2])
+    memberships = list(
+        _with_roles(Member.objects.filter(user=account).select_related("circle"))[:2]
+    )
     if len(memberships) != 1:
         raise InvalidInput(
             "member_id_required",
@@ -145,7 +175,23 @@ def member_paid_until(member: Member) -> date | None:
 
 def member_roles(member: Member) -> list[str]:
     order = list(RoleName.values)
+    if hasattr(member, "role_names"):  # read with the member by `_with_roles`
+        return sorted(_roles_of(member), key=order.index)
     return sorted((role.role for role in member.roles.all()), key=order.index)
+
+
+def _with_paid_until(members: QuerySet[Member]) -> QuerySet[Member]:
+    """The members with `last_paid_day` (see `member_paid_until`) read in the same statement,
+    as a subquery rather than a join and GROUP BY, so that a count of the same members (a
+    search's page count) reads no membership periods at all."""
+    periods = Member._meta.get_field("membership_periods").related_model
+    last = (
+        periods._default_manager.filter(member_id=OuterRef("pk"))
+        .values("member_id")
+        .annotate(end=Max("end"))
+        .values("end")
+    )
+    return members.annotate(last_paid_day=Subquery(last))
 
 
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
@@ -154,11 +200,7 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
     """Find members of one circle by name, phone (any spacing) or postcode, as an operator
     types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
-    members = (
-        Member.objects.filter(circle=circle)
-        .prefetch_related("roles")
-        .annotate(last_paid_day=Max("membership_periods__end"))
-    )
+    members = _with_paid_until(_with_roles(Member.objects.filter(circle=circle)))
     if "\x00" in query:
         # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
         raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")
@@ -224,12 +266,9 @@ def on_behalf_list(*, member: Member) -> QuerySet[AuditEvent]:
 
 
 def user_memberships(*, user: User) -> QuerySet[Member]:
-    return (
-        Member.objects.filter(user=user)
-        .select_related("circle", "helper")
-        .prefetch_related("roles")
-        .order_by("circle__name")
-    )
+    return _with_paid_until(
+        _with_roles(Member.objects.filter(user=user).select_related("circle", "helper"))
+    ).order_by("circle__name")
 
 
 # --- Separation of duties ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ nothing at all."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -13,8 +14,10 @@ import pytest
 from django.utils import timezone
 
 from helpers.services import helper_suspension_set
+from matching.apis import FeedItemOutput
 from matching.models import Notice
 from matching.notify import offer_wave
+from matching.selectors import helper_feed
 from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.conftest import FEED_URL, book, new_helper, task_url
@@ -277,3 +280,19 @@ def test_a_helper_offered_a_task_still_reads_it_once_another_has_it(
         _seen(client_for(ivy.member), task["id"]), world.alice.phone, world.alice.address_line1
     )
     _refused(client_for(late.member), task["id"])
+
+
+def test_the_feed_is_what_its_serializer_writes(
+    world: Personas, client_for: Client, task_body: Body
+) -> None:
+    """The feed builds each item's JSON directly; it must stay FeedItemOutput's, the shape
+    the schema documents."""
+    book(client_for(world.alice), task_body(title="Near"))
+    book(client_for(world.bob), task_body(title="Far", estimated_minutes=60))
+
+    response = client_for(world.hana).get(FEED_URL)
+
+    items = helper_feed(helper=world.hana.helper)
+    expected = json.loads(json.dumps(FeedItemOutput(items, many=True).data))
+    assert response.json()["results"] == expected
+    assert len(expected) == 2

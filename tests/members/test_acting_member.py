@@ -104,3 +104,20 @@ def test_acting_for_themselves_reads_the_member_once(personas: Personas) -> None
     assert member == caller.member == personas.alice
     assert caller.roles == {"member"}
     assert _member_reads(seen.captured_queries) == 1
+
+
+@pytest.mark.parametrize(("what", "statements"), [("tokens", 4), ("statement", 5)])
+def test_a_member_s_own_tokens_and_statement_take_few_statements(
+    personas: Personas, client_for: Any, what: str, statements: int
+) -> None:
+    """The token lookup, the member with their roles (one statement), then the wallet: tokens
+    reads its balance and its holds, the statement the wallet, its entry count and the page.
+    The member's home screen asks for these on every visit."""
+    client = client_for(personas.alice)
+    client.get(f"/api/v1/members/{personas.alice.pk}/{what}/")  # the token's first use
+    with CaptureQueriesContext(connection) as seen:
+        response = client.get(f"/api/v1/members/{personas.alice.pk}/{what}/")
+
+    assert response.status_code == 200
+    # At most: alice's wallet may not exist yet, and then no page is read.
+    assert len(seen.captured_queries) <= statements, [q["sql"] for q in seen.captured_queries]

@@ -357,3 +357,33 @@ def test_search_shows_each_members_paid_until_with_the_same_queries_for_any_page
     assert all(paid[f"Pat Paidup{i}"] is not None for i in range(3))
     assert all(paid[f"Pat Paidup{i}"] is None for i in range(3, 6))
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_a_short_page_counts_itself_and_a_full_page_asks_for_the_count(
+    personas: Personas, client_for: Any
+) -> None:
+    """A page shorter than the limit holds the rest of the list, so its count is known
+    without a COUNT; a full page, or an empty page past the end, still asks the database.
+    The answers are the same either way."""
+    for i in range(3):
+        MemberFactory(circle=personas.southwark, full_name=f"Pat Shortpage{i}")
+    client = client_for(personas.otto)
+
+    with CaptureQueriesContext(connection) as short:
+        response = search(client, "Shortpage")
+    assert response.json()["count"] == 3
+    assert response.json()["next"] is None
+    assert not any("COUNT(" in q["sql"] for q in short.captured_queries)
+
+    with CaptureQueriesContext(connection) as full:
+        first = search(client, "Shortpage", limit=2).json()
+    assert (first["count"], len(first["results"])) == (3, 2)
+    assert "offset=2" in first["next"]
+    assert any("COUNT(" in q["sql"] for q in full.captured_queries)
+
+    rest = search(client, "Shortpage", limit=2, offset=2).json()
+    assert (rest["count"], len(rest["results"])) == (3, 1)
+    assert rest["next"] is None
+    assert rest["previous"] is not None
+    beyond = search(client, "Shortpage", limit=2, offset=5).json()
+    assert (beyond["count"], beyond["results"]) == (3, [])

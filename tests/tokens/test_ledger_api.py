@@ -8,6 +8,7 @@ not say which circle it belongs to). Nothing of Southwark ever shows in Suffolk'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -19,18 +20,22 @@ from django.conf import settings
 from django.core.management import execute_from_command_line
 from django.db import connection, connections
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from circle.models import Circle
 from members.models import AuditEvent, Member, RoleName, User
 from tests.conftest import Personas
 from tests.factories import MemberFactory, UserFactory
+from tokens.apis import TransactionOutput, trial_balance_body
 from tokens.models import Account, AccountKind, Entry, Hold, LedgerTransaction
-from tokens.selectors import member_tokens
+from tokens.selectors import member_tokens, trial_balance_json
 from tokens.services import (
     hold_create,
     hold_release,
     hold_settle,
     purchase_credit,
+    reversal_create,
     transfer_create,
     wallet_id,
 )
@@ -329,6 +334,45 @@ def test_balances_list_every_account_and_total_zero(
     alice = next(a for a in body["accounts"] if a["member_id"] == personas.alice.pk)
     assert alice["member_name"] == "Alice Archer"
     assert alice["balance"] == {"minutes": 45, "tokens": "0.75"}
+
+
+@pytest.mark.parametrize("token_minutes", [60, 7, 300])
+def test_balances_are_byte_for_byte_what_drf_writes(
+    books: Books, personas: Personas, client_for: ClientFor, token_minutes: int
+) -> None:
+    """On PostgreSQL the database writes the trial balance's JSON; it must be the very bytes
+    DRF's JSONRenderer writes for the same rows (names that need escaping, non-ASCII text,
+    negative balances, halves and a debit too small to show as tokens), headers included."""
+    odd = MemberFactory(
+        circle=personas.southwark, full_name='Zoë "Q" O\\Brien\t\u0001 😀 \u2028\u2029 end'
+    )
+    purchase_credit(member=odd, minutes=91, payment_key="p-odd", actor=None)
+    transfer_create(
+        source=personas.alice,
+        destination=odd,
+        minutes=1,
+        memo="",
+        actor=None,
+        idempotency_key="g-odd",
+    )
+    Circle.objects.filter(pk=personas.southwark.pk).update(token_minutes=token_minutes)
+    personas.southwark.refresh_from_db()
+
+    response = client_for(personas.cora).get(ledger("southwark", "balances"))
+
+    assert response.status_code == 200
+    expected = JSONRenderer().render(trial_balance_body(personas.southwark))
+    assert response.content == expected
+    assert response["Content-Type"] == "application/json"
+    assert "Accept" in response["Vary"]
+    names = {a["member_name"] for a in response.json()["accounts"]}
+    assert odd.full_name in names
+    made = trial_balance_json(circle=personas.southwark)
+    if connection.vendor == "postgresql":
+        assert made is not None
+        assert made.encode() == expected
+    else:
+        assert made is None
 
 
 def test_balances_of_a_circle_with_no_ledger_yet(personas: Personas, client_for: ClientFor) -> None:
@@ -890,3 +934,25 @@ def test_the_audit_api_reports_broken_books(
     assert body["ok"] is False
     assert f"account {wallet} (wallet): balance 35 but entries sum to 30" in body["problems"]
     assert suffolk["ok"] is True
+
+
+def test_the_ledger_s_page_is_what_the_transaction_serializer_writes(
+    books: Books, personas: Personas, client_for: ClientFor
+) -> None:
+    """The list builds each transaction's JSON directly; it must stay TransactionOutput's,
+    the shape the schema documents and the single-transaction answers use."""
+    reversal_create(
+        original=LedgerTransaction.objects.get(pk=books.gift_to_bob),
+        reason="sent by mistake",
+        actor=personas.cora.user,
+    )
+    response = client_for(personas.cora).get(ledger("southwark", "transactions"))
+
+    expected = TransactionOutput(
+        LedgerTransaction.objects.filter(circle=personas.southwark)
+        .prefetch_related("entries__account")
+        .order_by("-id"),
+        many=True,
+    ).data
+    assert response.json()["results"] == json.loads(json.dumps(expected))
+    assert any(tx["reverses_id"] for tx in response.json()["results"])
