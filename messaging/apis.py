@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from circle.errors import error_body
+from circle.parsers import JSONParser
 from messaging.backends import notify_receipt_verify, twilio_error_words, twilio_receipt_verify
 from messaging.services import sms_receipt_record
 
@@ -30,6 +31,17 @@ def _received(outcome: str) -> Response:
     return Response({"received": True, "outcome": outcome})
 
 
+RECEIVED = inline_serializer(
+    "SmsReceiptReceived",
+    {
+        "received": serializers.BooleanField(),
+        "outcome": serializers.CharField(
+            help_text="delivered, failed, unchanged, or unknown (no such text)"
+        ),
+    },
+)
+
+
 class TwilioStatusApi(APIView):
     """Twilio's status callback: form fields `MessageSid`, `MessageStatus`, `ErrorCode`..."""
 
@@ -37,7 +49,7 @@ class TwilioStatusApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser]
 
-    @extend_schema(request=None, responses={200: None, 403: None})
+    @extend_schema(request=None, responses={200: RECEIVED})
     def post(self, request: Request) -> Response:
         # Twilio signs the URL it was given, which behind a proxy is not what Django sees, so
         # the configured one is checked when there is one.
@@ -63,7 +75,7 @@ class NotifyStatusApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
 
-    @extend_schema(request=None, responses={200: None, 400: None, 403: None})
+    @extend_schema(request=None, responses={200: RECEIVED})
     def post(self, request: Request) -> Response:
         # The token is checked before the body is read.
         if not notify_receipt_verify(authorization=request.headers.get("Authorization", "")):

@@ -215,3 +215,19 @@ def test_an_unreachable_notify_is_a_failed_text(personas: Personas, settings: An
     assert sms is not None
     assert sms.status == SmsStatus.FAILED
     assert Item.objects.count() == 1
+
+
+def test_a_receipt_nested_too_deep_is_a_400_like_every_api_body(
+    notify: LocalNotify, db: None
+) -> None:
+    from rest_framework.test import APIClient
+
+    response = APIClient().post(
+        NOTIFY_STATUS_PATH,
+        "[" * 1000 + "]" * 1000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {notify.callback_token}",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "json_too_deep"
