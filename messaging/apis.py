@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from circle.errors import error_body
 from circle.parsers import JSONParser
+from circle.schema import error_responses
 from messaging.backends import notify_receipt_verify, twilio_error_words, twilio_receipt_verify
 from messaging.services import sms_receipt_record
 
@@ -49,7 +50,7 @@ class TwilioStatusApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser]
 
-    @extend_schema(request=None, responses={200: RECEIVED})
+    @extend_schema(request=None, responses={200: RECEIVED, **error_responses(400, 403)})
     def post(self, request: Request) -> Response:
         # Twilio signs the URL it was given, which behind a proxy is not what Django sees, so
         # the configured one is checked when there is one.
@@ -75,7 +76,7 @@ class NotifyStatusApi(APIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
 
-    @extend_schema(request=None, responses={200: RECEIVED})
+    @extend_schema(request=None, responses={200: RECEIVED, **error_responses(400, 403)})
     def post(self, request: Request) -> Response:
         # The token is checked before the body is read.
         if not notify_receipt_verify(authorization=request.headers.get("Authorization", "")):
