@@ -10,14 +10,16 @@ from typing import Any, Concatenate, ParamSpec
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from circle.errors import DomainError
 from circle.messages import message_for
-from members.models import Member, RoleName, User
+from circle.models import Circle
+from helpers.models import Helper
+from members.models import STAFF_ROLES, Member, RoleName, User
 from members.selectors import Caller, caller_for
 
 P = ParamSpec("P")
@@ -32,12 +34,33 @@ MEMBER_NAV = (
 )
 
 
-def nav(request: HttpRequest, items: tuple[tuple[str, Any], ...]) -> list[dict[str, Any]]:
+# A helper's pages, for a thumb on a phone: few, short words.
+HELPER_NAV = (
+    ("web:helper-feed", _("Tasks")),
+    ("web:helper-mine", _("Mine")),
+    ("web:helper-profile", _("Profile")),
+)
+
+# The operators' console, one circle at a time (its URLs take the circle's slug).
+CONSOLE_NAV = (
+    ("web:console", _("Find a caller")),
+    ("web:console-register", _("Register a caller")),
+    ("web:console-follow-ups", _("Follow-ups")),
+)
+
+# Menu roots: each is current only on itself, not on the pages under it.
+ROOTS = ("/my/", "/helper/")
+
+
+def nav(
+    request: HttpRequest, items: tuple[tuple[str, Any], ...], *args: Any
+) -> list[dict[str, Any]]:
     here = request.path
     out = []
+    roots = {reverse(items[0][0], args=args)} | set(ROOTS)
     for name, text in items:
-        href = reverse(name)
-        current = here == href or (href != "/my/" and here.startswith(href))
+        href = reverse(name, args=args)
+        current = here == href or (href not in roots and here.startswith(href))
         out.append({"href": href, "text": text, "current": current})
     return out
 
@@ -114,3 +137,86 @@ def member_required(
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def helper_list(user: User) -> list[Helper]:
+    """The person's helper profiles, one per circle, by circle name."""
+    return list(
+        Helper.objects.filter(member__user=user)
+        .select_related("circle", "member")
+        .order_by("circle__name", "id")
+    )
+
+
+def helper_required(
+    view: Callable[Concatenate[Any, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """A helper's own pages: signed in, with a helper profile (the one in the circle chosen in
+    the session, as for members, else the first). Sets request.helper, request.member,
+    request.circle, request.caller and request.nav. Someone signed in without a profile is
+    offered to become a helper."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        profiles = helper_list(request.user)
+        if not profiles:
+            return render_page(request, "web/helper/not_a_helper.html", status=403)
+        chosen = request.session.get("helper_id")
+        helper = next((h for h in profiles if h.pk == chosen), profiles[0])
+        request.helper = helper  # type: ignore[attr-defined]
+        request.member = helper.member  # type: ignore[attr-defined]
+        request.circle = helper.circle  # type: ignore[attr-defined]
+        request.several_circles = len(profiles) > 1  # type: ignore[attr-defined]
+        request.caller = caller_for(user=request.user, circle=helper.circle)  # type: ignore[attr-defined]
+        request.nav = nav(request, HELPER_NAV)  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(
+    view: Callable[Concatenate[Any, Circle, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    """The console's pages, which take the circle's slug first: signed in as an operator or a
+    coordinator of that circle. Another circle's console is "page not found", as its objects
+    are (DESIGN.md); a member or helper of this circle is told the page is for staff. Sets
+    request.circle, request.caller and request.nav, and passes the circle on, not the slug."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        circle = Circle.objects.filter(slug=slug).first()
+        if circle is None:
+            raise Http404
+        caller = caller_for(user=request.user, circle=circle)
+        if caller.member is None:
+            raise Http404
+        if not caller.roles & STAFF_ROLES:
+            return render_page(request, "web/errors/403.html", status=403)
+        request.circle = circle  # type: ignore[attr-defined]
+        request.caller = caller  # type: ignore[attr-defined]
+        request.nav = nav(request, CONSOLE_NAV, circle.slug)  # type: ignore[attr-defined]
+        return view(request, circle, *args, **kwargs)
+
+    return wrapped
+
+
+def landing_for(user: User) -> str:
+    """Where a person starts after signing in: staff at their circle's console, members at
+    their home, helpers who never ask for help at their feed."""
+    roles = list(
+        Member.objects.filter(user=user)
+        .order_by("circle__name", "id")
+        .values_list("circle__slug", "roles__role")
+    )
+    for slug, role in roles:
+        if role in STAFF_ROLES:
+            return reverse("web:console", args=[slug])
+    if any(role == RoleName.MEMBER for _slug, role in roles):
+        return reverse("web:member-home")
+    if any(role == RoleName.HELPER for _slug, role in roles):
+        return reverse("web:helper-feed")
+    return reverse("web:member-home")
