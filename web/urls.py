@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, public
+from web.views import auth, public, unbuilt
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
 app_name = "web"
@@ -46,4 +46,27 @@ urlpatterns = [
     path("my/on-my-behalf/", home.on_my_behalf, name="member-behalf"),
     path("my/details/", details.overview, name="member-details"),
     path("my/details/<slug:field>/", details.change, name="member-details-change"),
+    # Helpers' pages (a phone first).
+    path("circles/<slug:slug>/helpers/join/", unbuilt.page, name="helper-join"),
+    path("helper/", unbuilt.page, name="helper-feed"),
+    path("helper/tasks/<int:task_id>/", unbuilt.page, name="helper-task"),
+    path("helper/mine/", unbuilt.page, name="helper-mine"),
+    path("helper/profile/", unbuilt.page, name="helper-profile"),
+    # The operators' console.
+    path("console/<slug:slug>/", unbuilt.page, name="console"),
+    path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),
+    path("console/<slug:slug>/members/<int:member_id>/", unbuilt.page, name="console-member"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/payments/new/",
+        unbuilt.page,
+        name="console-payment",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/pay-link/",
+        unbuilt.page,
+        name="console-pay-link",
+    ),
+    path("console/<slug:slug>/follow-ups/", unbuilt.page, name="console-follow-ups"),
+    # A signed card-payment link (an operator's SMS or email).
+    path("pay/<str:token>/", unbuilt.page, name="pay-link"),
 ]
