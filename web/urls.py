@@ -15,6 +15,7 @@ urlpatterns = [
     path("privacy/", public.privacy, name="privacy"),
     path("accessibility/", public.accessibility, name="accessibility"),
     # Signing in and out.
+    path("home/", auth.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
     path("sign-out/", auth.sign_out, name="sign-out"),
     path("password-reset/", auth.password_reset, name="password-reset"),

@@ -21,6 +21,34 @@ def test_member_signs_in_and_lands_on_their_home(client, personas):
     assert "Hello, Alice" in text_of(response)
 
 
+@pytest.mark.parametrize(
+    ("email", "lands_on"),
+    [
+        ("alice@example.org", "/my/"),
+        ("hana@example.org", "/helper/"),
+        ("otto@example.org", "/console/southwark/"),
+        ("cora@example.org", "/console/southwark/"),
+        ("clara@example.org", "/console/suffolk/"),
+    ],
+)
+def test_each_person_lands_on_their_own_pages_after_signing_in(client, personas, email, lands_on):
+    response = client.post("/sign-in/", {"username": email, "password": PASSWORD})
+    assert (response.status_code, response.url) == (302, lands_on)
+    # The header's "Circle" link leads back there.
+    assert client.get("/home/").url == lands_on
+
+
+def test_a_next_page_wins_over_the_landing_page(client, personas):
+    response = client.post(
+        "/sign-in/?next=/my/tokens/", {"username": "otto@example.org", "password": PASSWORD}
+    )
+    assert response.url == "/my/tokens/"
+
+
+def test_the_header_link_leads_the_signed_out_to_the_front_page(client, db):
+    assert client.get("/home/").url == "/"
+
+
 def test_wrong_password_shows_the_error_summary_and_keeps_the_email(client, personas):
     response = client.post("/sign-in/", {"username": "alice@example.org", "password": "nope"})
     assert response.status_code == 200

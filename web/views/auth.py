@@ -7,16 +7,36 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
 
+from members.models import User
 from web.forms import NewPasswordForm, ResetRequestForm, SignInForm
+from web.views.base import landing_for
 
-sign_in = auth_views.LoginView.as_view(
-    template_name="web/auth/sign_in.html",
-    authentication_form=SignInForm,
-    redirect_authenticated_user=True,
-)
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in; without a `next`, each person lands on their own pages (staff at the
+    console, helpers at their feed, members at home), not all at /my/."""
+
+    template_name = "web/auth/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        user = self.request.user
+        return landing_for(user) if isinstance(user, User) else reverse("web:member-home")
+
+
+sign_in = SignInView.as_view()
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The header's "Circle" link: the signed-in person's own start page, else the front page."""
+    user = request.user
+    if isinstance(user, User) and user.is_authenticated:
+        return redirect(landing_for(user))
+    return redirect("web:start")
 
 
 class SignOutView(auth_views.LogoutView):
