@@ -73,6 +73,27 @@ def member_tokens(*, member: Member) -> Tokens:
     return Tokens(balance=wallet + held, held=held, available=wallet)
 
 
+def wallet_earnings(*, member: Member) -> int:
+    """The minutes a volunteer's wallet has earned by helping: what settled tasks of other
+    members paid into it, less any of those payments a coordinator reversed. One statement,
+    whatever the number of tasks. (A settle also pays back into the wallet of the member who
+    asked for help: their own unused hold is not earnings, so a settle done for this member
+    does not count.)"""
+    settle, reversal = TransactionKind.SETTLE, TransactionKind.REVERSAL
+    sums = Entry.objects.filter(account__member=member).aggregate(
+        earned=Sum(
+            "minutes",
+            filter=Q(transaction__kind=settle) & ~Q(transaction__member_id=member.pk),
+        ),
+        undone=Sum(
+            "minutes",
+            filter=Q(transaction__kind=reversal, transaction__reverses__kind=settle)
+            & ~Q(transaction__reverses__member_id=member.pk),
+        ),
+    )
+    return int((sums["earned"] or 0) + (sums["undone"] or 0))
+
+
 @dataclass(frozen=True)
 class StatementLine:
     id: int
