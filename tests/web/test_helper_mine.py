@@ -44,7 +44,7 @@ def test_mine_lists_coming_waiting_and_finished_and_the_tokens_earned(
     assert response.status_code == 200
     words = text_of(response)
     html = response.content.decode()
-    assert "You have earned 1 hour (1 token)" in words
+    assert "Tokens earned You have earned 1 hour (1 token) by helping." in words
     coming_at = words.index("Coming up")
     waiting_at = words.index("Waiting for the member to confirm")
     finished_at = words.index("Finished", waiting_at + 10)
@@ -59,7 +59,7 @@ def test_mine_lists_coming_waiting_and_finished_and_the_tokens_earned(
 
 def test_a_helper_with_nothing_yet(hana: Client, world: Personas) -> None:
     words = text_of(hana.get("/helper/mine/"))
-    assert "You have earned no time (0 tokens)" in words
+    assert "You have not earned any tokens yet." in words
     assert "Nothing at the moment." in words
     assert "Nothing waiting." in words
     assert "None yet." in words
@@ -69,6 +69,7 @@ def test_a_paid_helper_sees_no_tokens_earned(client: Client, world: Personas) ->
     paid = new_helper(world, "Pat", kind=HelperKind.PAID)
     client.force_login(paid.member.user)
     words = text_of(client.get("/helper/mine/"))
+    assert "Tokens earned" not in words
     assert "You have earned" not in words
 
 

@@ -106,7 +106,7 @@ def test_accepting_in_one_tap_shows_the_name_address_and_phone(
     page = hana.get(url(task))
     words = text_of(page)
     html = page.content.decode()
-    assert "It is yours. Alice will be told you are coming." in words
+    assert "You have accepted it. We will tell Alice you are coming." in words
     assert "Who Alice" in words
     assert "Archer" not in words
     assert f"Address {world.alice.address_line1} SE1 2AA" in words

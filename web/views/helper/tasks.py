@@ -208,7 +208,7 @@ def accept(request: HttpRequest, task_id: int) -> HttpResponse:
         )
     messages.success(
         request,
-        _("It is yours. %(name)s will be told you are coming.")
+        _("You have accepted it. We will tell %(name)s you are coming.")
         % {"name": looking.task.member.first_name},
     )
     return redirect("web:helper-task", task_id=task_id)
