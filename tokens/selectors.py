@@ -75,23 +75,14 @@ def member_tokens(*, member: Member) -> Tokens:
 
 def wallet_earnings(*, member: Member) -> int:
     """The minutes a volunteer's wallet has earned by helping: what settled tasks of other
-    members paid into it, less any of those payments a coordinator reversed. One statement,
-    whatever the number of tasks. (A settle also pays back into the wallet of the member who
-    asked for help: their own unused hold is not earnings, so a settle done for this member
-    does not count.)"""
-    settle, reversal = TransactionKind.SETTLE, TransactionKind.REVERSAL
-    sums = Entry.objects.filter(account__member=member).aggregate(
-        earned=Sum(
-            "minutes",
-            filter=Q(transaction__kind=settle) & ~Q(transaction__member_id=member.pk),
-        ),
-        undone=Sum(
-            "minutes",
-            filter=Q(transaction__kind=reversal, transaction__reverses__kind=settle)
-            & ~Q(transaction__reverses__member_id=member.pk),
-        ),
-    )
-    return int((sums["earned"] or 0) + (sums["undone"] or 0))
+    members paid into it. One statement, whatever the number of tasks. A settle also pays
+    back, into the wallet of the member who asked for help, what their hold did not use: that
+    is not earnings, so a settle done for this member does not count. (Settles are never
+    reversed: a task's money is undone through the task, see tokens.services.reversal_create.)"""
+    earned = Entry.objects.filter(
+        account__member=member, transaction__kind=TransactionKind.SETTLE
+    ).exclude(transaction__member_id=member.pk)
+    return int(earned.aggregate(t=Sum("minutes"))["t"] or 0)
 
 
 @dataclass(frozen=True)
