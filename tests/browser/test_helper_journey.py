@@ -18,18 +18,20 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from matching.models import Task, TaskStatus
+from members.models import RoleName
 from tests.browser.conftest import PageAt, Width, assert_accessible, sign_in
 from tests.browser.test_join_journey import path_of, screenshot
 from tests.conftest import Personas
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, HelperFactory, MemberFactory
 from tests.matching.conftest import make_active, new_helper
-from tests.web.helper_world import book
+from tests.web.helper_world import book, take
 
 # Booking, holding and settling write ledger rows: PostgreSQL only (see conftest.py).
 pytestmark = pytest.mark.postgres
 
 # WCAG 2.5.5's size, which the brief asks of every main action on a helper's page.
 THUMB_PX = 44
+HANA_EMAIL = "hana@example.org"
 # The buttons' words, with the typographic apostrophe the page shows.
 DONE = "I\u2019ve done it"
 CANT = "I can\u2019t do it after all"
@@ -74,7 +76,7 @@ def test_hana_takes_a_task_and_reports_it_done(
     southwark: Personas, live_server: LiveServer, page_at: PageAt, width: Width
 ) -> None:
     page = page_at(width)
-    sign_in(page, live_server, southwark.hana.user.email, PASSWORD)
+    sign_in(page, live_server, HANA_EMAIL, PASSWORD)
     # (Signing in does not yet send each person to landing_for's page: the feed is opened.)
     page.goto("/helper/")
     expect(page.locator("main")).to_contain_text("Nothing near you just now")
@@ -148,7 +150,7 @@ def test_two_helpers_press_accept_together_and_one_wins(
     ivy = new_helper(southwark, "Ivy")
     task = book(southwark.alice)
     pages = []
-    for email in (southwark.hana.user.email, ivy.member.user.email):
+    for email in (HANA_EMAIL, "ivy@example.org"):
         page = page_at(360)
         sign_in(page, live_server, email, PASSWORD)
         page.goto(f"/helper/tasks/{task.pk}/")
@@ -170,3 +172,52 @@ def test_two_helpers_press_accept_together_and_one_wins(
     loser = pages[lost[0]]
     expect(loser.locator("main")).not_to_contain_text(southwark.alice.address_line1)
     check(loser, "task-taken")
+
+
+def test_the_open_feed_refreshes_itself(
+    southwark: Personas, live_server: LiveServer, page_at: PageAt
+) -> None:
+    page = page_at(360)
+    page.clock.install()  # the page's timers run when the test says, not by waiting
+    sign_in(page, live_server, HANA_EMAIL, PASSWORD)
+    page.goto("/helper/")
+    expect(page.locator("main")).to_contain_text("Nothing near you just now")
+
+    book(southwark.alice)
+    page.clock.fast_forward("01:01")
+
+    expect(page.locator("#feed")).to_contain_text("Trim the hedge")
+    expect(page.locator("#feed-status")).to_contain_text("The tasks were updated at")
+    check(page, "feed-refreshed")
+
+
+def test_hana_hands_a_task_back_and_an_unvetted_helper_is_told_why_the_feed_is_empty(
+    southwark: Personas, live_server: LiveServer, page_at: PageAt
+) -> None:
+    task = book(southwark.alice)
+    take(task, southwark, status=TaskStatus.ACCEPTED)
+    page = page_at(360)
+    sign_in(page, live_server, HANA_EMAIL, PASSWORD)
+    page.goto(f"/helper/tasks/{task.pk}/")
+    with page.expect_navigation():
+        page.get_by_role("button", name=CANT).click()
+    check(page, "hand-back")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Hand it back").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why you cannot do it.")
+    check(page, "hand-back-error")
+    page.get_by_label("Why can you not do it?").fill("My car broke down")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Hand it back").click()
+    assert path_of(page) == "/helper/"
+    expect(page.locator("main")).to_contain_text("We will offer it to other helpers.")
+    check(page, "handed-back")
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.OPEN
+
+    newcomer = MemberFactory(circle=southwark.southwark, roles=[RoleName.HELPER])
+    HelperFactory(member=newcomer)
+    other = page_at(360)
+    sign_in(other, live_server, str(newcomer.email), PASSWORD)
+    other.goto("/helper/")
+    expect(other.locator("main")).to_contain_text("Your checks are not done yet")
+    check(other, "feed-not-vetted")

@@ -183,3 +183,12 @@ def test_a_helper_far_away_has_an_empty_feed_with_the_distance_rule(
     book(world.alice)
     client.force_login(far.member.user)
     assert "Nothing near you just now" in text_of(client.get("/helper/"))
+
+
+def test_the_feed_refreshes_itself_with_a_module_and_works_without_it(
+    hana: Client, world: Personas
+) -> None:
+    html = hana.get("/helper/").content.decode()
+    assert '<script type="module" src="/static/web/helper_feed.js"></script>' in html
+    assert 'data-refresh-seconds="60"' in html
+    assert 'href="/helper/"' in html  # "Look again", for a page without JavaScript

@@ -18,6 +18,8 @@ from web.views.base import helper_required, render_page
 
 # The feed shows the nearest tasks; a helper on a phone does not scroll past this many.
 FEED_LIMIT = 50
+# How often the open feed refreshes itself (web/static/web/helper_feed.js), in seconds.
+REFRESH_SECONDS = 60
 
 
 class EmptyReason:
@@ -111,5 +113,6 @@ def feed(request: HttpRequest) -> HttpResponse:
         "rows": feed_rows(helper=helper, circle=circle, items=items),
         "empty_reason": "" if items else feed_empty_reason(helper),
         "reasons": EmptyReason,
+        "refresh_seconds": REFRESH_SECONDS,
     }
     return render_page(request, "web/helper/feed.html", context)
