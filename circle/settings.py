@@ -364,6 +364,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Pages ----------------------------------------------------------------------------------
+# The site's own address, for links in what leaves the site (a helper's offer by email and
+# text links straight to the task's page): no request is at hand when a worker sends them.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LOGIN_URL = "/sign-in/"
 LOGIN_REDIRECT_URL = "/my/"
 LOGOUT_REDIRECT_URL = "/"

@@ -201,6 +201,16 @@ def helper_task_list(*, helpers: list[Helper]) -> QuerySet[Task]:
     )
 
 
+def helper_finished_tasks(*, helper: Helper, limit: int) -> list[Task]:
+    """The helper's settled tasks, most recent first, at most `limit`, with the member and
+    category a helper's page names (one query, however many there are)."""
+    return list(
+        Task.objects.filter(helper=helper, status=TaskStatus.SETTLED)
+        .select_related("circle", "member", "category")
+        .order_by("-window_start", "-id")[:limit]
+    )
+
+
 def member_series(*, member: Member) -> QuerySet[TaskSeries]:
     return TaskSeries.objects.filter(member=member).select_related("category").order_by("-id")
 

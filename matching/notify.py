@@ -216,6 +216,13 @@ def _when(task: Task) -> str:
     return f"{start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
 
 
+def helper_task_url(task: Task) -> str:
+    """The task's page for helpers, in full (SITE_URL): a notice to a helper links straight to
+    it, where they accept it in one tap or read where it stands. The path is the one web/urls.py
+    names `helper-task` (matching never imports web; a test holds the two together)."""
+    return f"{settings.SITE_URL}/helper/tasks/{task.pk}/"
+
+
 def _message(notice: Notice) -> tuple[str, str]:
     task = notice.task
     when = _when(task)
@@ -224,16 +231,17 @@ def _message(notice: Notice) -> tuple[str, str]:
         far = ""
         if helper is not None:
             far = f", {helper_distance_km(task=task, helper=helper):.1f} km away"
+        # Short, as it goes by text too: what, where, when, and the link to accept it.
         return (
             f"Can you help? {task.title}",
             f"{task.category.name} in {task.postcode_district}{far}, {when}: {task.title}. "
-            f"Open your Circle tasks to accept it (task {task.pk}).",
+            f"To accept: {helper_task_url(task)}",
         )
     if notice.kind == NoticeKind.TASK_CANCELLED:
         return (
             f"Cancelled: {task.title}",
             f"'{task.title}' ({task.postcode_district}, {when}) has been cancelled, so you "
-            f"need not go. Reason given: {task.cancel_reason}",
+            f"need not go. Reason given: {task.cancel_reason} {helper_task_url(task)}",
         )
     if notice.kind == NoticeKind.TASK_EXPIRED:
         return (

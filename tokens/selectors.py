@@ -73,6 +73,18 @@ def member_tokens(*, member: Member) -> Tokens:
     return Tokens(balance=wallet + held, held=held, available=wallet)
 
 
+def wallet_earnings(*, member: Member) -> int:
+    """The minutes a volunteer's wallet has earned by helping: what settled tasks of other
+    members paid into it. One statement, whatever the number of tasks. A settle also pays
+    back, into the wallet of the member who asked for help, what their hold did not use: that
+    is not earnings, so a settle done for this member does not count. (Settles are never
+    reversed: a task's money is undone through the task, see tokens.services.reversal_create.)"""
+    earned = Entry.objects.filter(
+        account__member=member, transaction__kind=TransactionKind.SETTLE
+    ).exclude(transaction__member_id=member.pk)
+    return int(earned.aggregate(t=Sum("minutes"))["t"] or 0)
+
+
 @dataclass(frozen=True)
 class StatementLine:
     id: int

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.urls import path
 
 from web.views import auth, public, unbuilt
+from web.views.helper import feed as helper_feed
+from web.views.helper import mine as helper_mine
+from web.views.helper import tasks as helper_tasks
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
 app_name = "web"
@@ -49,9 +52,16 @@ urlpatterns = [
     path("my/details/<slug:field>/", details.change, name="member-details-change"),
     # Helpers' pages (a phone first).
     path("circles/<slug:slug>/helpers/join/", unbuilt.page, name="helper-join"),
-    path("helper/", unbuilt.page, name="helper-feed"),
-    path("helper/tasks/<int:task_id>/", unbuilt.page, name="helper-task"),
-    path("helper/mine/", unbuilt.page, name="helper-mine"),
+    path("helper/", helper_feed.feed, name="helper-feed"),
+    path("helper/tasks/<int:task_id>/", helper_tasks.detail, name="helper-task"),
+    path("helper/tasks/<int:task_id>/accept/", helper_tasks.accept, name="helper-task-accept"),
+    path("helper/tasks/<int:task_id>/done/", helper_tasks.done, name="helper-task-done"),
+    path(
+        "helper/tasks/<int:task_id>/hand-back/",
+        helper_tasks.hand_back,
+        name="helper-task-hand-back",
+    ),
+    path("helper/mine/", helper_mine.mine, name="helper-mine"),
     path("helper/profile/", unbuilt.page, name="helper-profile"),
     # The operators' console.
     path("console/<slug:slug>/", unbuilt.page, name="console"),

@@ -68,10 +68,14 @@ def test_booking_tells_the_best_three_then_the_next_wave(
         ["hana@example.org", "ivy@example.org", "jo@example.org"]
     )
     assert len(sms_outbox) == 3
+    link = f"{settings.SITE_URL}/helper/tasks/{task['id']}/"
     for message in [*(m.body for m in mail.outbox), *(s.body for s in sms_outbox)]:
         assert "SE1" in message
+        assert message.endswith(f"To accept: {link}")
         assert world.alice.address_line1 not in message
         assert world.alice.phone not in message
+    # A text stays short: two SMS parts at most (153 characters each).
+    assert all(len(s.body) <= 306 for s in sms_outbox)
     notices = Notice.objects.filter(task_id=task["id"])
     assert all(n.sent_at is not None and n.channels == ["email", "sms"] for n in notices)
 
@@ -176,6 +180,19 @@ def test_a_handed_back_task_is_offered_to_the_next_helpers(
     assert _offered(task["id"]) == [world.hana.pk, crowd[0].member_id]
 
 
+def test_the_link_in_a_notice_is_the_helpers_task_page(settings: Any) -> None:
+    """matching builds the link itself (it never imports web): it must be the page's address."""
+    from django.urls import reverse
+
+    from matching.notify import helper_task_url
+
+    settings.SITE_URL = "https://circle.example.org"
+    task = Task(pk=17)
+    assert helper_task_url(task) == "https://circle.example.org" + reverse(
+        "web:helper-task", args=[17]
+    )
+
+
 def test_the_console_backend_prints_texts(capsys: Any, settings: Any) -> None:
     from circle.sms import send_sms
 
@@ -205,5 +222,6 @@ def test_the_helper_is_told_when_the_member_cancels_their_task(
     assert message.to == ["hana@example.org"]
     assert "need not go" in message.body
     assert "My son will do it" in message.body
+    assert f"http://127.0.0.1:8000/helper/tasks/{task['id']}/" in message.body
     assert world.alice.address_line1 not in message.body
     assert [s.to for s in sms_outbox] == [world.hana.phone]
