@@ -86,22 +86,22 @@ def test_taking_over_names_whose_it_was(personas: Personas) -> None:
     item = item_claim(item=raised(personas.alice), caller=as_staff(personas.otto))
 
     taken = item_claim(
-        item=item, caller=as_staff(personas.cora), take_over_from=personas.otto.user.pk
+        item=item, caller=as_staff(personas.cora), take_over_from=personas.otto.user_id
     )
 
     assert taken.claimed_by == personas.cora.user
     event = AuditEvent.objects.filter(action="followup.claimed").latest("id")
-    assert event.data["taken_over_from"] == personas.otto.user.pk
+    assert event.data["taken_over_from"] == personas.otto.user_id
 
 
 def test_taking_over_from_someone_who_no_longer_holds_it_is_refused(personas: Personas) -> None:
     # Otto held it; Cora took it over; Olive's page still said Otto.
     other = olive(personas)
     item = item_claim(item=raised(personas.alice), caller=as_staff(personas.otto))
-    item_claim(item=item, caller=as_staff(personas.cora), take_over_from=personas.otto.user.pk)
+    item_claim(item=item, caller=as_staff(personas.cora), take_over_from=personas.otto.user_id)
 
     with pytest.raises(Conflict) as refused:
-        item_claim(item=item, caller=as_staff(other), take_over_from=personas.otto.user.pk)
+        item_claim(item=item, caller=as_staff(other), take_over_from=personas.otto.user_id)
 
     assert "Cora Coordinator is already dealing" in refused.value.detail
     assert Item.objects.get(pk=item.pk).claimed_by == personas.cora.user
