@@ -3,6 +3,7 @@ marking it done."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -94,6 +95,7 @@ def item_close(*, member: Member, kind: str, cause: str, caller: Caller, note: s
 
 
 NOTE_MAX = 1000
+NOTE_RESENT_WITHIN = timedelta(minutes=2)
 
 
 def _already_done() -> Conflict:
@@ -168,6 +170,16 @@ def item_note_add(*, item: Item, caller: Caller, text: str) -> Note:
         locked = Item.objects.select_for_update().filter(pk=item.pk).values("done_at").get()
         if locked["done_at"] is not None:
             raise _already_done()
+        # The same words from the same person a moment ago are the same note sent twice (a
+        # double-click, a form sent again): answered with the first, written once.
+        twice = Note.objects.filter(
+            item=item,
+            author=caller.user,
+            text=text,
+            created_at__gte=timezone.now() - NOTE_RESENT_WITHIN,
+        ).first()
+        if twice is not None:
+            return twice
         note = Note.objects.create(circle=item.circle, item=item, author=caller.user, text=text)
         audit_record(
             circle=item.circle,

@@ -3,10 +3,13 @@ noting what happened, and the kinds each desk handles."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from attention.models import COORDINATOR_KINDS, OPERATOR_KINDS, Item, ItemKind, Note
 from attention.services import item_claim, item_done, item_note_add, item_raise
@@ -184,3 +187,28 @@ def test_two_operators_claiming_at_once_exactly_one_gets_it(personas: Personas) 
     assert {r.code for r in lost} == {"already_claimed"}
     assert Item.objects.get(pk=item.pk).claimed_by == won[0].claimed_by
     assert AuditEvent.objects.filter(action="followup.claimed").count() == 1
+
+
+def test_the_same_note_sent_twice_is_written_once(personas: Personas) -> None:
+    item = raised(personas.alice)
+    otto = as_staff(personas.otto)
+
+    first = item_note_add(item=item, caller=otto, text="Rang, no answer.")
+    again = item_note_add(item=item, caller=otto, text="Rang, no answer.")
+    other = item_note_add(item=item, caller=as_staff(personas.cora), text="Rang, no answer.")
+
+    assert again == first
+    assert other != first
+    assert Note.objects.count() == 2
+
+
+def test_the_same_words_later_are_a_new_note(personas: Personas) -> None:
+    item = raised(personas.alice)
+    otto = as_staff(personas.otto)
+    first = item_note_add(item=item, caller=otto, text="Rang, no answer.")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
+        later = item_note_add(item=item, caller=otto, text="Rang, no answer.")
+
+    assert later != first
+    assert Note.objects.count() == 2

@@ -465,3 +465,21 @@ def test_notes_show_oldest_first(otto: Client, personas: Personas, queue: dict[s
 
     assert words.index("Cora Coordinator, ") < words.index("First") < words.index("Otto Operator, ")
     assert words.index("Otto Operator, ") < words.index("Second")
+
+
+def test_a_form_sent_twice_writes_once_and_says_done_both_times(
+    otto: Client, personas: Personas, queue: dict[str, Item]
+) -> None:
+    item = queue["bob_failed"]
+
+    for _ in range(2):
+        noted = otto.post(item_url(item, "notes"), {"text": "Rang, no answer."}, follow=True)
+        assert "Your note is added." in text_of(noted)
+    for _ in range(2):
+        closed = otto.post(item_url(item, "close"), {"outcome": "Paid cash."}, follow=True)
+        assert closed.redirect_chain == [(QUEUE, 302)]
+        assert "Closed: Card renewal failed for Bob Baker." in text_of(closed)
+
+    assert Note.objects.filter(item=item).count() == 1
+    assert AuditEvent.objects.filter(action="followup.note_added").count() == 1
+    assert AuditEvent.objects.filter(action="followup.done").count() == 1

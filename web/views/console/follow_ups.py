@@ -165,6 +165,17 @@ def note(request: HttpRequest, circle: Circle, item_id: int) -> HttpResponse:
     return _item_page(request, circle, item, note_form=form)
 
 
+def _closed_just_so(item: Item, caller: Caller, outcome: str) -> bool:
+    """The close was this person's own, with these words: the form sent twice, which is
+    answered as the first was, not as a refusal."""
+    return (
+        item.done_by_id is not None
+        and caller.user is not None
+        and item.done_by_id == caller.user.pk
+        and item.done_note == outcome.strip()[:500]
+    )
+
+
 @require_POST
 @staff_required
 def close(request: HttpRequest, circle: Circle, item_id: int) -> HttpResponse:
@@ -178,9 +189,10 @@ def close(request: HttpRequest, circle: Circle, item_id: int) -> HttpResponse:
                 note=form.cleaned_data["outcome"],
             )
         except DomainError as error:
-            form_error(form, error)
             item = _item(circle, item_id)
-            return _item_page(request, circle, item, close_form=form)
+            if not _closed_just_so(item, request.caller, form.cleaned_data["outcome"]):  # type: ignore[attr-defined]
+                form_error(form, error)
+                return _item_page(request, circle, item, close_form=form)
         messages.success(
             request,
             _("Closed: %(kind)s for %(name)s.")
