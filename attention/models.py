@@ -11,26 +11,48 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from circle.models import Circle
 from members.models import Member
 
 
 class ItemKind(models.TextChoices):
-    RENEWAL_REMINDER = "renewal_reminder", "Renewal due soon (member has no email)"
-    RENEWAL_FAILED = "renewal_failed", "Card renewal failed"
-    GRACE = "grace", "Membership ended; in grace"
-    LAPSED = "lapsed", "Membership lapsed"
-    REFUND_SHORTFALL = "refund_shortfall", "Refunded by card but tokens already spent"
-    APPROVAL_PENDING = "approval_pending", "Adjustment or grant waiting for a second coordinator"
-    SMS_UNDELIVERED = "sms_undelivered", "A text message could not be delivered"
+    """What an item is about, in the words the person working the queue reads."""
+
+    RENEWAL_REMINDER = "renewal_reminder", _("Membership due for renewal (no email)")
+    RENEWAL_FAILED = "renewal_failed", _("Card renewal failed")
+    GRACE = "grace", _("Membership ended, not yet renewed")
+    LAPSED = "lapsed", _("Membership lapsed")
+    REFUND_SHORTFALL = "refund_shortfall", _("Card refund needs a person")
+    APPROVAL_PENDING = "approval_pending", _("Waiting for a second coordinator")
+    SMS_UNDELIVERED = "sms_undelivered", _("Text message not delivered")
+    TASK_UNACCEPTED = "task_unaccepted", _("Nobody took their request")
+
+
+# Who works which kinds. Operators phone members: renewals, refunds, texts that did not arrive,
+# requests nobody took (the console's follow-ups). Coordinators decide what needs a second
+# pair of eyes (their desk takes the rest). Every kind belongs to exactly one of the two.
+OPERATOR_KINDS: tuple[str, ...] = (
+    ItemKind.RENEWAL_REMINDER,
+    ItemKind.RENEWAL_FAILED,
+    ItemKind.GRACE,
+    ItemKind.LAPSED,
+    ItemKind.REFUND_SHORTFALL,
+    ItemKind.SMS_UNDELIVERED,
+    ItemKind.TASK_UNACCEPTED,
+)
+COORDINATOR_KINDS: tuple[str, ...] = tuple(
+    kind for kind in ItemKind.values if kind not in OPERATOR_KINDS
+)
 
 
 class Item(models.Model):
     """A line in the circle's queue: someone to phone, or something to look at.
 
-    Invariant: one item of a kind per cause (a job and a webhook may both try to raise the one
-    for a membership period; the database keeps the second out).
+    Invariants: one item of a kind per cause (a job and a webhook may both try to raise the one
+    for a membership period; the database keeps the second out); an item is claimed by someone
+    at a time, or by nobody (`claimed_by` and `claimed_at` set or empty together).
     """
 
     circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
@@ -50,6 +72,12 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     done_note = models.CharField(max_length=500, blank=True)
+    # Who is dealing with it ("I'll ring them"), so two operators do not both ring. Taken with
+    # a conditional UPDATE (attention.services.item_claim); kept after it is done, as history.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -62,8 +90,37 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=ItemKind.values), name="attention_item_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(claimed_by__isnull=True, claimed_at__isnull=True)
+                | models.Q(claimed_by__isnull=False, claimed_at__isnull=False),
+                name="attention_item_claimed_together",
+            ),
         ]
         indexes = [models.Index(fields=["circle", "done_at"], name="attention_item_open")]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.member_id}"
+
+
+class Note(models.Model):
+    """One note on an item, by whom and when ("Rang at 10am, no answer; try after lunch").
+
+    A thread of rows rather than one field appended to: two operators writing at once both
+    keep their words (no read-modify-write to lose one), and each note names its author and
+    time without parsing. Notes are never edited: a correction is another note.
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="attention_note_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"note on {self.item_id}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from attention.models import Item
+from attention.models import OPERATOR_KINDS, Item, Note
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from members.models import Member
@@ -20,7 +21,7 @@ def item_access(*, user: Any, item_id: int) -> tuple[Item, Caller]:
     if getattr(user, "is_authenticated", False):
         circles = Member.objects.filter(user=user).values("circle_id")
         item = (
-            Item.objects.select_related("circle", "member")
+            Item.objects.select_related("circle", "member", "claimed_by")
             .filter(pk=item_id, circle_id__in=circles)
             .first()
         )
@@ -37,6 +38,54 @@ def item_list(*, circle: Circle, done: bool = False) -> QuerySet[Item]:
     ones already done."""
     return (
         Item.objects.filter(circle=circle, done_at__isnull=not done)
-        .select_related("member")
+        .select_related("member", "claimed_by")
         .order_by("created_at", "id")
+    )
+
+
+def queue_items(
+    *, circle: Circle, kinds: Sequence[str] = OPERATOR_KINDS, limit: int | None = None
+) -> list[Item]:
+    """The open items of `kinds`, oldest first, with their member and who holds each: the
+    operators' follow-ups by default. At most `limit` (those waiting longest)."""
+    items = (
+        Item.objects.filter(circle=circle, done_at__isnull=True, kind__in=list(kinds))
+        .select_related("member", "claimed_by")
+        .order_by("created_at", "id")
+    )
+    return list(items[:limit] if limit is not None else items)
+
+
+def queue_counts(*, circle: Circle, kinds: Sequence[str] = OPERATOR_KINDS) -> dict[str, int]:
+    """How many open items of each of `kinds` wait, every kind named (0 when none), in one
+    query."""
+    counts = dict.fromkeys(kinds, 0)
+    rows = (
+        Item.objects.filter(circle=circle, done_at__isnull=True, kind__in=list(kinds))
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for kind, n in rows:
+        counts[kind] = n
+    return counts
+
+
+def queue_item_get(*, circle: Circle, item_id: int, kinds: Sequence[str] = OPERATOR_KINDS) -> Item:
+    """One item of the circle's queue of `kinds`, open or done; another circle's, or another
+    desk's kind, is not found."""
+    item = (
+        Item.objects.select_related("circle", "member", "claimed_by", "done_by")
+        .filter(circle=circle, pk=item_id, kind__in=list(kinds))
+        .first()
+    )
+    if item is None:
+        raise NotFound("No such followup.", code="followup_not_found")
+    return item
+
+
+def note_list(*, item: Item) -> list[Note]:
+    """An item's notes, oldest first, with their authors."""
+    return list(
+        Note.objects.filter(item=item).select_related("author").order_by("created_at", "id")
     )

@@ -120,6 +120,9 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "Another coordinator refused this, so nothing was moved. Ask again if it is still needed."
     ),
     ("approval_not_found", None): _("We cannot find that approval."),
+    ("already_done", None): _(
+        "This follow-up has already been closed, so there is nothing more to do on it."
+    ),
     ("not_found", None): _("We cannot find that."),
     ("busy", None): _("Something changed while we were saving. Please try again."),
     ("server_error", None): _("Something went wrong on our side. Please try again, or call us."),

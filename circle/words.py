@@ -127,3 +127,22 @@ def moment(value: datetime, *, today: date | None = None) -> str:
         "day": day(local, with_year=local.year != today.year),
         "time": clock(value),
     }
+
+
+def ago(value: datetime, *, now: datetime | None = None) -> str:
+    """How long since `value`, as people say it: "just now", "20 minutes ago", "3 hours ago",
+    "yesterday", "3 days ago" (the follow-ups show how long someone has waited)."""
+    now = now or timezone.now()
+    seconds = max(0, int((now - value).total_seconds()))
+    if seconds < 60:
+        return _("just now")
+    if seconds < 3600:
+        n = seconds // 60
+        return ngettext("%(n)d minute ago", "%(n)d minutes ago", n) % {"n": n}
+    if seconds < 86400:
+        n = seconds // 3600
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", n) % {"n": n}
+    days = (timezone.localtime(now, LONDON).date() - timezone.localtime(value, LONDON).date()).days
+    if days <= 1:
+        return _("yesterday")
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from web.views import auth, public, unbuilt
+from web.views.console import follow_ups
 from web.views.helper import feed as helper_feed
 from web.views.helper import mine as helper_mine
 from web.views.helper import tasks as helper_tasks
@@ -77,7 +78,27 @@ urlpatterns = [
         unbuilt.page,
         name="console-pay-link",
     ),
-    path("console/<slug:slug>/follow-ups/", unbuilt.page, name="console-follow-ups"),
+    path("console/<slug:slug>/follow-ups/", follow_ups.queue, name="console-follow-ups"),
+    path(
+        "console/<slug:slug>/follow-ups/<int:item_id>/",
+        follow_ups.detail,
+        name="console-follow-up",
+    ),
+    path(
+        "console/<slug:slug>/follow-ups/<int:item_id>/claim/",
+        follow_ups.claim,
+        name="console-follow-up-claim",
+    ),
+    path(
+        "console/<slug:slug>/follow-ups/<int:item_id>/notes/",
+        follow_ups.note,
+        name="console-follow-up-note",
+    ),
+    path(
+        "console/<slug:slug>/follow-ups/<int:item_id>/close/",
+        follow_ups.close,
+        name="console-follow-up-close",
+    ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", unbuilt.page, name="pay-link"),
 ]

@@ -8,6 +8,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
+from attention.models import ItemKind
+from attention.services import item_raise
+from circle import words
 from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.retry import retry_on_conflict
 from helpers.models import Helper, HelperKind
@@ -320,6 +323,20 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
             next_offer_at=None,
         )
         _audit(locked, "task.expired", None)
+        # Nobody took it: an operator rings the member to offer another time. Once per task
+        # (the cause), whichever run of the job expired it.
+        item_raise(
+            member=locked.member,
+            kind=ItemKind.TASK_UNACCEPTED,
+            cause=f"task:{locked.pk}",
+            task_id=locked.pk,
+            note=(
+                f"No helper took “{locked.title}” "
+                f"({words.window(locked.window_start, locked.window_end)}) before its time "
+                "ran out; the tokens set aside went back. Ring to offer another time."
+            ),
+            audit_data={"task_id": locked.pk},
+        )
         notify.on_expired(locked)
     return Outcome(locked, True)
 
