@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from web.views import auth, public, unbuilt
+from web.views.helper import join as helper_join
+from web.views.helper import profile as helper_profile
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
 app_name = "web"
@@ -47,11 +49,19 @@ urlpatterns = [
     path("my/details/", details.overview, name="member-details"),
     path("my/details/<slug:field>/", details.change, name="member-details-change"),
     # Helpers' pages (a phone first).
-    path("circles/<slug:slug>/helpers/join/", unbuilt.page, name="helper-join"),
+    path("circles/<slug:slug>/helpers/join/", helper_join.start, name="helper-join"),
+    path("circles/<slug:slug>/helpers/join/check/", helper_join.check, name="helper-join-check"),
+    path(
+        "circles/<slug:slug>/helpers/join/<slug:step>/",
+        helper_join.question,
+        name="helper-join-step",
+    ),
     path("helper/", unbuilt.page, name="helper-feed"),
     path("helper/tasks/<int:task_id>/", unbuilt.page, name="helper-task"),
     path("helper/mine/", unbuilt.page, name="helper-mine"),
-    path("helper/profile/", unbuilt.page, name="helper-profile"),
+    path("helper/profile/", helper_profile.overview, name="helper-profile"),
+    path("helper/profile/pause/", helper_profile.pause, name="helper-profile-pause"),
+    path("helper/profile/<slug:field>/", helper_profile.change, name="helper-profile-change"),
     # The operators' console.
     path("console/<slug:slug>/", unbuilt.page, name="console"),
     path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),
