@@ -82,6 +82,20 @@ def test_start_page_says_what_is_asked_and_about_the_checks(
     assert f'href="{step_url("name")}"' in response.content.decode()
 
 
+def test_skills_are_checkboxes_saying_which_need_enhanced_checks(
+    client: Client, personas: Personas
+) -> None:
+    answer_all(client, NEW_PERSON_STEPS[:5])
+    response = client.get(step_url("skills"))
+
+    html = response.content.decode()
+    assert html.count('name="skills" type="checkbox"') == 8
+    assert 'class="govuk-checkboxes"' in html
+    words = text_of(response)
+    assert "Shopping Needs an enhanced DBS check" in words
+    assert "Gardening Needs a basic DBS check" in words
+
+
 @pytest.mark.parametrize("url", ["/circles/nowhere/helpers/join/", step_url("shoe-size")])
 def test_unknown_circle_or_question_is_page_not_found(
     client: Client, personas: Personas, url: str
