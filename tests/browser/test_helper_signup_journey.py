@@ -21,8 +21,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from helpers.models import Helper
 from members.models import AuditEvent
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.conftest import Personas
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "Marigold-Teapot-1947"
 PHONE = {"width": 360, "height": 640}
@@ -264,3 +265,34 @@ def test_a_new_person_becomes_a_helper_is_vetted_and_pauses(
         "helper.paused",
         "helper.resumed",
     ]
+
+
+def test_the_availability_editor_works_without_javascript(
+    browser: Browser, live_server: LiveServer, personas: Personas
+) -> None:
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=1,
+        java_script_enabled=False,
+        base_url=live_server.url,
+        locale="en-GB",
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "hana@example.org", PASSWORD)
+        page.goto("/helper/profile/availability/")
+        # Without scripts every day's times are shown, ready to choose.
+        expect(page.locator("#id_day2_start")).to_be_visible()
+        assert_accessible(page, "availability without JavaScript")
+        shot(page, "availability-nojs")
+        page.get_by_label("Wednesday", exact=True).check()
+        page.select_option("#id_day2_start", "10:00")
+        page.select_option("#id_day2_end", "11:30")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+
+        assert path_of(page) == "/helper/profile/"
+        expect(page.locator("main")).to_contain_text("Wednesday, 10am to 11:30am")
+        assert_accessible(page, "profile without JavaScript")
+    finally:
+        context.close()
