@@ -290,6 +290,13 @@ def test_the_availability_editor_works_without_javascript(
         page.select_option("#id_day2_end", "11:30")
         with page.expect_navigation():
             page.get_by_role("button", name="Save").click()
+        # Hana could help any time; without scripts that box does not untick itself.
+        expect(page.locator(".govuk-error-summary")).to_contain_text("not both")
+        assert_accessible(page, "availability without JavaScript, refused")
+        shot(page, "availability-nojs-error")
+        page.get_by_label("Any day, at any time", exact=True).uncheck()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
 
         assert path_of(page) == "/helper/profile/"
         expect(page.locator("main")).to_contain_text("Wednesday, 10am to 11:30am")
