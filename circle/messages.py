@@ -90,6 +90,11 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "There are not enough tokens for this now. Buy more tokens, or choose a shorter time."
     ),
     ("task_taken", None): _("Someone else has just taken this."),
+    ("helper_paused", None): _(
+        "You have paused, so you are not taking tasks for now. To take this one, resume on your "
+        "profile page first."
+    ),
+    ("already_helper", None): _("You are already a helper in this circle."),
     ("task_cancelled", None): _("This request was cancelled."),
     ("task_expired", None): _("The time for this request has passed without a helper."),
     ("task_settled", None): _("This request is finished and paid for."),

@@ -68,6 +68,8 @@ class HelperOutput(serializers.Serializer[Any]):
     vetting_level = serializers.CharField()
     suspended = serializers.BooleanField()
     suspended_reason = serializers.CharField()
+    # The helper's own "not taking tasks for now"; matching offers them nothing meanwhile.
+    paused = serializers.BooleanField()
     vetting = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 

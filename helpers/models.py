@@ -18,7 +18,8 @@ class Helper(models.Model):
 
     `vetting_level` is derived from the latest VettingCheck and stored here, changed only by
     `helper_vetting_record` in the same transaction as the check, so matching can filter on it.
-    Invariants: one profile per member; a positive travel radius; a reason whenever suspended.
+    Invariants: one profile per member; a positive travel radius; a reason whenever suspended;
+    a paused helper has the time they paused.
     """
 
     circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="helpers")
@@ -35,6 +36,10 @@ class Helper(models.Model):
     )
     suspended = models.BooleanField(default=False)
     suspended_reason = models.CharField(max_length=500, blank=True)
+    # The helper's own "I'm not taking tasks for now": unlike a suspension (a coordinator's,
+    # with a reason), they set and clear it themselves; matching offers them nothing meanwhile.
+    paused = models.BooleanField(default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,6 +59,10 @@ class Helper(models.Model):
             models.CheckConstraint(
                 condition=models.Q(suspended=False) | ~models.Q(suspended_reason=""),
                 name="helpers_helper_suspension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paused=False) | models.Q(paused_at__isnull=False),
+                name="helpers_helper_pause_has_time",
             ),
         ]
 

@@ -36,7 +36,7 @@ class Availability:
     end: time
 
 
-def _skills_resolve(*, circle: Circle, skills: list[str]) -> list[Category]:
+def helper_skills_resolve(*, circle: Circle, skills: list[str]) -> list[Category]:
     if not skills:
         raise InvalidInput(
             "required", "Choose at least one kind of help you can give.", field="skills"
@@ -52,7 +52,7 @@ def _skills_resolve(*, circle: Circle, skills: list[str]) -> list[Category]:
     return [categories[slug] for slug in dict.fromkeys(skills)]
 
 
-def _availability_check(availability: list[Availability]) -> None:
+def helper_availability_check(availability: list[Availability]) -> None:
     # Field paths are written as the API's validation errors write them ("availability.0.end").
     for index, slot in enumerate(availability):
         if not 0 <= slot.weekday <= 6:
@@ -86,7 +86,7 @@ def _availability_merge(availability: list[Availability]) -> list[Availability]:
     return merged
 
 
-def _radius_check(travel_radius_km: Decimal) -> None:
+def helper_radius_check(travel_radius_km: Decimal) -> None:
     if not Decimal("0") < travel_radius_km <= MAX_TRAVEL_RADIUS_KM:
         raise InvalidInput(
             "invalid",
@@ -106,15 +106,19 @@ def helper_signup(
     full_name: str = "",
     email: str | None = None,
     password: str | None = None,
+    password_hash: str | None = None,
     phone: str = "",
     postcode: str = "",
 ) -> Helper:
     """Sign up as a helper: a new person (with a login) or a signed-in person adding a helper
-    profile to their member record in this circle (made if they have none here yet)."""
-    _radius_check(travel_radius_km)
-    _availability_check(availability)
+    profile to their member record in this circle (made if they have none here yet).
+
+    `password_hash` (from make_password) stands in for `password` when a page checked the
+    password (`password_check`) on an earlier step and kept only its hash."""
+    helper_radius_check(travel_radius_km)
+    helper_availability_check(availability)
     availability = _availability_merge(availability)
-    categories = _skills_resolve(circle=circle, skills=skills)
+    categories = helper_skills_resolve(circle=circle, skills=skills)
 
     existing = caller.member
     if existing is not None and Helper.objects.filter(member=existing).exists():
@@ -123,14 +127,15 @@ def helper_signup(
         for name, value in (
             ("full_name", full_name),
             ("email", email),
-            ("password", password),
+            ("password", password or password_hash),
             ("phone", phone),
             ("postcode", postcode),
         ):
             if not (value or "").strip():
                 raise InvalidInput("required", f"{name}: This field is required.", field=name)
         email = email_check_free(email=email or "", circle=circle, joining=True)
-        password_check(password=password or "", email=email, full_name=full_name)
+        if password:
+            password_check(password=password, email=email, full_name=full_name)
 
     # Where the helper travels from: the postcode given, else their home's; it must be in the area.
     known_postcode = postcode or (existing.postcode if existing else "")
@@ -157,6 +162,7 @@ def helper_signup(
                     user=known,
                     email=None if known else email,
                     password=None if known else password,
+                    password_hash=None if known else password_hash,
                     full_name=full_name.strip()
                     or (known.full_name or known.email.split("@")[0] if known else ""),
                     phone=phone_e164,
@@ -327,5 +333,110 @@ def helper_suspension_set(
             caller=caller,
             member=locked.member,
             reason=reason.strip(),
+        )
+    return locked
+
+
+def _own_profile(*, helper: Helper, caller: Caller) -> None:
+    # A helper changes their own profile; a coordinator of the circle may do it for them (on
+    # the phone, say). Nobody else, whatever other roles they hold.
+    if caller.user is None:
+        raise Forbidden("forbidden", "Sign in to change a helper's profile.")
+    if helper.member.user_id != caller.user.pk and not caller.is_coordinator:
+        raise Forbidden("forbidden", "Only the helper and the circle's coordinators can do this.")
+
+
+def helper_profile_update(
+    *,
+    helper: Helper,
+    caller: Caller,
+    skills: list[str],
+    travel_radius_km: Decimal,
+    availability: list[Availability],
+    postcode: str | None = None,
+) -> Helper:
+    """Replace what the helper can do, how far they go and when: the skills and weekly windows
+    given become the whole of them (no windows: any time), by sign-up's own rules. `postcode`
+    (where they travel from) changes only when given, within the circle's area."""
+    _own_profile(helper=helper, caller=caller)
+    helper_radius_check(travel_radius_km)
+    helper_availability_check(availability)
+    availability = _availability_merge(availability)
+    categories = helper_skills_resolve(circle=helper.circle, skills=skills)
+    place = (
+        postcode_resolve_in_area(circle=helper.circle, raw=postcode)
+        if postcode is not None
+        else None
+    )
+    with transaction.atomic(durable=True):
+        # Locked so that two saves at once (two tabs) leave one whole profile, not a mix.
+        locked = (
+            Helper.objects.select_for_update().select_related("circle", "member").get(pk=helper.pk)
+        )
+        before = {
+            "skills": sorted(
+                HelperSkill.objects.filter(helper=locked).values_list("category__slug", flat=True)
+            ),
+            "travel_radius_km": str(locked.travel_radius_km),
+            "postcode": locked.postcode,
+        }
+        locked.travel_radius_km = travel_radius_km
+        fields = ["travel_radius_km"]
+        if place is not None:
+            norm_postcode, point = place
+            locked.postcode = norm_postcode
+            locked.latitude = Decimal(str(round(point.latitude, 5)))
+            locked.longitude = Decimal(str(round(point.longitude, 5)))
+            fields += ["postcode", "latitude", "longitude"]
+        locked.save(update_fields=fields)
+        HelperSkill.objects.filter(helper=locked).delete()
+        HelperSkill.objects.bulk_create(
+            HelperSkill(circle=locked.circle, helper=locked, category=c) for c in categories
+        )
+        AvailabilitySlot.objects.filter(helper=locked).delete()
+        AvailabilitySlot.objects.bulk_create(
+            AvailabilitySlot(
+                circle=locked.circle, helper=locked, weekday=s.weekday, start=s.start, end=s.end
+            )
+            for s in availability
+        )
+        audit_record(
+            circle=locked.circle,
+            action="helper.profile_updated",
+            caller=caller,
+            member=locked.member,
+            data={
+                "from": before,
+                "to": {
+                    "skills": sorted(c.slug for c in categories),
+                    "travel_radius_km": str(travel_radius_km),
+                    "postcode": locked.postcode,
+                    "availability": [
+                        f"{s.weekday} {s.start:%H:%M}-{s.end:%H:%M}" for s in availability
+                    ],
+                },
+            },
+        )
+    return locked
+
+
+def helper_pause_set(*, helper: Helper, caller: Caller, paused: bool) -> Helper:
+    """The helper stops taking tasks for now (`paused`), or starts again. Asking for the state
+    they are already in changes nothing and writes nothing (a double tap is harmless)."""
+    _own_profile(helper=helper, caller=caller)
+    with transaction.atomic(durable=True):
+        locked = (
+            Helper.objects.select_for_update().select_related("circle", "member").get(pk=helper.pk)
+        )
+        if locked.paused == paused:
+            return locked
+        locked.paused = paused
+        locked.paused_at = timezone.now() if paused else None
+        locked.save(update_fields=["paused", "paused_at"])
+        audit_record(
+            circle=locked.circle,
+            action="helper.paused" if paused else "helper.resumed",
+            caller=caller,
+            member=locked.member,
         )
     return locked

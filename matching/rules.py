@@ -53,6 +53,8 @@ class Candidate:
     longitude: float
     travel_radius_km: float
     slots: tuple[Slot, ...]
+    # The helper's own "not taking tasks for now" (helpers.Helper.paused).
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ def ineligibility(
         return Ineligible("own_task", "A helper cannot take their own request.")
     if helper.suspended:
         return Ineligible("helper_suspended", "This helper is suspended.")
+    if helper.paused:
+        return Ineligible("helper_paused", "This helper is not taking tasks for now.")
     if standing.blocked:
         return Ineligible("blocked_by_member", "The member has asked not to be helped by you.")
     if VettingLevel.rank(helper.vetting_level) < VettingLevel.rank(task.category_vetting_level):

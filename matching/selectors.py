@@ -4,9 +4,9 @@ The rules themselves are in `matching/rules.py`. The fast path (`task_matches`, 
 lets the database narrow the candidates with plain indexed filters that work on SQLite as on
 PostgreSQL (no PostGIS, no trigonometry in SQL): the skill, and with it the circle (driven from
 the category's skill rows, so a skill almost nobody has costs almost nothing), the vetting level,
-not suspended, not the member themself, a latitude/longitude box, a flat-earth distance that
-never exceeds the true one against each helper's own radius with some slack, and weekly
-availability (for matches) or members' blocks (for the feed).
+not suspended or paused, not the member themself, a latitude/longitude box, a flat-earth
+distance that never exceeds the true one against each helper's own radius with some slack, and
+weekly availability (for matches) or members' blocks (for the feed).
 What is left, usually a few dozen to a few hundred rows, goes through the very rules of
 `rules.py` in Python, with exact distances; so the fast path returns what `task_matches_naive`
 returns, only sooner.
@@ -89,6 +89,7 @@ def candidates(helpers: Iterable[Helper]) -> list[rules.Candidate]:
             circle_id=h.circle_id,
             first_name=h.member.first_name,
             suspended=h.suspended,
+            paused=h.paused,
             vetting_level=h.vetting_level,
             skill_ids=frozenset(s.category_id for s in h.skill_rows.all()),
             latitude=float(h.latitude),
@@ -151,7 +152,7 @@ def standings(
 # have any) cover part of the window (`_available_sql`). Read fresh, inside the caller's
 # transaction, rather than from the profile the caller has in hand.
 _HELPER_FACTS_SQL = """
-SELECT h.member_id, h.circle_id, m.full_name, h.suspended, h.vetting_level,
+SELECT h.member_id, h.circle_id, m.full_name, h.suspended, h.paused, h.vetting_level,
        CAST(h.latitude AS DOUBLE PRECISION), CAST(h.longitude AS DOUBLE PRECISION),
        CAST(h.travel_radius_km AS DOUBLE PRECISION),
        EXISTS (SELECT 1 FROM {skill} s
@@ -181,13 +182,27 @@ def helper_ineligibility(*, task: Task, helper: Helper) -> rules.Ineligible | No
         row = cursor.fetchone()
     if row is None:
         raise Helper.DoesNotExist
-    (member_id, circle_id, full_name, suspended, level, lat, lon, radius, skilled, word, free) = row
+    (
+        member_id,
+        circle_id,
+        full_name,
+        suspended,
+        paused,
+        level,
+        lat,
+        lon,
+        radius,
+        skilled,
+        word,
+        free,
+    ) = row
     candidate = rules.Candidate(
         helper_id=helper.pk,
         member_id=member_id,
         circle_id=circle_id,
         first_name=first_name_of(full_name),
         suspended=bool(suspended),
+        paused=bool(paused),
         vetting_level=level,
         # What the statement proved: the task's skill is theirs, or none of theirs is it.
         skill_ids=frozenset([task.category_id]) if skilled else frozenset(),
@@ -375,6 +390,7 @@ SELECT h.id, h.member_id, h.circle_id, m.full_name, h.vetting_level,
   JOIN {member} m ON m.id = h.member_id
  WHERE s.category_id = %(category)s
    AND h.suspended = %(false)s
+   AND h.paused = %(false)s
    AND h.vetting_level IN ({levels})
    AND h.member_id <> %(member)s
    AND {near}
@@ -557,7 +573,8 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
     table = Helper._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT h.circle_id, h.member_id, m.full_name, h.suspended, h.vetting_level,"  # noqa: S608
+            "SELECT h.circle_id, h.member_id, m.full_name, h.suspended, h.paused,"  # noqa: S608
+            " h.vetting_level,"
             f" h.latitude, h.longitude, h.travel_radius_km FROM {table} h"
             f" JOIN {Member._meta.db_table} m ON m.id = h.member_id WHERE h.id = %s",
             [helper.pk],
@@ -565,8 +582,8 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
         found = cursor.fetchone()
         if found is None:
             raise Helper.DoesNotExist
-        circle_id, member_id, full_name, suspended, level, lat, lon, radius = found
-        if suspended:
+        circle_id, member_id, full_name, suspended, paused, level, lat, lon, radius = found
+        if suspended or paused:
             return []  # the rules turn every task away
         latitude, longitude, reach = float(lat), float(lon), float(radius)
         box = _Box.around(latitude, longitude, reach)

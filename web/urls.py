@@ -7,7 +7,9 @@ from django.urls import path
 from web.views import auth, public, unbuilt
 from web.views.console import follow_ups
 from web.views.helper import feed as helper_feed
+from web.views.helper import join as helper_join
 from web.views.helper import mine as helper_mine
+from web.views.helper import profile as helper_profile
 from web.views.helper import tasks as helper_tasks
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
@@ -52,7 +54,13 @@ urlpatterns = [
     path("my/details/", details.overview, name="member-details"),
     path("my/details/<slug:field>/", details.change, name="member-details-change"),
     # Helpers' pages (a phone first).
-    path("circles/<slug:slug>/helpers/join/", unbuilt.page, name="helper-join"),
+    path("circles/<slug:slug>/helpers/join/", helper_join.start, name="helper-join"),
+    path("circles/<slug:slug>/helpers/join/check/", helper_join.check, name="helper-join-check"),
+    path(
+        "circles/<slug:slug>/helpers/join/<slug:step>/",
+        helper_join.question,
+        name="helper-join-step",
+    ),
     path("helper/", helper_feed.feed, name="helper-feed"),
     path("helper/tasks/<int:task_id>/", helper_tasks.detail, name="helper-task"),
     path("helper/tasks/<int:task_id>/accept/", helper_tasks.accept, name="helper-task-accept"),
@@ -63,7 +71,9 @@ urlpatterns = [
         name="helper-task-hand-back",
     ),
     path("helper/mine/", helper_mine.mine, name="helper-mine"),
-    path("helper/profile/", unbuilt.page, name="helper-profile"),
+    path("helper/profile/", helper_profile.overview, name="helper-profile"),
+    path("helper/profile/pause/", helper_profile.pause, name="helper-profile-pause"),
+    path("helper/profile/<slug:field>/", helper_profile.change, name="helper-profile-change"),
     # The operators' console.
     path("console/<slug:slug>/", unbuilt.page, name="console"),
     path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from helpers.models import HelperKind
-from helpers.services import helper_suspension_set
+from helpers.services import helper_pause_set, helper_suspension_set
 from matching.rules import local_zone
 from members.selectors import caller_for
 from tests.conftest import Personas
@@ -112,10 +112,28 @@ def test_a_suspended_helper_is_told_to_contact_the_coordinator(
         reason="A concern is being looked into.",
     )
     words = text_of(hana.get("/helper/"))
-    assert "Your help is paused by the coordinator" in words
+    assert "A coordinator has stopped offering you tasks" in words
     assert "contact your circle's coordinator" in words
     assert "Trim the hedge" not in words
     assert "A concern is being looked into." not in words
+
+
+def test_a_helper_who_paused_is_told_so_and_resumes_from_the_feed(
+    hana: Client, world: Personas
+) -> None:
+    book(world.alice)
+    helper_pause_set(
+        helper=world.hana_helper,
+        caller=caller_for(user=world.hana.user, circle=world.southwark),
+        paused=True,
+    )
+    words = text_of(hana.get("/helper/"))
+    assert "You have paused" in words
+    assert "Trim the hedge" not in words
+
+    hana.post("/helper/profile/pause/", {"paused": "0"})
+
+    assert "Trim the hedge" in text_of(hana.get("/helper/"))
 
 
 def test_a_helper_whose_skills_all_need_more_checks_is_told_so(

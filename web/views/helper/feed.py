@@ -26,6 +26,7 @@ class EmptyReason:
     """Why a helper's feed is empty, most pressing first (the template words each)."""
 
     SUSPENDED = "suspended"
+    PAUSED = "paused"  # by the helper themselves, from their profile
     NOT_VETTED = "not_vetted"  # no checks recorded yet
     CHECKS_TOO_LOW = "checks_too_low"  # checked, but below every kind of help they offer
     NO_SKILLS = "no_skills"
@@ -35,10 +36,12 @@ class EmptyReason:
 def feed_empty_reason(helper: Helper) -> str:
     """Why `helper` sees no task. Each reason is a state of the helper the feed's own rules
     turn every task away for (matching.selectors.helper_feed); otherwise there is simply
-    nothing open near them now. A new reason (a helper who paused) goes in this order: the
-    ones a person can act on before those that only need waiting."""
+    nothing open near them now. The coordinator's suspension comes before the helper's own
+    pause, which they can undo themselves from the feed."""
     if helper.suspended:
         return EmptyReason.SUSPENDED
+    if helper.paused:
+        return EmptyReason.PAUSED
     if helper.vetting_level == VettingLevel.NONE:
         return EmptyReason.NOT_VETTED
     needed = list(

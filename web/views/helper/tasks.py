@@ -36,10 +36,13 @@ from web.views.helper.feed import distance_words, earnings_words
 # The rules' refusals (matching/rules.py), said to the helper who tried: the API's details
 # speak of "the helper" to whoever reads them; here the helper is "you".
 REFUSALS = {
+    "helper_paused": gettext_lazy(
+        "You have paused, so you cannot take tasks. Resume from your profile to take this one."
+    ),
     "own_task": gettext_lazy("This is your own request, so another helper will take it."),
     "helper_suspended": gettext_lazy(
-        "You cannot take tasks while your help is paused by the coordinator. Please contact "
-        "your circle's coordinator."
+        "You cannot take tasks while a coordinator has stopped offering you tasks. Please "
+        "contact your circle's coordinator."
     ),
     "blocked_by_member": gettext_lazy("This task is not one you can take."),
     "vetting_too_low": gettext_lazy(
