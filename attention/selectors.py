@@ -40,3 +40,11 @@ def item_list(*, circle: Circle, done: bool = False) -> QuerySet[Item]:
         .select_related("member")
         .order_by("created_at", "id")
     )
+
+
+def member_open_items(*, member: Member) -> QuerySet[Item]:
+    """What is still waiting on staff about one member (the caller's card shows it while they
+    are on the phone), oldest first, as the queue orders it."""
+    return Item.objects.filter(
+        circle_id=member.circle_id, member=member, done_at__isnull=True
+    ).order_by("created_at", "id")
