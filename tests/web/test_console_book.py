@@ -327,9 +327,9 @@ def test_the_booking_pages_read_a_fixed_number_of_queries(
 ) -> None:
     for _ in range(others):
         make_task(member=world.alice, status=TaskStatus.SETTLED, helper=world.hana_helper)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert otto.get(book_url(world.alice)).status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert otto.post(book_url(world.alice), answers(action="check")).status_code == 200
 
 
