@@ -319,3 +319,14 @@ def test_the_member_sees_the_change_on_their_on_my_behalf_page(
     client.force_login(world.alice.user)
     words = text_of(client.get("/my/on-my-behalf/"))
     assert "Changed your contact details Otto Operator Call CALL-9" in words
+
+
+def test_the_ledgers_own_rows_for_a_booking_are_not_listed_twice(
+    otto: Client, world: Personas
+) -> None:
+    book_hedge(world)
+    assert AuditEvent.objects.filter(action="tokens.held", member=world.alice).exists()
+    words = text_of(otto.get(card_url(world.alice)))
+    assert words.count("Booked help") == 1
+    assert "tokens.held" not in words
+    assert "Set tokens aside" not in words

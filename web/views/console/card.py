@@ -39,6 +39,7 @@ RECENT = 8
 # How long the call reference given for a caller is offered again for them.
 CALL_SECONDS = 60 * 60
 CALL_KEY = "console_call"
+LEDGER_ECHOES = ("tokens.held", "tokens.released", "tokens.settled")
 
 # What each audited action was, as staff read it on the card.
 ACTION_WORDS = {
@@ -55,9 +56,6 @@ ACTION_WORDS = {
     "tokens.adjusted": gettext_lazy("Corrected tokens"),
     "tokens.reversed": gettext_lazy("Undid a token movement"),
     "tokens.refunded": gettext_lazy("Took back refunded tokens"),
-    "tokens.held": gettext_lazy("Set tokens aside for a request"),
-    "tokens.released": gettext_lazy("Gave back tokens set aside"),
-    "tokens.settled": gettext_lazy("Paid a helper from tokens set aside"),
     "task.booked": gettext_lazy("Booked help"),
     "task.cancelled": gettext_lazy("Cancelled a request"),
     "task.settled": gettext_lazy("Confirmed a job was done"),
@@ -102,7 +100,9 @@ def _age(member: Member) -> int | None:
 @staff_required
 def card(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
     member = caller_member(circle, member_id)
-    events = list(on_behalf_list(member=member)[:RECENT])
+    # The ledger's own rows for a booking, cancel or confirm say again what the task's row
+    # says, without the call: the card lists the act, once.
+    events = list(on_behalf_list(member=member).exclude(action__in=LEDGER_ECHOES)[:RECENT])
     return render_page(
         request,
         "web/console/card.html",
