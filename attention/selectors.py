@@ -89,3 +89,11 @@ def note_list(*, item: Item) -> list[Note]:
     return list(
         Note.objects.filter(item=item).select_related("author").order_by("created_at", "id")
     )
+
+
+def member_open_items(*, member: Member) -> QuerySet[Item]:
+    """What is still waiting on staff about one member (the caller's card shows it while they
+    are on the phone), oldest first, as the queue orders it."""
+    return Item.objects.filter(
+        circle_id=member.circle_id, member=member, done_at__isnull=True
+    ).order_by("created_at", "id")

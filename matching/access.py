@@ -236,3 +236,18 @@ def feedback_list(*, circle: Circle, helper_id: int | None = None) -> QuerySet[F
     if helper_id is not None:
         rows = rows.filter(helper_id=helper_id)
     return rows.order_by("-created_at", "-id")
+
+
+def member_task_get(*, member: Member, task_id: int) -> Task:
+    """One of this member's tasks, for staff acting for them (the console): another member's,
+    or another circle's, is not found. With what the console's pages show of it."""
+    task = (
+        Task.objects.select_related(
+            "circle", "member", "category", "hold", "helper", "helper__member", "series"
+        )
+        .filter(pk=task_id, member=member, circle_id=member.circle_id)
+        .first()
+    )
+    if task is None:
+        raise NotFound("No such task.", code="task_not_found")
+    return task

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from web.views import auth, public, unbuilt
+from web.views.console import book as console_book
+from web.views.console import card as console_card
 from web.views.console import follow_ups
 from web.views.helper import feed as helper_feed
 from web.views.helper import join as helper_join
@@ -77,7 +79,27 @@ urlpatterns = [
     # The operators' console.
     path("console/<slug:slug>/", unbuilt.page, name="console"),
     path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),
-    path("console/<slug:slug>/members/<int:member_id>/", unbuilt.page, name="console-member"),
+    path("console/<slug:slug>/members/<int:member_id>/", console_card.card, name="console-member"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/details/",
+        console_card.details,
+        name="console-details",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/book/",
+        console_book.book,
+        name="console-book",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/requests/<int:task_id>/cancel/",
+        console_book.cancel,
+        name="console-request-cancel",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/requests/<int:task_id>/confirm/",
+        console_book.confirm,
+        name="console-request-confirm",
+    ),
     path(
         "console/<slug:slug>/members/<int:member_id>/payments/new/",
         unbuilt.page,

@@ -54,12 +54,21 @@ def _update(task: Task, *, where: dict[str, Any] | None = None, **changes: Any) 
     return done
 
 
-def _audit(task: Task, action: str, caller: Caller | None, reason: str = "", **data: Any) -> None:
+def _audit(
+    task: Task,
+    action: str,
+    caller: Caller | None,
+    reason: str = "",
+    *,
+    call_reference: str = "",
+    **data: Any,
+) -> None:
     audit_record(
         circle=task.circle,
         action=action,
         caller=caller,
         member=task.member,
         reason=reason,
+        call_reference=call_reference.strip(),
         data={"task_id": task.pk, **data},
     )

@@ -127,9 +127,11 @@ def task_confirm(
     caller: Caller,
     rating: int | None = None,
     comment: str = "",
+    call_reference: str = "",
     now: datetime | None = None,
 ) -> Outcome:
-    """The member (or staff) confirms the work: the ledger settles the hold. A volunteer's
+    """The member (or staff, with the `call_reference` of the member's call, which the audit
+    row keeps) confirms the work: the ledger settles the hold. A volunteer's
     minutes go to their wallet, a paid helper's to the circle's `paid_help`; what was held and
     not used goes back to the member. Work beyond the hold is taken from the member's wallet
     only as far as it goes; the rest is recorded as unpaid (`minutes_billed -
@@ -188,6 +190,7 @@ def task_confirm(
             minutes_settled=settled,
             minutes_unpaid=billed - settled,
             feedback=rating is not None or bool(comment.strip()),
+            call_reference=call_reference,
         )
     return Outcome(locked, True)
 
@@ -227,8 +230,16 @@ def _require_reason(reason: str) -> str:
 
 
 @retry_on_conflict
-def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None = None) -> Outcome:
-    """The member or staff call the task off: the hold goes back to the member. An accepted
+def task_cancel(
+    *,
+    task: Task,
+    caller: Caller,
+    reason: str,
+    call_reference: str = "",
+    now: datetime | None = None,
+) -> Outcome:
+    """The member or staff call the task off: the hold goes back to the member (staff give
+    the `call_reference` of the member's call too, which the audit row keeps). An accepted
     task can be cancelled too (its helper is told not to come); a completed one cannot: the
     work is done, confirm it."""
     now = _now(now)
@@ -261,6 +272,7 @@ def task_cancel(*, task: Task, caller: Caller, reason: str, now: datetime | None
             caller,
             reason,
             helper_id=had_helper.pk if had_helper else None,
+            call_reference=call_reference,
         )
         if had_helper is not None:
             notify.on_cancelled(locked, helper=had_helper)

@@ -16,7 +16,7 @@ from members.services import audit_record
 
 
 def preference_set(
-    *, member: Member, helper: Helper, kind: str, caller: Caller
+    *, member: Member, helper: Helper, kind: str, caller: Caller, call_reference: str = ""
 ) -> tuple[HelperPreference, bool]:
     """A member names a preferred helper (offered first; one at a time, so naming another
     moves the word) or blocks one (never offered, cannot accept)."""
@@ -48,12 +48,15 @@ def preference_set(
             action=f"helper.{kind}",
             caller=caller,
             member=member,
+            call_reference=call_reference.strip(),
             data={"helper_id": helper.pk, "kind": kind},
         )
     return current, True
 
 
-def preference_remove(*, member: Member, helper: Helper, caller: Caller) -> bool:
+def preference_remove(
+    *, member: Member, helper: Helper, caller: Caller, call_reference: str = ""
+) -> bool:
     with transaction.atomic(durable=True):
         deleted, _ = HelperPreference.objects.filter(member=member, helper=helper).delete()
         if deleted:
@@ -62,6 +65,7 @@ def preference_remove(*, member: Member, helper: Helper, caller: Caller) -> bool
                 action="helper.preference_removed",
                 caller=caller,
                 member=member,
+                call_reference=call_reference.strip(),
                 data={"helper_id": helper.pk},
             )
     return bool(deleted)

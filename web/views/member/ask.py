@@ -457,7 +457,7 @@ def _book(
         "window_end": plan.window[1],
         "estimated_minutes": int(answers["minutes"]),
     }
-    _prefer(member, caller, answers.get("helper"), known)
+    prefer_helper(member, caller, answers.get("helper"), known)
     interval = int(answers["repeat"])
     if interval:
         # series_create takes no idempotency key: a short lock on the journey's key keeps a
@@ -479,14 +479,35 @@ def _book(
     return task_id
 
 
-def _prefer(member: Member, caller: Caller, chosen: str | None, known: list[KnownHelper]) -> None:
+def prefer_helper(
+    member: Member,
+    caller: Caller,
+    chosen: str | None,
+    known: list[KnownHelper],
+    *,
+    call_reference: str = "",
+) -> None:
+    """The helper question's answer (a helper's id, or NO_PREFERENCE) made the member's
+    standing preference. Shared with the console's booking page, where staff give the call
+    reference that the audit rows keep."""
     if chosen is None:
         return
     preferred = next((k for k in known if k.word == PreferenceKind.PREFERRED), None)
     if chosen == NO_PREFERENCE:
         if preferred is not None:
-            preference_remove(member=member, helper=preferred.helper, caller=caller)
+            preference_remove(
+                member=member,
+                helper=preferred.helper,
+                caller=caller,
+                call_reference=call_reference,
+            )
         return
     helper = next((k.helper for k in known if str(k.helper.pk) == chosen), None)
     if helper is not None and (preferred is None or preferred.helper.pk != helper.pk):
-        preference_set(member=member, helper=helper, kind=PreferenceKind.PREFERRED, caller=caller)
+        preference_set(
+            member=member,
+            helper=helper,
+            kind=PreferenceKind.PREFERRED,
+            caller=caller,
+            call_reference=call_reference,
+        )

@@ -35,6 +35,11 @@ ACTION_WORDS = {
     "task_series.created": _("Set up a repeating request"),
     "task_series.ended": _("Stopped a repeating request"),
     "helper.preference_set": _("Changed your preferred or blocked helpers"),
+    "helper.preferred": _("Named your preferred helper"),
+    "helper.blocked": _("Blocked a helper for you"),
+    "tokens.held": _("Set your tokens aside for a request"),
+    "tokens.released": _("Gave back tokens set aside"),
+    "tokens.settled": _("Paid a helper from tokens set aside"),
     "helper.preference_removed": _("Changed your preferred or blocked helpers"),
 }
 
