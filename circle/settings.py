@@ -347,6 +347,8 @@ STRIPE_MAX_NETWORK_RETRIES = envint("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = envint("STRIPE_WEBHOOK_TOLERANCE", 300)
 # Where Stripe Checkout sends the payer back to (`?checkout=paid` or `cancelled` is added).
 STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://127.0.0.1:8000")
+# How many days a card payment link (`/pay/{token}/`, sent by an operator) can be followed.
+PAY_LINK_MAX_AGE_DAYS = envint("PAY_LINK_MAX_AGE_DAYS", 7)
 # How far back reconciliation looks for paid sessions and invoices no webhook delivered.
 STRIPE_RECONCILE_DAYS = envint("STRIPE_RECONCILE_DAYS", 3)
 # DESIGN.md: grace lasts until the paid year ended 30 days ago.
@@ -367,6 +369,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGIN_URL = "/sign-in/"
 LOGIN_REDIRECT_URL = "/my/"
 LOGOUT_REDIRECT_URL = "/"
+# The site's own address, for links that leave it (a text message, an email): no request to
+# build them from is at hand, or it is a worker's.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # What a locked-out sign-in on the pages sees (circle.errors.lockout_response).
 LOCKOUT_PAGE_TEMPLATE = "web/auth/locked_out.html"
 CSRF_FAILURE_VIEW = "web.views.errors.csrf_failure"

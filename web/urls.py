@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, public, unbuilt
+from web.views import auth, pay_link, public, unbuilt
+from web.views.console import payments as console_payments
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
 app_name = "web"
@@ -58,15 +59,15 @@ urlpatterns = [
     path("console/<slug:slug>/members/<int:member_id>/", unbuilt.page, name="console-member"),
     path(
         "console/<slug:slug>/members/<int:member_id>/payments/new/",
-        unbuilt.page,
+        console_payments.record,
         name="console-payment",
     ),
     path(
         "console/<slug:slug>/members/<int:member_id>/pay-link/",
-        unbuilt.page,
+        console_payments.pay_link,
         name="console-pay-link",
     ),
     path("console/<slug:slug>/follow-ups/", unbuilt.page, name="console-follow-ups"),
     # A signed card-payment link (an operator's SMS or email).
-    path("pay/<str:token>/", unbuilt.page, name="pay-link"),
+    path("pay/<str:token>/", pay_link.pay, name="pay-link"),
 ]
