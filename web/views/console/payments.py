@@ -92,13 +92,14 @@ def _member_context(member: Member) -> dict[str, Any]:
 
 def _initial(request: HttpRequest, member: Member) -> dict[str, Any]:
     """The form as first shown: membership (or `?purpose=tokens&tokens=N`, as a card may link
-    it), with the amount filled in at the circle's price."""
+    it) in cash, with the amount filled in at the circle's price."""
     purpose = "tokens" if request.GET.get("purpose") == "tokens" else "membership"
     raw = request.GET.get("tokens", "")
     tokens = int(raw) if raw.isdigit() and 0 < int(raw) <= 100 else None
     amount = _price(member, purpose, tokens) if purpose == "membership" or tokens else None
     return {
         "purpose": purpose,
+        "method": "cash",  # what callers mostly pay with
         "tokens": tokens or "",
         "amount": f"{amount.amount:.2f}" if amount is not None else "",
     }
