@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
@@ -127,6 +128,15 @@ def pay_link_channels(member: Member) -> list[str]:
     return channels
 
 
+def _national(e164: str) -> str:
+    """+442079460000 → 020 7946 0000, as people write it."""
+    try:
+        number = phonenumbers.parse(e164, "GB")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 @dataclass(frozen=True)
 class PayLinkSent:
     channel: str
@@ -145,7 +155,7 @@ def _what(member: Member, purpose: str, tokens: int | None) -> tuple[Any, str]:
         fee = price_of(circle.membership_fee)
         if fee.amount <= 0:
             raise InvalidInput("no_fee", f"{circle.name} charges no membership fee.")
-        return fee, f"a year's membership of {circle.name}"
+        return fee, "a year's membership"
     if purpose == PaymentPurpose.TOKENS:
         if isinstance(tokens, bool) or not isinstance(tokens, int):
             raise InvalidInput("required", "tokens: Say how many tokens.", field="tokens")
@@ -217,11 +227,11 @@ def pay_link_send(
     else:
         assert member.email is not None
         to = member.email
-        phone = f" or call us on {circle.phone}" if circle.phone else ""
+        phone = f" or call us on {_national(circle.phone)}" if circle.phone else ""
         message = (
             f"Dear {member.first_name},\n\n"
-            f"As we said on the phone, you can pay {words.money(amount)} by card for {what} "
-            f"here:\n\n{url}\n\n"
+            f"As we said on the phone, you can pay {circle.name} {words.money(amount)} by card "
+            f"for {what} here:\n\n{url}\n\n"
             f"You type your card details on Stripe's secure page. The link works for {days} "
             f"days; after that, ask us for a new one{phone}.\n\n{circle.name}\n"
         )

@@ -180,3 +180,24 @@ def test_an_expired_link_and_card_payments_down_are_plain_pages(
         "Paying by card is not working just now"
     )
     check(page, "pay link stripe down", error_page=True)
+
+
+def test_the_amount_follows_what_is_chosen_until_typed_by_hand(
+    page_at: PageAt, live_server: LiveServer, southwark: Personas
+) -> None:
+    """The small script keeps the amount at the circle's price for what is chosen."""
+    page = page_at(1280)
+    sign_in(page, live_server, "otto@example.org", PASSWORD)
+    page.goto(f"/console/southwark/members/{southwark.alice.pk}/payments/new/")
+    amount = page.locator("#id_amount")
+
+    choose(page, "purpose", "Tokens")
+    type_into(page, "id_tokens", "3")
+    expect(amount).to_have_value("30.00")
+    choose(page, "purpose", "Membership for a year")
+    expect(amount).to_have_value("10.00")
+
+    type_into(page, "id_amount", "12.50")
+    choose(page, "purpose", "Tokens")
+    expect(amount).to_have_value("12.50")
+    assert_accessible(page, "payment form with tokens chosen")

@@ -439,9 +439,11 @@ def test_a_link_by_email_for_tokens(otto: Client, personas: Personas, settings: 
     assert message.to == ["alice@example.org"]
     assert message.subject == "Pay for your Southwark Circle tokens by card"
     assert "Dear Alice," in message.body
-    assert "pay £40.00 by card for 4 tokens (4 hours of help)" in message.body
+    assert "pay Southwark Circle £40.00 by card for 4 tokens (4 hours of help) here:" in (
+        message.body
+    )
     assert re.search(r"https://circle\.example\.org/pay/[^/\s]+/", message.body)
-    assert "or call us on +442079460000" in message.body
+    assert "or call us on 020 7946 0000" in message.body
     audit = AuditEvent.objects.get(action="payment.link_sent")
     assert (audit.call_reference, audit.data["tokens"], audit.data["channel"]) == (
         "CALL-10",
@@ -484,3 +486,16 @@ def test_a_channel_the_member_lacks_is_refused(otto: Client, personas: Personas)
     assert response.status_code == 200
     assert "Choose how to send the link." in text_of(response)
     assert mail.outbox == []
+
+
+# --- Queries ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [payment_url, link_url])
+def test_the_forms_read_a_handful_of_rows(
+    otto: Client, personas: Personas, url: Any, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(6):
+        response = otto.get(url(personas.alice))
+
+    assert response.status_code == 200

@@ -359,3 +359,12 @@ def test_the_link_in_the_email_opens_the_page(client: Client, southwark: Persona
     assert path is not None
 
     assert "Pay for Bob's membership" in text_of(Client().get(path[1]))
+
+
+def test_the_page_reads_a_handful_of_rows(
+    client: Client, southwark: Personas, django_assert_max_num_queries: Any
+) -> None:
+    with django_assert_max_num_queries(4):
+        response = client.get(link(southwark.alice))
+
+    assert response.status_code == 200
