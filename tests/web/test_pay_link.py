@@ -105,6 +105,15 @@ def test_an_expired_link_says_so_with_the_circles_phone(
     assert "Pay by card" not in words
 
 
+def test_back_from_stripe_just_after_the_link_expired_is_still_thanked(
+    client: Client, southwark: Personas
+) -> None:
+    response = client.get(f"{link(southwark.alice, days_ago=8)}?checkout=paid")
+
+    assert response.status_code == 200
+    assert "Your payment is being confirmed" in text_of(response)
+
+
 def test_an_expired_link_cannot_be_paid(
     client: Client, southwark: Personas, stripe_server: LocalStripe
 ) -> None:

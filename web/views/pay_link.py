@@ -85,22 +85,24 @@ def _circle(circle_id: int) -> Circle:
 
 
 def pay(request: HttpRequest, token: str) -> HttpResponse:
+    returned = request.GET.get("checkout", "")
     try:
-        link = pay_link_read(token)
+        link, expired = pay_link_read(token), False
     except PayLinkInvalid:
         raise Http404 from None
-    except PayLinkExpired as expired:
-        request.circle = _circle(expired.link.circle_id)  # type: ignore[attr-defined]
-        return render_page(request, "web/pay/expired.html", status=410)
+    except PayLinkExpired as too_old:
+        link, expired = too_old.link, True
     circle = _circle(link.circle_id)
     request.circle = circle  # type: ignore[attr-defined]
+    # Back from Stripe just after the link ran out: the payment still counts, so thank them.
+    if expired and returned != "paid":
+        return render_page(request, "web/pay/expired.html", status=410)
     member = member_get(circle=circle, member_id=link.member_id)
     context: dict[str, Any] = {
         "name": member.first_name or _("this member"),
         "order": _order(member, link),
         "expires_at": link.expires_at,
     }
-    returned = request.GET.get("checkout", "")
     if returned == "paid":
         return render_page(request, "web/pay/thanks.html", context)
     already = _already_paid(member, link)
@@ -125,10 +127,9 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 raise PaymentsUnavailable(
                     "payments_unavailable", "Card payments are not working just now."
                 )
-        except PaymentsUnavailable as down:
-            return render_page(
-                request, "web/pay/unavailable.html", {"message": message_for(down)}, status=503
-            )
+        except PaymentsUnavailable:
+            # Not configured, or Stripe not answering: to the payer, the same plain page.
+            return render_page(request, "web/pay/unavailable.html", status=503)
         except Conflict as refused:
             if refused.code != "subscription_exists":
                 raise
