@@ -473,6 +473,7 @@ def server_env(args: argparse.Namespace, url: str, secret: str) -> dict[str, str
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SITE_URL": "http://127.0.0.1",
             # Plain HTTP on the loopback: no proxy in front to say the request was HTTPS.
             "SECURE_SSL_REDIRECT": "0",
             "CACHE_URL": args.redis,

@@ -69,6 +69,7 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("required", "phone"): _("Enter a phone number."),
     ("required", "postcode"): _("Enter a postcode."),
     ("required", "reason"): _("Say why."),
+    ("required", "call_reference"): _("Enter the call reference."),
     ("blank", "full_name"): _("Enter your full name."),
     ("blank", "address_line1"): _("Enter the first line of your address."),
     ("window_in_past", None): _("That time has already passed. Choose a time from now on."),

@@ -55,6 +55,11 @@ _INSECURE_KEY = "django-insecure-circle-laptop-key-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", _INSECURE_KEY)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# The site's own address, for links in what leaves the site (a helper's offer by email and
+# text links straight to the task's page; an operator's card payment link): no request is at
+# hand when a worker sends them. Production has no default: a forgotten one would send
+# members links to the laptop's address.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 if not DEBUG:
     _missing = []
@@ -64,6 +69,8 @@ if not DEBUG:
         _missing.append("ALLOWED_HOSTS")
     if not os.environ.get("DATABASE_URL"):
         _missing.append("DATABASE_URL")
+    if not SITE_URL.startswith(("https://", "http://")):
+        _missing.append("SITE_URL (the site's address, https://...)")
     if _missing:
         raise ImproperlyConfigured(
             "Production mode (DEBUG off) needs these settings: " + ", ".join(_missing)
@@ -347,6 +354,8 @@ STRIPE_MAX_NETWORK_RETRIES = envint("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = envint("STRIPE_WEBHOOK_TOLERANCE", 300)
 # Where Stripe Checkout sends the payer back to (`?checkout=paid` or `cancelled` is added).
 STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://127.0.0.1:8000")
+# How many days a card payment link (`/pay/{token}/`, sent by an operator) can be followed.
+PAY_LINK_MAX_AGE_DAYS = envint("PAY_LINK_MAX_AGE_DAYS", 7)
 # How far back reconciliation looks for paid sessions and invoices no webhook delivered.
 STRIPE_RECONCILE_DAYS = envint("STRIPE_RECONCILE_DAYS", 3)
 # DESIGN.md: grace lasts until the paid year ended 30 days ago.
@@ -364,9 +373,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Pages ----------------------------------------------------------------------------------
-# The site's own address, for links in what leaves the site (a helper's offer by email and
-# text links straight to the task's page): no request is at hand when a worker sends them.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 LOGIN_URL = "/sign-in/"
 LOGIN_REDIRECT_URL = "/my/"
 LOGOUT_REDIRECT_URL = "/"

@@ -71,6 +71,7 @@ class OfflinePaymentApi(APIView):
         amount = MoneyInField(required=False, min_value=Decimal("0.01"))
         method = serializers.ChoiceField(choices=[(m.value, m.label) for m in OFFLINE_METHODS])
         reference = serializers.CharField(max_length=100)
+        call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     @extend_schema(request=OfflinePaymentInput, responses={201: PaymentOutput})
     def post(self, request: Request, member_id: int) -> Response:
@@ -88,6 +89,7 @@ class OfflinePaymentApi(APIView):
             reference=values["reference"],
             tokens=values.get("tokens"),
             amount=values.get("amount"),
+            call_reference=values.get("call_reference", ""),
         )
         return Response(PaymentOutput(payment).data, status=status.HTTP_201_CREATED)
 

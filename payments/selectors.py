@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from circle.errors import Forbidden, NotFound
 from members.models import Member, RoleName
 from members.selectors import Caller, caller_for
-from payments.models import Payment
+from payments.models import CheckoutSession, CheckoutStatus, MembershipPeriod, Payment
 
 # Subscription statuses in which Stripe will still take the next year's fee.
 LIVE_SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "incomplete")
@@ -19,6 +20,64 @@ def member_renews_by_card(*, member: Member) -> bool:
     """Whether a card subscription will renew the member's membership: a second Checkout would
     charge them twice."""
     return member.subscriptions.filter(status__in=LIVE_SUBSCRIPTION_STATUSES).exists()
+
+
+def one_year_from(start: date) -> date:
+    """The last day of a year of membership starting on `start` (29 February: 28 February)."""
+    try:
+        anniversary = start.replace(year=start.year + 1)
+    except ValueError:
+        anniversary = start.replace(year=start.year + 1, day=28) + timedelta(days=1)
+    return anniversary - timedelta(days=1)
+
+
+def membership_year_next(*, member: Member, today: date) -> tuple[date, date]:
+    """The year a membership payment made today would buy (`membership_period_add`'s rule):
+    from today or, for a member paying ahead, from the day after their last paid year, so a
+    page can say "until ..." before anything is recorded."""
+    last = MembershipPeriod.objects.filter(member=member).aggregate(end=Max("end"))["end"]
+    start = max(today, last + timedelta(days=1)) if last else today
+    return start, one_year_from(start)
+
+
+def offline_payment_same(
+    *, member: Member, caller: Caller, purpose: str, method: str, reference: str, tokens: int | None
+) -> Payment | None:
+    """The payment already recorded under this reference by the same person for the same
+    member and the same thing: a form sent twice (a double press, a reload) finds its first
+    payment here, where any other use of the reference is a `duplicate_reference`."""
+    return (
+        Payment.objects.filter(
+            circle_id=member.circle_id,
+            member=member,
+            method=method,
+            reference=reference.strip(),
+            purpose=purpose,
+            tokens=tokens,
+            recorded_by=caller.user,
+        )
+        .select_related("period")
+        .first()
+    )
+
+
+def link_checkout_paid_since(
+    *, member: Member, purpose: str, tokens: int | None, since: Any
+) -> CheckoutSession | None:
+    """A Checkout opened from a card payment link (no signed-in person started it) for the
+    same thing since the link was made, and paid: the link has done its work."""
+    return (
+        CheckoutSession.objects.filter(
+            member=member,
+            purpose=purpose,
+            tokens=tokens,
+            created_by__isnull=True,
+            created_at__gte=since,
+            status=CheckoutStatus.COMPLETED,
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def member_payments(*, member: Member) -> QuerySet[Payment]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, public, unbuilt
+from web.views import auth, pay_link, public, unbuilt
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import follow_ups
+from web.views.console import payments as console_payments
 from web.views.helper import feed as helper_feed
 from web.views.helper import join as helper_join
 from web.views.helper import mine as helper_mine
@@ -102,12 +103,12 @@ urlpatterns = [
     ),
     path(
         "console/<slug:slug>/members/<int:member_id>/payments/new/",
-        unbuilt.page,
+        console_payments.record,
         name="console-payment",
     ),
     path(
         "console/<slug:slug>/members/<int:member_id>/pay-link/",
-        unbuilt.page,
+        console_payments.pay_link,
         name="console-pay-link",
     ),
     path("console/<slug:slug>/follow-ups/", follow_ups.queue, name="console-follow-ups"),
@@ -132,5 +133,5 @@ urlpatterns = [
         name="console-follow-up-close",
     ),
     # A signed card-payment link (an operator's SMS or email).
-    path("pay/<str:token>/", unbuilt.page, name="pay-link"),
+    path("pay/<str:token>/", pay_link.pay, name="pay-link"),
 ]

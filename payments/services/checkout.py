@@ -79,13 +79,14 @@ def _customer_for(member: Member) -> str:
     return str(customer["id"])
 
 
-def _return_urls(member: Member) -> dict[str, str]:
-    """Back to the member's payments page, which says the payment is being confirmed (the
-    webhook, not this return, applies it) or that nothing was taken."""
+def _return_urls(return_path: str) -> dict[str, str]:
+    """Back to the page the payment started from (the member's payments page, or a card
+    payment link's), which says the payment is being confirmed (the webhook, not this return,
+    applies it) or that nothing was taken."""
     base = settings.STRIPE_CHECKOUT_RETURN_URL.rstrip("/")
     return {
-        "success_url": f"{base}/my/pay/?checkout=paid",
-        "cancel_url": f"{base}/my/pay/?checkout=cancelled",
+        "success_url": f"{base}{return_path}?checkout=paid",
+        "cancel_url": f"{base}{return_path}?checkout=cancelled",
     }
 
 
@@ -97,6 +98,8 @@ def _start(
     amount: Money,
     tokens: int | None,
     line_item: dict[str, Any],
+    return_path: str,
+    reason: str,
 ) -> CheckoutSession:
     stripe_client.client()  # refuses before anything is written when Stripe is not set up
     with transaction.atomic(durable=True):
@@ -113,6 +116,7 @@ def _start(
             action="payment.checkout_started",
             caller=caller,
             member=member,
+            reason=reason,
             data={
                 "checkout_id": checkout.pk,
                 "purpose": purpose,
@@ -127,7 +131,7 @@ def _start(
         "client_reference_id": str(checkout.pk),
         "line_items": [line_item],
         "metadata": metadata,
-        **_return_urls(member),
+        **_return_urls(return_path),
     }
     if purpose == PaymentPurpose.MEMBERSHIP:
         params["subscription_data"] = {"metadata": metadata}
@@ -151,14 +155,22 @@ def _start(
             action="payment.checkout_opened",
             caller=caller,
             member=member,
+            reason=reason,
             data={"checkout_id": checkout.pk, "stripe_session_id": session["id"]},
         )
     checkout.refresh_from_db()
     return checkout
 
 
-def membership_checkout_create(*, member: Member, caller: Caller) -> CheckoutSession:
-    """A Checkout for a year's membership at the circle's fee, renewed yearly by card."""
+MEMBER_PAY_PAGE = "/my/pay/"
+
+
+def membership_checkout_create(
+    *, member: Member, caller: Caller, return_path: str = MEMBER_PAY_PAGE, reason: str = ""
+) -> CheckoutSession:
+    """A Checkout for a year's membership at the circle's fee, renewed yearly by card.
+    `return_path`: the page of this site Stripe sends the payer back to; `reason`, for the
+    audit rows (a card payment link's Checkout has no signed-in caller, and says so)."""
     circle = member.circle
     fee = price_of(circle.membership_fee)
     if fee.amount <= 0:
@@ -184,11 +196,21 @@ def membership_checkout_create(*, member: Member, caller: Caller) -> CheckoutSes
         amount=fee,
         tokens=None,
         line_item=line_item,
+        return_path=return_path,
+        reason=reason,
     )
 
 
-def tokens_checkout_create(*, member: Member, caller: Caller, tokens: Any) -> CheckoutSession:
-    """A Checkout for a pack of tokens at the circle's token price."""
+def tokens_checkout_create(
+    *,
+    member: Member,
+    caller: Caller,
+    tokens: Any,
+    return_path: str = MEMBER_PAY_PAGE,
+    reason: str = "",
+) -> CheckoutSession:
+    """A Checkout for a pack of tokens at the circle's token price (`return_path` and `reason`
+    as for membership)."""
     if isinstance(tokens, bool) or not isinstance(tokens, int):
         raise InvalidInput("invalid", "tokens: a whole number of tokens.", field="tokens")
     if not 1 <= tokens <= MAX_TOKENS_PER_PAYMENT:
@@ -215,4 +237,6 @@ def tokens_checkout_create(*, member: Member, caller: Caller, tokens: Any) -> Ch
         amount=price * tokens,
         tokens=tokens,
         line_item=line_item,
+        return_path=return_path,
+        reason=reason,
     )

@@ -26,17 +26,9 @@ from members.models import Member, MembershipStatus
 from members.selectors import Caller
 from members.services import audit_record
 from payments.models import MembershipPeriod, Payment, Refund
+from payments.selectors import one_year_from
 
 logger = logging.getLogger(__name__)
-
-
-def one_year_from(start: date) -> date:
-    """The last day of a year of membership starting on `start` (29 February: 28 February)."""
-    try:
-        anniversary = start.replace(year=start.year + 1)
-    except ValueError:
-        anniversary = start.replace(year=start.year + 1, day=28) + timedelta(days=1)
-    return anniversary - timedelta(days=1)
 
 
 def status_rule(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
+from circle import words
 from circle.errors import Conflict, InvalidInput
 from members.models import Member
 from members.selectors import Caller, own_record_refuse
@@ -34,7 +35,7 @@ def _amount(raw: Decimal | None, *, expected: Money) -> Money:
     if raw != expected.amount:
         raise InvalidInput(
             "amount_mismatch",
-            f"The amount must be {expected.amount:.2f} {expected.currency}, the circle's price.",
+            f"The amount must be {words.money(expected)}, the circle's price.",
             field="amount",
         )
     return expected
@@ -49,11 +50,13 @@ def offline_payment_record(
     reference: str,
     tokens: int | None = None,
     amount: Decimal | None = None,
+    call_reference: str = "",
 ) -> Payment:
     """Record money a member handed to staff, and give them what it bought: a year of
     membership (stored as a period) or tokens (credited once, keyed on this payment). Staff
     never record one for their own member record (403 `own_record`): nobody would check that
-    the cash was ever handed over."""
+    the cash was ever handed over. An operator on the phone gives the `call_reference`, kept on
+    the audit row (the member reads it among what was done on their behalf)."""
     own_record_refuse(actor=caller.user, member=member, what="record payments")
     if method not in OFFLINE_METHODS:
         raise InvalidInput("invalid_choice", "Use cash, cheque or bank_transfer.", field="method")
@@ -118,6 +121,7 @@ def offline_payment_record(
                 caller=caller,
                 member=member,
                 reason=f"{PaymentMethod(method).label} {reference}",
+                call_reference=call_reference.strip()[:100],
                 data={
                     "payment_id": payment.pk,
                     "purpose": purpose,

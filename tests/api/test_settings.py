@@ -54,6 +54,7 @@ def production(tmp_path: Path) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48)[:64],
         "ALLOWED_HOSTS": "circle.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "SITE_URL": "https://circle.example.org",
     }
 
 
@@ -81,6 +82,8 @@ def test_production_settings_pass_the_deploy_check(production: dict[str, str]) -
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS"),
         ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"SITE_URL": ""}, "SITE_URL"),
+        ({"SITE_URL": "circle.example.org"}, "SITE_URL"),
     ],
 )
 def test_production_refuses_to_start_without_what_it_needs(
@@ -101,7 +104,7 @@ def test_production_names_everything_missing_at_once(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     message = result.stderr.splitlines()[-1]
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SITE_URL"):
         assert name in message
 
 

@@ -412,6 +412,7 @@ def stack() -> Iterator[Stack]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SITE_URL": web_url,
         "SECURE_SSL_REDIRECT": "false",
         "BIND": f"127.0.0.1:{web_port}",
         "WEB_CONCURRENCY": "2",

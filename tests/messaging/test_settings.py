@@ -18,6 +18,7 @@ def production(tmp_path: Path) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(48)[:64],
         "ALLOWED_HOSTS": "circle.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "SITE_URL": "https://circle.example.org",
     }
 
 

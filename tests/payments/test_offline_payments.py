@@ -131,6 +131,18 @@ def test_membership_payment_is_audited(
 
 
 @pytest.mark.django_db
+def test_an_operators_call_reference_is_kept_on_the_audit_row(
+    personas: Personas, client_for: Client, payment_body: Body
+) -> None:
+    body = payment_body(call_reference="CALL-31")
+
+    response = pay(client_for(personas.otto), personas.alice, body)
+
+    assert response.status_code == 201
+    assert AuditEvent.objects.get(action="payment.recorded").call_reference == "CALL-31"
+
+
+@pytest.mark.django_db
 def test_second_membership_payment_extends_the_year(
     personas: Personas, client_for: Client, payment_body: Body
 ) -> None:

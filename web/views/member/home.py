@@ -21,6 +21,7 @@ ACTION_WORDS = {
     "membership.status_changed": _("Your membership changed"),
     "payment.recorded": _("Recorded a payment from you"),
     "payment.checkout_started": _("Started a card payment for you"),
+    "payment.link_sent": _("Sent you a link to pay by card"),
     "payment.refund_requested": _("Asked for a refund to your card"),
     "payment.refunded": _("Refunded a card payment"),
     "tokens.purchased": _("Added tokens you bought"),
