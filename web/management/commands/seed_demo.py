@@ -14,8 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.utils import timezone
 
+from attention.models import ItemKind
+from attention.services import item_claim, item_note_add, item_raise
 from circle.models import Circle
 from circle.services import circle_create
 from helpers.models import DbsLevel, Helper, HelperKind
@@ -28,6 +31,7 @@ from members.selectors import Caller, caller_for
 from members.services import member_join, staff_grant
 from payments.models import Payment, PaymentMethod
 from payments.services import offline_payment_record
+from payments.services.links import pay_link_token, pay_link_url
 from tokens.services import transfer_create
 
 DEMO_SLUG = "southwark-demo"
@@ -43,12 +47,14 @@ class Person:
 
     @property
     def start_page(self) -> str:
-        """Where this person begins. Members have their pages; helpers' (/helper/) and staff
-        pages (/console/, /coordinator/) are still to come, so they begin at the API docs and
-        work signed in there."""
+        """Where this person lands after signing in (web.views.base.landing_for): staff at the
+        console (the coordinators' desk is still to come), members at home, helpers at their
+        feed."""
+        if self.role in {"coordinator", "operator"}:
+            return f"/console/{DEMO_SLUG}/"
         if self.role in {"member", "member+helper"}:
             return "/my/"
-        return "/api/v1/docs/"
+        return "/helper/"
 
 
 PEOPLE = (
@@ -64,7 +70,7 @@ PEOPLE = (
         "omar@demo.circle.test",
         "operator",
         "SE1 7PB",
-        "operator: registers callers, searches members",
+        "operator: finds callers, registers them, books and takes payments; follow-ups",
     ),
     Person(
         "Margaret Bell",
@@ -85,7 +91,7 @@ PEOPLE = (
         "priya@demo.circle.test",
         "volunteer",
         "SE5 8AB",
-        "volunteer helper, basic vetting: gardening, odd jobs, IT help",
+        "volunteer helper, basic vetting: gardening, odd jobs, IT help; tasks in her feed",
     ),
     Person(
         "Tom Walker",
@@ -155,6 +161,7 @@ class Command(BaseCommand):
             idempotency_key="demo-jean-gift",
         )
         self._tasks(circle, omar_user)
+        self._follow_ups(circle, omar_user)
 
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
@@ -170,14 +177,19 @@ class Command(BaseCommand):
             "\nMargaret pays by card at /my/pay/: without STRIPE_SECRET_KEY, scripts/demo serves "
             "a local stand-in for Stripe whose page pays without a card."
         )
+        arthur = Member.objects.get(circle=circle, full_name="Arthur Lewis")
+        link = pay_link_url(pay_link_token(member=arthur, purpose="tokens", tokens=2))
+        self.stdout.write(
+            f"A card payment link for Arthur's next 2 tokens, as Omar would text it: {link}"
+        )
         self.stdout.write(
             f"\nFor developers: API docs at {site}/api/v1/docs/; a token from "
             "POST /api/v1/auth/token/ with the same logins.\n"
         )
 
     def _tasks(self, circle: Circle, operator: User) -> None:
-        """Tasks in three states: open (in Priya's feed), accepted by Priya, and one Tom did
-        for Arthur, confirmed with feedback. A task already there (by member and title) is
+        """Tasks in three states: open (in Priya's feed), accepted by Priya, and those Tom and
+        Priya did for Arthur, confirmed with feedback. A task already there (by member and title) is
         kept, and each step repeats as a no-op, so a second run changes nothing."""
         margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
         arthur = Member.objects.get(circle=circle, full_name="Arthur Lewis")
@@ -244,6 +256,58 @@ class Command(BaseCommand):
         task_accept(task=shelf, helper=tom, caller=tom_caller)
         task_complete(task=shelf, helper=tom, caller=tom_caller, minutes=45)
         task_confirm(task=shelf, caller=staff, rating=5, comment="Arthur is delighted.")
+        # Priya's own pages: another task in her feed, and one she did, confirmed, so "Mine"
+        # shows what she has earned.
+        demo_task(
+            margaret,
+            own,
+            "Help me with email on my phone",
+            5,
+            (10, 12),
+            category="it-help",
+            details="I keep losing my emails.",
+            estimated_minutes=60,
+        )
+        tap = demo_task(
+            arthur,
+            staff,
+            "Fix a dripping tap",
+            4,
+            (13, 16),
+            category="odd-jobs",
+            details="Kitchen tap; he has a spare washer.",
+            estimated_minutes=60,
+            call_reference="DEMO-CALL-3",
+        )
+        priya_caller = caller_for(user=priya.member.user, circle=circle)
+        task_accept(task=tap, helper=priya, caller=priya_caller)
+        task_complete(task=tap, helper=priya, caller=priya_caller, minutes=40)
+        task_confirm(task=tap, caller=staff, rating=5, comment="Quick and tidy.")
+
+    def _follow_ups(self, circle: Circle, operator: User) -> None:
+        """The operators' follow-ups: Arthur, who has no email, is due a call about renewing
+        (as the renewal job raises it a month before; here it is raised now, so the demo shows
+        one), claimed by Omar with a note; and a text to Margaret that did not arrive. Each is
+        raised once per cause, so a second run adds none."""
+        arthur = Member.objects.get(circle=circle, full_name="Arthur Lewis")
+        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+        with transaction.atomic():
+            renewal = item_raise(
+                member=arthur,
+                kind=ItemKind.RENEWAL_REMINDER,
+                cause="demo:renewal:arthur",
+                note="His year ends soon and he has no email: ring to ask how he will pay.",
+            )
+            item_raise(
+                member=margaret,
+                kind=ItemKind.SMS_UNDELIVERED,
+                cause="demo:sms:margaret",
+                note="The text about her hedge-trimming request could not be delivered.",
+            )
+        if renewal is not None:
+            omar = caller_for(user=operator, circle=circle)
+            item_claim(item=renewal, caller=omar)
+            item_note_add(item=renewal, caller=omar, text="Rang at 11, no answer. Try after lunch.")
 
     def _staff(self, circle: Circle, person: Person, password: str) -> Member:
         assert person.email is not None
