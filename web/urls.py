@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from web.views import auth, public, unbuilt
+from web.views.console import find as console_find
+from web.views.console import register as console_register
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 
 app_name = "web"
@@ -53,8 +55,8 @@ urlpatterns = [
     path("helper/mine/", unbuilt.page, name="helper-mine"),
     path("helper/profile/", unbuilt.page, name="helper-profile"),
     # The operators' console.
-    path("console/<slug:slug>/", unbuilt.page, name="console"),
-    path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),
+    path("console/<slug:slug>/", console_find.find, name="console"),
+    path("console/<slug:slug>/members/new/", console_register.register, name="console-register"),
     path("console/<slug:slug>/members/<int:member_id>/", unbuilt.page, name="console-member"),
     path(
         "console/<slug:slug>/members/<int:member_id>/payments/new/",
