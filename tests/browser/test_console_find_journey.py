@@ -40,6 +40,7 @@ def mary(personas: Personas) -> Member:
 
 
 def signed_in_as_otto(page: Page, live_server: LiveServer, personas: Personas) -> None:
+    assert personas.otto.user is not None
     sign_in(page, live_server, personas.otto.user.email, PASSWORD)
     page.goto(FIND)
 
