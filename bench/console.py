@@ -10,7 +10,7 @@ It makes its own database (the URL's name, dropped first if there), migrates it 
 circle: `--members` members (5,000) written with COPY (names from common British first names and
 surnames, so a typed prefix finds tens or hundreds as in life; mobile and landline numbers in
 E.164, as stored; postcodes on the real sectors within the circle's area; ages 50 to 99), each
-with the member role; a quarter of them paid for a year through `offline_payment_record`, as
+with the member role; `--paid` of them (500) paid for a year through `offline_payment_record`, as
 staff record cash; and an operator.
 
 Then it types, as an operator does while the caller speaks, a sample of names, phone numbers (as
