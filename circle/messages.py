@@ -150,6 +150,22 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ),
 }
 
+# The same refusals as an operator or coordinator hears them on the console, registering or
+# changing a caller's details: about the caller, not "you", and never "call us".
+STAFF_MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
+    ("blank", "full_name"): _("Enter the caller's full name."),
+    ("blank", "address_line1"): _("Enter the caller's house number and street."),
+    ("postcode_unknown", None): _("We cannot find that postcode. Check it with the caller."),
+    ("postcode_outside_area", None): _(
+        "That postcode is outside the area this circle covers, so they cannot join it. Tell "
+        "the caller, and suggest a circle nearer to them if there is one."
+    ),
+    ("email_taken", None): _(
+        "Someone else already uses that email address. Check it with the caller, or leave it empty."
+    ),
+    ("date_of_birth_invalid", None): _("Enter a real date of birth, like 27 3 1948."),
+}
+
 _FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
 
 
@@ -167,3 +183,12 @@ def message_for(error: DomainError) -> str:
         if key in MESSAGES:
             return str(MESSAGES[key])
     return _FIELD_PREFIX.sub("", str(error.detail), count=1)
+
+
+def message_for_staff(error: DomainError) -> str:
+    """The sentence staff read for this error on the console: STAFF_MESSAGES' where it has
+    one, else `message_for`'s."""
+    for key in ((error.code, error.field), (error.code, None)):
+        if key in STAFF_MESSAGES:
+            return str(STAFF_MESSAGES[key])
+    return message_for(error)

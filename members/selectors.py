@@ -238,7 +238,28 @@ def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
         elif re.fullmatch(outward, compact):
             # An outward code alone ("SE1"): the trailing space keeps SE10 out.
             condition |= Q(postcode__startswith=compact + " ")
+        elif partial := re.fullmatch(rf"({outward})(\d[A-Z])", compact):
+            # A postcode typed as far as the inward code's first letter ("SE1 7P", or "SE17P"):
+            # the inward code is a digit and two letters, so its digit is the last one typed.
+            condition |= Q(postcode__startswith=f"{partial[1]} {partial[2]}")
     return members.filter(condition).order_by("full_name", "id")
+
+
+def member_duplicates(
+    *, circle: Circle, phone: str = "", full_name: str = "", date_of_birth: date | None = None
+) -> list[Member]:
+    """Members of `circle` who may be the person about to be registered: the same phone number
+    (`phone` in E.164, as stored, so any spacing the caller read it out in matches), or the
+    same name (whatever its case and spacing) and date of birth. At most five, by name."""
+    condition = Q()
+    if phone:
+        condition |= Q(phone=phone)
+    name = " ".join(full_name.split())
+    if name and date_of_birth is not None:
+        condition |= Q(full_name__iexact=name, date_of_birth=date_of_birth)
+    if not condition:
+        return []
+    return list(Member.objects.filter(condition, circle=circle).order_by("full_name", "id")[:5])
 
 
 def audit_list(

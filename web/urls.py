@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, pay_link, public, unbuilt
+from web.views import auth, pay_link, public
 from web.views.console import book as console_book
 from web.views.console import card as console_card
+from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
+from web.views.console import register as console_register
 from web.views.helper import feed as helper_feed
 from web.views.helper import join as helper_join
 from web.views.helper import mine as helper_mine
@@ -78,8 +80,8 @@ urlpatterns = [
     path("helper/profile/pause/", helper_profile.pause, name="helper-profile-pause"),
     path("helper/profile/<slug:field>/", helper_profile.change, name="helper-profile-change"),
     # The operators' console.
-    path("console/<slug:slug>/", unbuilt.page, name="console"),
-    path("console/<slug:slug>/members/new/", unbuilt.page, name="console-register"),
+    path("console/<slug:slug>/", console_find.find, name="console"),
+    path("console/<slug:slug>/members/new/", console_register.register, name="console-register"),
     path("console/<slug:slug>/members/<int:member_id>/", console_card.card, name="console-member"),
     path(
         "console/<slug:slug>/members/<int:member_id>/details/",

@@ -113,6 +113,7 @@ def govuk_field(field: BoundField, heading: bool = False) -> dict[str, Any]:
         "autocomplete": attrs.pop("autocomplete", ""),
         "inputmode": attrs.pop("inputmode", ""),
         "spellcheck": attrs.pop("spellcheck", ""),
+        "autofocus": bool(attrs.pop("autofocus", False)),
         "type": getattr(widget, "input_type", "text"),
         "value": "" if value is None else value,
     }
