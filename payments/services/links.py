@@ -28,7 +28,7 @@ from django.utils import timezone
 from circle import words
 from circle.errors import DomainError, InvalidInput
 from members.models import Member
-from members.selectors import Caller
+from members.selectors import Caller, own_record_refuse
 from members.services import audit_record
 from messaging.models import SmsStatus
 from messaging.services import sms_send
@@ -187,7 +187,10 @@ def pay_link_send(
     """Send `member` a card payment link for `purpose` by `channel`, and audit it as done for
     them with the call's reference. The message is sent while the operator waits (they can tell
     the caller, or try the other channel, at once); it is audited once sent. A text the gateway
-    refuses is recorded (and followed up) by messaging, and answered here `link_not_sent`."""
+    refuses is recorded (and followed up) by messaging, and answered here `link_not_sent`.
+    Staff never send one for their own member record (403 `own_record`), as they never record
+    their own payments."""
+    own_record_refuse(actor=caller.user, member=member, what="send payment links")
     call_reference = call_reference.strip()
     if not call_reference:
         raise InvalidInput(

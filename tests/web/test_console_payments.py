@@ -424,6 +424,23 @@ def test_a_link_by_text_for_the_year(otto: Client, personas: Personas) -> None:
     )
 
 
+def test_staff_never_send_a_link_for_their_own_member_record(
+    otto: Client, personas: Personas
+) -> None:
+    own = personas.otto
+    own.phone = "+447700900009"
+    own.save(update_fields=["phone"])
+
+    response = otto.post(
+        link_url(own), {"purpose": "membership", "channel": "sms", "call_reference": "CALL-9"}
+    )
+
+    assert response.status_code == 200
+    assert "Staff cannot do this for their own member record" in text_of(response)
+    assert not Sms.objects.exists()
+    assert not AuditEvent.objects.filter(action="payment.link_sent").exists()
+
+
 def test_a_link_by_email_for_tokens(otto: Client, personas: Personas, settings: Any) -> None:
     settings.SITE_URL = "https://circle.example.org"
     personas.southwark.phone = "+442079460000"
