@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from circle import words
@@ -43,7 +44,7 @@ STATUS: dict[str, tuple[Any, str]] = {
 }
 
 
-def _row(member: Member, today: Any, card: str) -> dict[str, Any]:
+def _row(member: Member, today: Any, card: str, not_known: str, none_given: str) -> dict[str, Any]:
     """What one line of the list shows, worked out here rather than in the template (which
     would resolve each through several lookups and filters, 25 times as the operator types)."""
     text, colour = STATUS.get(member.membership_status, (member.membership_status, "grey"))
@@ -58,9 +59,11 @@ def _row(member: Member, today: Any, card: str) -> dict[str, Any]:
     return {
         "name": member.full_name,
         "href": card.replace(CARD_ID, str(member.pk)),
-        "age": age_on(born=member.date_of_birth, today=today) if member.date_of_birth else None,
-        "postcode": member.postcode,
-        "phone": phone_display(member.phone),
+        "age": age_on(born=member.date_of_birth, today=today)
+        if member.date_of_birth
+        else not_known,
+        "postcode": member.postcode or none_given,
+        "phone": phone_display(member.phone) or none_given,
         "status": text,
         "colour": colour,
         "note": note,
@@ -100,7 +103,9 @@ def find(request: HttpRequest, circle: Circle) -> HttpResponse:
                 total = page[0].matches if page else 0  # type: ignore[attr-defined]
                 today = timezone.localdate()
                 card = reverse("web:console-member", args=[circle.slug, int(CARD_ID)])
-                rows = [_row(member, today, card) for member in page[:SHOWN]]
+                # Translated once a list, not once a row.
+                blanks = (gettext("Not known"), gettext("None given"))
+                rows = [_row(member, today, card, *blanks) for member in page[:SHOWN]]
     context = {
         "form": form,
         "query": query if not form.errors else "",
