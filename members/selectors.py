@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Aggregate, CharField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 
 from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
@@ -197,10 +207,26 @@ def _with_paid_until(members: QuerySet[Member]) -> QuerySet[Member]:
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 
 
-def member_search(*, circle: Circle, query: str) -> QuerySet[Member]:
+# What the console's list of callers shows of each (with `last_paid_day`), and no more.
+SEARCH_LIST_FIELDS = ("id", "full_name", "phone", "postcode", "date_of_birth", "membership_status")
+
+
+def member_search(*, circle: Circle, query: str, listing: bool = False) -> QuerySet[Member]:
     """Find members of one circle by name, phone (any spacing) or postcode, as an operator
-    types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1"."""
-    members = _with_paid_until(_with_roles(Member.objects.filter(circle=circle)))
+    types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1".
+
+    The members come with their roles and last paid day (the API's whole record); with
+    `listing`, for the console's list as the operator types, only `SEARCH_LIST_FIELDS` and the
+    last paid day are read, no roles (the list does not show them), and each member found comes
+    with `matches`, how many were found in all: counted in the same statement (`COUNT(*) OVER
+    ()`), not by a second scan of the circle's members for a list longer than its first page.
+    PostgreSQL still reads the last paid day of the returned rows only (after the LIMIT)."""
+    members = Member.objects.filter(circle=circle)
+    members = (
+        _with_paid_until(members.only(*SEARCH_LIST_FIELDS)).annotate(matches=Window(Count("id")))
+        if listing
+        else _with_paid_until(_with_roles(members))
+    )
     if "\x00" in query:
         # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
         raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")

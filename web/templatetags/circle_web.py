@@ -4,6 +4,7 @@ form field as its GOV.UK component (STYLE.md: one include per component, never h
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -59,6 +60,13 @@ def phone_display(e164: str) -> str:
     """+442079460000 → 020 7946 0000, as people write it; anything unparsable as it is."""
     if not e164:
         return ""
+    return _national(e164)
+
+
+@lru_cache(maxsize=8192)
+def _national(e164: str) -> str:
+    # Parsing and formatting take 0.2 ms a number; a list of callers shows 25 as the operator
+    # types, mostly the same ones key after key.
     try:
         number = phonenumbers.parse(e164, "GB")
     except phonenumbers.NumberParseException:
