@@ -84,6 +84,22 @@ def caller_for(*, user: Any, circle: Circle) -> Caller:
     return Caller(user=account, member=member, roles=_roles_of(member) if member else frozenset())
 
 
+def caller_at(*, user: Any, slug: str) -> Caller | None:
+    """The caller as seen from the circle with this slug, with their member record, its circle
+    and their roles read in one statement; None when they have no record there (or the circle
+    does not exist). Pages that name the circle in their address start here: one query where a
+    circle's lookup and `caller_for` were two."""
+    account = _user_or_none(user)
+    if account is None:
+        return None
+    member = _with_roles(
+        Member.objects.select_related("circle").filter(circle__slug=slug, user=account)
+    ).first()
+    if member is None:
+        return None
+    return Caller(user=account, member=member, roles=_roles_of(member))
+
+
 def _roles_of(member: Member) -> frozenset[str]:
     if hasattr(member, "role_names"):  # read with the member by `_with_roles`
         names: str | None = member.role_names

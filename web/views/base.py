@@ -20,7 +20,7 @@ from circle.messages import message_for
 from circle.models import Circle
 from helpers.models import Helper
 from members.models import STAFF_ROLES, Member, RoleName, User
-from members.selectors import Caller, caller_for
+from members.selectors import Caller, caller_at, caller_for
 
 P = ParamSpec("P")
 
@@ -188,12 +188,10 @@ def staff_required(
     def wrapped(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        circle = Circle.objects.filter(slug=slug).first()
-        if circle is None:
+        caller = caller_at(user=request.user, slug=slug)
+        if caller is None or caller.member is None:
             raise Http404
-        caller = caller_for(user=request.user, circle=circle)
-        if caller.member is None:
-            raise Http404
+        circle = caller.member.circle
         if not caller.roles & STAFF_ROLES:
             return render_page(request, "web/errors/403.html", status=403)
         request.circle = circle  # type: ignore[attr-defined]
