@@ -45,6 +45,14 @@ def test_a_next_page_wins_over_the_landing_page(client, personas):
     assert response.url == "/my/tokens/"
 
 
+def test_staff_who_open_the_members_home_are_led_to_their_own_pages(client, personas):
+    client.post("/sign-in/", {"username": "otto@example.org", "password": PASSWORD})
+    page = client.get("/my/")
+    assert page.status_code == 403
+    assert 'href="/home/"' in page.content.decode()
+    assert "being built" not in text_of(page)
+
+
 def test_the_header_link_leads_the_signed_out_to_the_front_page(client, db):
     assert client.get("/home/").url == "/"
 
