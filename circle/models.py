@@ -57,6 +57,8 @@ class Circle(models.Model):
     offer_wave_minutes = models.PositiveIntegerField(default=60)
     # Adjustments and grants larger than this (in minutes) wait for a second coordinator.
     approval_threshold_minutes = models.PositiveIntegerField(default=600)
+    # A task still without a helper this many hours before its window needs a coordinator.
+    no_helper_warning_hours = models.PositiveIntegerField(default=24)
     # The number members call, as E.164 ("" until set); pages show it as people write it.
     phone = models.CharField(max_length=20, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,6 +86,10 @@ class Circle(models.Model):
             models.CheckConstraint(
                 condition=models.Q(offer_wave_minutes__gt=0),
                 name="circle_circle_offer_wave_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(no_helper_warning_hours__gt=0),
+                name="circle_circle_no_helper_warning_positive",
             ),
             models.CheckConstraint(
                 condition=models.Q(membership_fee__gte=0, token_price__gte=0),

@@ -11,6 +11,12 @@ from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
 from web.views.console import register as console_register
+from web.views.coordinator import feedback as coordinator_feedback
+from web.views.coordinator import helpers as coordinator_helpers
+from web.views.coordinator import ledger as coordinator_ledger
+from web.views.coordinator import queue as coordinator_queue
+from web.views.coordinator import reports as coordinator_reports
+from web.views.coordinator import settings as coordinator_settings
 from web.views.helper import feed as helper_feed
 from web.views.helper import join as helper_join
 from web.views.helper import mine as helper_mine
@@ -133,6 +139,21 @@ urlpatterns = [
         "console/<slug:slug>/follow-ups/<int:item_id>/close/",
         follow_ups.close,
         name="console-follow-up-close",
+    ),
+    # The coordinators' desk.
+    path("coordinator/<slug:slug>/", coordinator_queue.page, name="coordinator"),
+    path("coordinator/<slug:slug>/ledger/", coordinator_ledger.page, name="coordinator-ledger"),
+    path("coordinator/<slug:slug>/helpers/", coordinator_helpers.page, name="coordinator-helpers"),
+    path(
+        "coordinator/<slug:slug>/feedback/",
+        coordinator_feedback.page,
+        name="coordinator-feedback",
+    ),
+    path("coordinator/<slug:slug>/reports/", coordinator_reports.page, name="coordinator-reports"),
+    path(
+        "coordinator/<slug:slug>/settings/",
+        coordinator_settings.page,
+        name="coordinator-settings",
     ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),

@@ -89,7 +89,7 @@ def test_seed_demo_prints_each_persons_start_page_and_the_member_can_use_it(clie
 @pytest.mark.parametrize(
     ("email", "sees"),
     [
-        ("grace@demo.circle.test", "Find a caller"),
+        ("grace@demo.circle.test", "Needs attention"),
         ("omar@demo.circle.test", "Find a caller"),
         ("priya@demo.circle.test", "Help me with email on my phone"),
         ("tom@demo.circle.test", "Tasks"),

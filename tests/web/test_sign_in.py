@@ -27,7 +27,7 @@ def test_member_signs_in_and_lands_on_their_home(client, personas):
         ("alice@example.org", "/my/"),
         ("hana@example.org", "/helper/"),
         ("otto@example.org", "/console/southwark/"),
-        ("cora@example.org", "/console/southwark/"),
+        ("cora@example.org", "/coordinator/southwark/"),
         ("clara@example.org", "/console/suffolk/"),
     ],
 )

@@ -48,6 +48,17 @@ CONSOLE_NAV = (
     ("web:console-follow-ups", _("Follow-ups")),
 )
 
+# The coordinators' desk, one circle at a time (its URLs take the circle's slug).
+COORDINATOR_NAV = (
+    ("web:coordinator", _("Needs attention")),
+    ("web:coordinator-ledger", _("Ledger")),
+    ("web:coordinator-helpers", _("Helpers")),
+    ("web:coordinator-feedback", _("Feedback")),
+    ("web:coordinator-reports", _("Reports")),
+    ("web:coordinator-settings", _("Settings")),
+    ("web:console", _("Console")),
+)
+
 # Menu roots: each is current only on itself, not on the pages under it.
 ROOTS = ("/my/", "/helper/")
 
@@ -176,12 +187,15 @@ def helper_required(
     return wrapped
 
 
-def staff_required(
+def _circle_staff(
     view: Callable[Concatenate[Any, Circle, P], HttpResponse],
+    *,
+    roles: frozenset[str],
+    items: tuple[tuple[str, Any], ...],
 ) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
-    """The console's pages, which take the circle's slug first: signed in as an operator or a
-    coordinator of that circle. Another circle's console is "page not found", as its objects
-    are (DESIGN.md); a member or helper of this circle is told the page is for staff. Sets
+    """A circle's staff pages, which take the circle's slug first: signed in with one of
+    `roles` in that circle. Another circle's pages are "page not found", as its objects are
+    (DESIGN.md); anyone else in this circle is told the page is not for them. Sets
     request.circle, request.caller and request.nav, and passes the circle on, not the slug."""
 
     @wraps(view)
@@ -192,24 +206,42 @@ def staff_required(
         if caller is None or caller.member is None:
             raise Http404
         circle = caller.member.circle
-        if not caller.roles & STAFF_ROLES:
+        if not caller.roles & roles:
             return render_page(request, "web/errors/403.html", status=403)
         request.circle = circle  # type: ignore[attr-defined]
         request.caller = caller  # type: ignore[attr-defined]
-        request.nav = nav(request, CONSOLE_NAV, circle.slug)  # type: ignore[attr-defined]
+        request.nav = nav(request, items, circle.slug)  # type: ignore[attr-defined]
         return view(request, circle, *args, **kwargs)
 
     return wrapped
 
 
+def staff_required(
+    view: Callable[Concatenate[Any, Circle, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    """The console's pages: an operator or a coordinator of the circle in the URL."""
+    return _circle_staff(view, roles=STAFF_ROLES, items=CONSOLE_NAV)
+
+
+def coordinator_required(
+    view: Callable[Concatenate[Any, Circle, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    """The coordinators' desk: a coordinator of the circle in the URL; an operator is told
+    the page is not for them."""
+    return _circle_staff(view, roles=frozenset({RoleName.COORDINATOR}), items=COORDINATOR_NAV)
+
+
 def landing_for(user: User) -> str:
-    """Where a person starts after signing in: staff at their circle's console, members at
-    their home, helpers who never ask for help at their feed."""
+    """Where a person starts after signing in: coordinators at their circle's desk, operators
+    at its console, members at their home, helpers who never ask for help at their feed."""
     roles = list(
         Member.objects.filter(user=user)
         .order_by("circle__name", "id")
         .values_list("circle__slug", "roles__role")
     )
+    for slug, role in roles:
+        if role == RoleName.COORDINATOR:
+            return reverse("web:coordinator", args=[slug])
     for slug, role in roles:
         if role in STAFF_ROLES:
             return reverse("web:console", args=[slug])

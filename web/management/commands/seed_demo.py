@@ -47,10 +47,11 @@ class Person:
 
     @property
     def start_page(self) -> str:
-        """Where this person lands after signing in (web.views.base.landing_for): staff at the
-        console (the coordinators' desk is still to come), members at home, helpers at their
-        feed."""
-        if self.role in {"coordinator", "operator"}:
+        """Where this person lands after signing in (web.views.base.landing_for): coordinators
+        at their desk, operators at the console, members at home, helpers at their feed."""
+        if self.role == "coordinator":
+            return f"/coordinator/{DEMO_SLUG}/"
+        if self.role == "operator":
             return f"/console/{DEMO_SLUG}/"
         if self.role in {"member", "member+helper"}:
             return "/my/"
