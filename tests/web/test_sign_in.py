@@ -28,7 +28,7 @@ def test_member_signs_in_and_lands_on_their_home(client, personas):
         ("hana@example.org", "/helper/"),
         ("otto@example.org", "/console/southwark/"),
         ("cora@example.org", "/coordinator/southwark/"),
-        ("clara@example.org", "/console/suffolk/"),
+        ("clara@example.org", "/coordinator/suffolk/"),
     ],
 )
 def test_each_person_lands_on_their_own_pages_after_signing_in(client, personas, email, lands_on):
