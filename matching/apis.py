@@ -392,6 +392,9 @@ class FeedbackInput(StrictInputSerializer):
 
 class TaskConfirmInput(StrictInputSerializer):
     feedback = FeedbackInput(required=False)
+    call_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="staff: the call's reference"
+    )
 
 
 class TaskConfirmApi(APIView):
@@ -412,12 +415,16 @@ class TaskConfirmApi(APIView):
             caller=view.caller,
             rating=feedback.get("rating"),
             comment=feedback.get("comment", ""),
+            call_reference=data.validated_data.get("call_reference", ""),
         )
         return Response(_task_body(access_after(view, outcome.task)))
 
 
 class TaskCancelInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500)
+    call_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="staff: the call's reference"
+    )
 
 
 class TaskCancelApi(APIView):
@@ -433,7 +440,12 @@ class TaskCancelApi(APIView):
         reason = data.validated_data["reason"]
         view = _acted(request, task_id)
         if view.role in (TaskRole.MEMBER, TaskRole.STAFF):
-            outcome = services.task_cancel(task=view.task, caller=view.caller, reason=reason)
+            outcome = services.task_cancel(
+                task=view.task,
+                caller=view.caller,
+                reason=reason,
+                call_reference=data.validated_data.get("call_reference", ""),
+            )
         else:
             outcome = services.task_hand_back(
                 task=view.task, helper=_own_helper(view), caller=view.caller, reason=reason

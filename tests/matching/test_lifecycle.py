@@ -206,12 +206,36 @@ def test_staff_cancel_an_accepted_task(
     client_for(world.hana).post(task_url(task["id"], "accept"))
 
     response = client_for(world.otto).post(
-        task_url(task["id"], "cancel"), {"reason": "Alice phoned: in hospital"}, format="json"
+        task_url(task["id"], "cancel"),
+        {"reason": "Alice phoned: in hospital", "call_reference": "CALL-31"},
+        format="json",
     )
 
     assert response.status_code == 200
     assert response.json()["helper"] is None
     assert tokens_of(alice, world.alice)["held"] == 0
+    event = AuditEvent.objects.get(action="task.cancelled", member=world.alice)
+    assert (event.actor, event.call_reference) == (world.otto.user, "CALL-31")
+
+
+def test_staff_confirm_for_a_member_who_phoned_with_the_calls_reference(
+    world: Personas, client_for: Client, task_body: Callable[..., dict[str, Any]]
+) -> None:
+    alice, hana = client_for(world.alice), client_for(world.hana)
+    task = book(alice, task_body())
+    hana.post(task_url(task["id"], "accept"))
+    hana.post(task_url(task["id"], "complete"), {"minutes": 60}, format="json")
+
+    response = client_for(world.otto).post(
+        task_url(task["id"], "confirm"),
+        {"feedback": {"rating": 5}, "call_reference": "CALL-32"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "settled"
+    event = AuditEvent.objects.get(action="task.settled", member=world.alice)
+    assert (event.actor, event.call_reference) == (world.otto.user, "CALL-32")
 
 
 def test_helper_hands_back_and_the_task_is_open_again(
