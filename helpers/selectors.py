@@ -203,3 +203,12 @@ def helper_suspension_history(*, helper: Helper, limit: int = 20) -> list[AuditE
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def helper_names(*, circle: Circle) -> list[tuple[int, str]]:
+    """Every helper of the circle as (id, name), by name: for a list to choose one from."""
+    return list(
+        Helper.objects.filter(circle=circle)
+        .order_by("member__full_name", "id")
+        .values_list("pk", "member__full_name")
+    )
