@@ -830,7 +830,12 @@ def _after(cursor: str) -> Q | None:
         return None
     if timezone.is_naive(moment):
         return None
-    return Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=row_id)
+    # "Older than (moment, id)". The redundant `created_at <= moment` lets the database start
+    # its walk down the (circle, -created_at, -id) index at the moment, which the OR alone
+    # does not tell it.
+    return Q(created_at__lte=moment) & (
+        Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=row_id)
+    )
 
 
 def feedback_page(
