@@ -208,3 +208,40 @@ def test_the_feedback_page_marks_a_low_rating_and_filters(
     cora.goto(f"{FEEDBACK}?low=on&helper={hana.pk}")
     expect(main).to_contain_text("No low ratings. Good.")
     check(cora, "feedback-none")
+
+
+@pytest.mark.parametrize("width", [1280, 320], ids=["1280px", "320px"])
+def test_checks_and_a_suspension_work_without_javascript(
+    southwark: Personas, live_server: LiveServer, page_at: PageAt, width: Width
+) -> None:
+    cora = page_at(width, javascript=False)
+    sign_in(cora, live_server, "cora@example.org", PASSWORD)
+    hana = southwark.hana_helper
+    main = cora.locator("main")
+
+    cora.goto(f"{HELPERS}{hana.pk}/checks/")
+    cora.get_by_label("Identity checked").check()
+    cora.get_by_label("Enhanced DBS").check()
+    submit(cora, "Record these checks")
+    expect(cora.locator(".govuk-error-summary")).to_contain_text(
+        "A DBS certificate number has 12 digits."
+    )
+    check(cora, "nojs-checks-refused")
+    cora.get_by_label("DBS certificate number").fill("001234567890")
+    cora.get_by_label("Day").fill("2")
+    cora.get_by_label("Month").fill("3")
+    cora.get_by_label("Year").fill("2024")
+    cora.get_by_label("Who saw the original certificate").fill("Cora Coordinator")
+    submit(cora, "Record these checks")
+    # References were not checked, so the level stays None, and the page says why.
+    expect(main).to_contain_text("vetting level is None: they cannot take tasks until")
+    check(cora, "nojs-record-level-none")
+
+    cora.goto(f"{HELPERS}{hana.pk}/suspend/")
+    cora.get_by_label("Why?").fill("Waiting for a second reference.")
+    submit(cora, "Suspend Hana Hughes")
+    expect(main).to_contain_text("Hana Hughes is suspended")
+    check(cora, "nojs-record-suspended")
+    cora.goto(f"{HELPERS}?show=suspended")
+    expect(main).to_contain_text("Suspended: 1 helper")
+    check(cora, "nojs-list-suspended")
