@@ -18,7 +18,6 @@ from members.models import AuditEvent, RoleName
 from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.factories import HelperFactory, MemberFactory, UserFactory
-from tests.matching.conftest import vet
 from tests.matching.tasks_factory import make_task
 from tests.web.pages import text_of
 
@@ -516,8 +515,3 @@ def test_a_coordinator_who_helps_cannot_suspend_themselves(
 
     assert "Another coordinator must record your own vetting or suspension." in text_of(response)
     assert not Helper.objects.get(pk=own.pk).suspended
-
-
-def test_vet_helper_used_by_other_tests_still_works(personas: Personas) -> None:
-    # tests.matching.conftest.vet records through the same service the page uses.
-    assert vet(personas.hana_helper, by=personas.cora).vetting_level == "basic"
