@@ -300,6 +300,21 @@ class Feedback(models.Model):
                 name="matching_feedback_rating_range",
             ),
         ]
+        indexes = [
+            # The coordinators' feedback page pages by (created_at, id), newest first: over the
+            # circle's rows, one helper's, or the circle's low ratings alone (a few of many).
+            models.Index(
+                fields=["circle", "-created_at", "-id"], name="matching_feedback_circle_time"
+            ),
+            models.Index(
+                fields=["helper", "-created_at", "-id"], name="matching_feedback_helper_time"
+            ),
+            models.Index(
+                fields=["circle", "-created_at", "-id"],
+                condition=models.Q(rating__lte=2),
+                name="matching_feedback_low_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"feedback on {self.task_id}"

@@ -18,11 +18,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from geopy.distance import EARTH_RADIUS
@@ -32,7 +32,7 @@ from circle.postcodes import Point, distance_km
 from helpers.models import AvailabilitySlot, Helper, HelperSkill
 from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
-from matching.models import HelperPreference, PreferenceKind, Task, TaskStatus
+from matching.models import Feedback, HelperPreference, PreferenceKind, Task, TaskStatus
 from members.models import Member, first_name_of
 from tokens.selectors import TokenQuantity, token_quantity
 
@@ -749,3 +749,115 @@ def tasks_by_id(*, circle: Any, task_ids: Iterable[int | None]) -> dict[int, Tas
         "id", "circle_id", "title", "window_start", "window_end", "status"
     )
     return {task.pk: task for task in tasks}
+
+
+# --- The coordinators' desk: a helper's work and the members' feedback -------------------------
+
+# A rating at or below this is low: the desk marks it, and lists it on its own when asked.
+LOW_RATING = 2
+
+
+@dataclass(frozen=True)
+class HelperWork:
+    """What a helper has done, for their record: tasks done (reported done, confirmed or not),
+    the time they reported on them, and the members' ratings."""
+
+    tasks_done: int
+    minutes: int
+    ratings: int
+    rating_average: Decimal | None
+    feedback: int
+
+
+def helper_work(*, helper: Helper) -> HelperWork:
+    """In two queries, however much they have done."""
+    done = Task.objects.filter(
+        helper=helper, status__in=(TaskStatus.COMPLETED, TaskStatus.SETTLED)
+    ).aggregate(n=Count("pk"), minutes=Sum("minutes_reported"))
+    said = Feedback.objects.filter(helper=helper).aggregate(
+        n=Count("pk"), ratings=Count("rating"), total=Sum("rating")
+    )
+    ratings = int(said["ratings"] or 0)
+    # The average to one decimal place, exactly (ratings are whole numbers 1 to 5).
+    average = (
+        (Decimal(int(said["total"])) / ratings).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if ratings
+        else None
+    )
+    return HelperWork(
+        tasks_done=int(done["n"] or 0),
+        minutes=int(done["minutes"] or 0),
+        ratings=ratings,
+        rating_average=average,
+        feedback=int(said["n"] or 0),
+    )
+
+
+def _feedback_rows(circle: Any) -> QuerySet[Feedback]:
+    return Feedback.objects.filter(circle=circle).select_related(
+        "task", "task__member", "helper__member"
+    )
+
+
+def helper_recent_feedback(*, helper: Helper, limit: int = 5) -> list[Feedback]:
+    """The newest feedback on the helper's tasks, with each task and its member."""
+    return list(
+        _feedback_rows(helper.circle_id)
+        .filter(helper=helper)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    rows: list[Feedback]
+    # Where the next (older) page starts, for `feedback_page(after=...)`; "" on the last page.
+    next_after: str
+
+
+def _cursor(row: Feedback) -> str:
+    return f"{row.created_at.isoformat()}~{row.pk}"
+
+
+def _after(cursor: str) -> Q | None:
+    # A cursor from an old link or typed by hand that does not read is taken as none: the
+    # newest page, rather than an error.
+    when, _, pk = cursor.partition("~")
+    try:
+        moment = datetime.fromisoformat(when)
+        row_id = int(pk)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        return None
+    # "Older than (moment, id)". The redundant `created_at <= moment` lets the database start
+    # its walk down the (circle, -created_at, -id) index at the moment, which the OR alone
+    # does not tell it.
+    return Q(created_at__lte=moment) & (
+        Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=row_id)
+    )
+
+
+def feedback_page(
+    *,
+    circle: Any,
+    helper_id: int | None = None,
+    low_only: bool = False,
+    after: str = "",
+    limit: int = 25,
+) -> FeedbackPage:
+    """The circle's feedback, newest first, `limit` at a time: the page after the cursor
+    `after` (keyset paging on (created_at, id), so a page deep in years of feedback costs what
+    the first does), optionally only one helper's, or only the low ratings."""
+    rows = _feedback_rows(circle)
+    if helper_id is not None:
+        rows = rows.filter(helper_id=helper_id)
+    if low_only:
+        rows = rows.filter(rating__lte=LOW_RATING)
+    start = _after(after) if after else None
+    if start is not None:
+        rows = rows.filter(start)
+    found = list(rows.order_by("-created_at", "-id")[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    return FeedbackPage(rows=found, next_after=_cursor(found[-1]) if more else "")

@@ -145,6 +145,26 @@ urlpatterns = [
     path("coordinator/<slug:slug>/ledger/", coordinator_ledger.page, name="coordinator-ledger"),
     path("coordinator/<slug:slug>/helpers/", coordinator_helpers.page, name="coordinator-helpers"),
     path(
+        "coordinator/<slug:slug>/helpers/<int:helper_id>/",
+        coordinator_helpers.record,
+        name="coordinator-helper",
+    ),
+    path(
+        "coordinator/<slug:slug>/helpers/<int:helper_id>/checks/",
+        coordinator_helpers.checks,
+        name="coordinator-helper-checks",
+    ),
+    path(
+        "coordinator/<slug:slug>/helpers/<int:helper_id>/suspend/",
+        coordinator_helpers.suspend,
+        name="coordinator-helper-suspend",
+    ),
+    path(
+        "coordinator/<slug:slug>/helpers/<int:helper_id>/reinstate/",
+        coordinator_helpers.reinstate,
+        name="coordinator-helper-reinstate",
+    ),
+    path(
         "coordinator/<slug:slug>/feedback/",
         coordinator_feedback.page,
         name="coordinator-feedback",
