@@ -151,6 +151,11 @@ urlpatterns = [
     ),
     path("coordinator/<slug:slug>/reports/", coordinator_reports.page, name="coordinator-reports"),
     path(
+        "coordinator/<slug:slug>/reports/<slug:report>.csv",
+        coordinator_reports.download,
+        name="coordinator-reports-csv",
+    ),
+    path(
         "coordinator/<slug:slug>/settings/",
         coordinator_settings.page,
         name="coordinator-settings",
