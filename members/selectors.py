@@ -451,3 +451,15 @@ def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[S
             )
         )
     return out
+
+
+def settings_audit_list(*, circle: Circle, limit: int = 30) -> list[AuditEvent]:
+    """The latest changes to the circle's settings and kinds of help, newest first, with who
+    made each (circle/services.py writes them)."""
+    from circle.services import CATEGORY_ADDED, CATEGORY_CHANGED, SETTING_CHANGED
+
+    return list(
+        audit_list(circle=circle).filter(
+            action__in=(SETTING_CHANGED, CATEGORY_ADDED, CATEGORY_CHANGED)
+        )[:limit]
+    )
