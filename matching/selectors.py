@@ -825,7 +825,8 @@ ORDER BY c.name, c.id
 _WAIT_SQL_SQLITE = """
 WITH waits AS (
     SELECT t.category_id AS category_id,
-           (julianday(t.accepted_at) - julianday(t.created_at)) * 86400.0 AS secs
+           -- julianday() is a float of days: to the nearest second, as PostgreSQL counts.
+           ROUND((julianday(t.accepted_at) - julianday(t.created_at)) * 86400.0) AS secs
     FROM matching_task t
     WHERE t.circle_id = %s AND t.accepted_at >= %s AND t.accepted_at < %s
 ), ranked AS (
