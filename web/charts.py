@@ -8,9 +8,10 @@ own markup, scripts and style sheets, which would need working around, and add a
 Here the markup is ours, escaped by the template engine, and costs microseconds.
 
 Every chart has a fixed viewBox and scales to its column's width (width="100%"), so it stays
-whole at 320 px; its text is sized in viewBox units to stay readable there (about 11 px) and
-not shout at 1280 px (about 20 px). Series differ by dash and marker as well as colour, so
-nothing depends on colour alone, and each chart's table beside it holds every number.
+whole at 320 px; its viewBox is 320 wide, so its text is nearly its own size there (about
+12 px) and, in a half column at 1280 px, about 18 px. Series differ by dash and marker as
+well as colour, so nothing depends on colour alone, and each chart's table beside it holds
+every number.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ COLOURS = ("#1d70b8", "#d4351c", "#00703c", "#4c2c92", "#505a5f")
 DASHES = ("", "8 4", "3 3", "10 3 3 3", "1 4")
 MARKERS = ("circle", "square", "diamond", "triangle", "circle")
 
-WIDTH = 400
-FONT = 13
+WIDTH = 320
+FONT = 14
 TEXT = "#0b0c0c"
 GRID = "#b1b4b6"
 
@@ -164,7 +165,7 @@ def time_chart(
 ) -> Chart:
     """Values over time, left to right: lines (with a marker on each point when there are
     few), or bars grouped by period."""
-    left, right, top, bottom = 44.0, 8.0, 10.0, 28.0
+    left, right, top, bottom = 36.0, 24.0, 10.0, 26.0
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     peak = max((v for _, values in series for v in values), default=0)
     ceiling, step = nice_ceiling(peak)
@@ -188,7 +189,8 @@ def time_chart(
     ]
     n = len(labels)
     slot = plot_w / max(n, 1)
-    every = max(1, math.ceil(n / 6))
+    # Four labels at most: at 320 px each has about 70 px.
+    every = max(1, math.ceil(n / 4))
     chart.x_ticks = [
         Tick(left + slot * (i + 0.5), top + plot_h + FONT + 4, label)
         for i, label in enumerate(labels)
@@ -237,8 +239,8 @@ def category_chart(
 ) -> Chart:
     """Horizontal bars, one group per category (names on the left, values at the bars' ends),
     so long names stay readable on a narrow screen."""
-    left, right, top = 112.0, 44.0, 6.0
-    bar = 16.0
+    left, right, top = 120.0, 42.0, 6.0
+    bar = 18.0
     group = bar * len(series) + 10
     height = top + group * max(len(categories), 1) + 4
     plot_w = WIDTH - left - right
@@ -253,6 +255,7 @@ def category_chart(
         grid_y=(top, height - 4),
         legend=_legend([name for name, _ in series]),
         horizontal=True,
+        font=15,
     )
     for c, category in enumerate(categories):
         y0 = top + group * c
@@ -271,5 +274,5 @@ def category_chart(
                     title=f"{category}, {name}: {number(value)}",
                 )
             )
-            chart.y_ticks.append(Tick(left + width + 4, y + bar - 2, number(value)))
+            chart.y_ticks.append(Tick(left + width + 4, y + bar - 4, number(value)))
     return chart

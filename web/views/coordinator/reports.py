@@ -58,6 +58,10 @@ def _week(day: date) -> str:
     return date_format(day, "j M Y")
 
 
+def _week_short(day: date) -> str:
+    return date_format(day, "j M")
+
+
 def _tokens(minutes: int, circle: Circle) -> Decimal:
     return (Decimal(minutes) / circle.token_minutes).quantize(Decimal("0.01"))
 
@@ -138,7 +142,7 @@ def tasks_report(circle: Circle, period: ReportPeriod) -> Report:
         chart=time_chart(
             chart_id="chart-tasks",
             title=_("Tasks asked for, accepted and settled, per week"),
-            labels=[_week(w.week) for w in weeks],
+            labels=[_week_short(w.week) for w in weeks],
             series=[
                 (names[0], [w.asked for w in weeks]),
                 (names[1], [w.accepted for w in weeks]),
