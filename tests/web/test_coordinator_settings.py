@@ -85,7 +85,7 @@ def test_nonsense_is_refused_with_its_message_and_nothing_written(
 ) -> None:
     response = cora.post(URL, {**RULES, "offer_wave_minutes": "45", field: value})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     page = response.content.decode()
     assert "There is a problem" in page
     assert message.replace("'", "&#x27;") in page
@@ -113,7 +113,7 @@ def test_a_kind_of_help_needs_a_name(cora, personas) -> None:
 
     response = cora.post(edit_url(diy), {"name": "  ", "vetting_level": "basic"})
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Enter a name for the kind of help." in response.content.decode()
 
 
@@ -132,7 +132,7 @@ def test_a_kind_of_help_is_added_and_a_second_of_the_same_name_refused(cora, per
     assert "Pet care added (vetting: basic)" in cora.get(URL).content.decode()
 
     again = cora.post(NEW, {"new-name": "Pet Care", "new-vetting_level": "none"})
-    assert again.status_code == 400
+    assert again.status_code == 200
     assert "There is already a kind of help with that name." in again.content.decode()
 
 

@@ -46,7 +46,6 @@ def _page(
     *,
     rules_form: RulesForm | None = None,
     add_form: CategoryForm | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     categories = list(category_list(circle=circle))
     return render_page(
@@ -62,7 +61,6 @@ def _page(
                 for event in settings_audit_list(circle=circle)
             ],
         },
-        status=status,
     )
 
 
@@ -109,7 +107,7 @@ def page(request: HttpRequest, circle: Circle) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("web:coordinator-settings", circle.slug)
-    return _page(request, circle, rules_form=form, status=400)
+    return _page(request, circle, rules_form=form)
 
 
 @require_POST
@@ -129,7 +127,7 @@ def category_new(request: HttpRequest, circle: Circle) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s was added.") % {"name": added.name})
             return redirect("web:coordinator-settings", circle.slug)
-    return _page(request, circle, add_form=form, status=400)
+    return _page(request, circle, add_form=form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,5 +164,4 @@ def category_edit(request: HttpRequest, circle: Circle, category_id: int) -> Htt
         request,
         "web/coordinator/settings_category.html",
         {"circle": circle, "category": category, "form": form},
-        status=400 if form.is_bound else 200,
     )
