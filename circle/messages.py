@@ -148,6 +148,31 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
         "There is already a Circle login with this email address. Sign in with it first, then "
         "you can join this circle too."
     ),
+    # A circle's settings, as its coordinators change them (circle.services). The service's
+    # own sentence names the setting and its limits; these say what to do instead.
+    ("setting_negative", "membership_fee"): _(
+        "The membership fee cannot be less than £0.00. Enter 0 for a circle with no fee."
+    ),
+    ("setting_negative", "token_price"): _(
+        "The token price cannot be less than £0.00. Enter 0 if tokens are free."
+    ),
+    ("setting_too_small", "billing_increment_minutes"): _(
+        "The billing increment must be at least 1 minute. Tasks are billed in steps of it."
+    ),
+    ("setting_too_small", "offer_wave_minutes"): _(
+        "The wait between offers must be at least 1 minute."
+    ),
+    ("setting_too_small", "no_helper_warning_hours"): _(
+        "The warning time must be at least 1 hour before a task's window."
+    ),
+    ("setting_invalid", None): _("Enter a number."),
+    ("category_name_blank", None): _("Enter a name for the kind of help."),
+    ("category_name_too_long", None): _("The name can be at most 80 characters long."),
+    ("category_name_invalid", None): _("Use some letters or digits in the name."),
+    ("category_exists", None): _(
+        "There is already a kind of help with that name. Choose another name, or change that one."
+    ),
+    ("vetting_level_invalid", None): _("Choose none, basic or enhanced."),
 }
 
 # The same refusals as an operator or coordinator hears them on the console, registering or

@@ -63,3 +63,11 @@ def postcode_resolve_in_area(
             field=field,
         )
     return postcode, point
+
+
+def category_get(*, circle: Circle, category_id: int) -> Category:
+    """One of the circle's kinds of help; another circle's is not found."""
+    category = Category.objects.filter(circle=circle, pk=category_id).first()
+    if category is None:
+        raise NotFound("No such kind of help.", code="category_not_found")
+    return category

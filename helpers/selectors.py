@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import models
 from django.db.models import Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle, VettingLevel
+from circle.periods import ReportPeriod, local_date
 from helpers.models import Helper, HelperSkill, VettingCheck
-from members.models import AuditEvent, Member, RoleName, User
+from members.models import AuditEvent, JoinedVia, Member, RoleName, User
 from members.selectors import Caller, caller_for
 
 
@@ -212,3 +215,35 @@ def helper_names(*, circle: Circle) -> list[tuple[int, str]]:
         .order_by("member__full_name", "id")
         .values_list("pk", "member__full_name")
     )
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BecameHelpersMonth:
+    """Members who became helpers in `month`: people who first joined the circle some other
+    way (as members, online or by phone) and then took on a helper profile."""
+
+    month: date
+    helpers: int
+
+
+def members_became_helpers_by_month(
+    *, circle: Circle, period: ReportPeriod
+) -> list[BecameHelpersMonth]:
+    """One grouped query: helper profiles made in the period whose member holds the member
+    role and did not join as a helper (`joined_via` other than helper sign-up)."""
+    rows = (
+        Helper.objects.filter(
+            circle_id=circle.pk, created_at__gte=period.start, created_at__lt=period.end
+        )
+        .filter(member__roles__role=RoleName.MEMBER)
+        .exclude(member__joined_via=JoinedVia.HELPER_SIGNUP)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .values_list("month", "n")
+    )
+    found = {local_date(month): n for month, n in rows}
+    return [BecameHelpersMonth(month, found.get(month, 0)) for month in period.month_starts()]

@@ -17,17 +17,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext
 from geopy.distance import EARTH_RADIUS
 
-from circle.models import Category, VettingLevel
+from circle.models import Category, Circle, VettingLevel
+from circle.periods import ReportPeriod, local_date
 from circle.postcodes import Point, distance_km
 from helpers.models import AvailabilitySlot, Helper, HelperSkill
 from helpers.services import MAX_TRAVEL_RADIUS_KM
@@ -861,3 +863,157 @@ def feedback_page(
     more = len(found) > limit
     found = found[:limit]
     return FeedbackPage(rows=found, next_after=_cursor(found[-1]) if more else "")
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TasksWeek:
+    """Tasks asked for (booked), accepted by a helper and settled in the week from `week`."""
+
+    week: date
+    asked: int
+    accepted: int
+    settled: int
+
+
+def tasks_by_week(*, circle: Circle, period: ReportPeriod) -> list[TasksWeek]:
+    """Three grouped queries, one per moment of a task's life, each by its own timestamp."""
+    tasks = Task.objects.filter(circle_id=circle.pk)
+    counts: dict[str, dict[date, int]] = {}
+    for name, column, extra in (
+        ("asked", "created_at", Q()),
+        ("accepted", "accepted_at", Q()),
+        ("settled", "closed_at", Q(status=TaskStatus.SETTLED)),
+    ):
+        rows = (
+            tasks.filter(extra, **{f"{column}__gte": period.start, f"{column}__lt": period.end})
+            .annotate(week=TruncWeek(column))
+            .values("week")
+            .annotate(n=Count("id"))
+            .values_list("week", "n")
+        )
+        counts[name] = {local_date(week): n for week, n in rows}
+    return [
+        TasksWeek(
+            week=week,
+            asked=counts["asked"].get(week, 0),
+            accepted=counts["accepted"].get(week, 0),
+            settled=counts["settled"].get(week, 0),
+        )
+        for week in period.week_starts()
+    ]
+
+
+@dataclass(frozen=True)
+class CategoryWait:
+    """How long the tasks of one category accepted in the period waited from being asked for
+    to being accepted: the median and the 90th percentile, in seconds (continuous percentiles,
+    interpolated between the two nearest tasks, as PostgreSQL's percentile_cont)."""
+
+    category: str
+    tasks: int
+    median_seconds: float
+    p90_seconds: float
+
+
+# PostgreSQL has the ordered-set aggregate itself.
+_WAIT_SQL_POSTGRES = """
+SELECT c.name, COUNT(*),
+       percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY EXTRACT(EPOCH FROM t.accepted_at - t.created_at)),
+       percentile_cont(0.9) WITHIN GROUP (
+           ORDER BY EXTRACT(EPOCH FROM t.accepted_at - t.created_at))
+FROM matching_task t JOIN circle_category c ON c.id = t.category_id
+WHERE t.circle_id = %s AND t.accepted_at >= %s AND t.accepted_at < %s
+GROUP BY c.id, c.name
+ORDER BY c.name, c.id
+"""
+
+# SQLite has none: number each category's waits in order (window functions), then take the
+# two around position p * (n - 1) and interpolate, which is percentile_cont's definition.
+# CAST(x AS INTEGER) is floor() for the non-negative positions here.
+_WAIT_SQL_SQLITE = """
+WITH waits AS (
+    SELECT t.category_id AS category_id,
+           -- julianday() is a float of days: to the nearest second, as PostgreSQL counts.
+           ROUND((julianday(t.accepted_at) - julianday(t.created_at)) * 86400.0) AS secs
+    FROM matching_task t
+    WHERE t.circle_id = %s AND t.accepted_at >= %s AND t.accepted_at < %s
+), ranked AS (
+    SELECT category_id, secs,
+           ROW_NUMBER() OVER (PARTITION BY category_id ORDER BY secs) - 1 AS i,
+           COUNT(*) OVER (PARTITION BY category_id) AS n
+    FROM waits
+), picked AS (
+    SELECT category_id, n,
+           0.5 * (n - 1) AS pos50, 0.9 * (n - 1) AS pos90,
+           MAX(CASE WHEN i = CAST(0.5 * (n - 1) AS INTEGER) THEN secs END) AS lo50,
+           MAX(CASE WHEN i = CAST(0.5 * (n - 1) AS INTEGER) + 1 THEN secs END) AS hi50,
+           MAX(CASE WHEN i = CAST(0.9 * (n - 1) AS INTEGER) THEN secs END) AS lo90,
+           MAX(CASE WHEN i = CAST(0.9 * (n - 1) AS INTEGER) + 1 THEN secs END) AS hi90
+    FROM ranked
+    GROUP BY category_id, n
+)
+SELECT c.name, p.n,
+       p.lo50 + (p.pos50 - CAST(p.pos50 AS INTEGER)) * (COALESCE(p.hi50, p.lo50) - p.lo50),
+       p.lo90 + (p.pos90 - CAST(p.pos90 AS INTEGER)) * (COALESCE(p.hi90, p.lo90) - p.lo90)
+FROM picked p JOIN circle_category c ON c.id = p.category_id
+ORDER BY c.name, c.id
+"""
+
+
+def acceptance_waits_by_category(*, circle: Circle, period: ReportPeriod) -> list[CategoryWait]:
+    """For each category with a task accepted in the period: how long such tasks waited for a
+    helper, median and 90th percentile, computed by the database. Categories with none are
+    left out (there is no wait to show)."""
+    sql = _WAIT_SQL_POSTGRES if connection.vendor == "postgresql" else _WAIT_SQL_SQLITE
+    start, end = period.start, period.end
+    if connection.vendor != "postgresql":
+        # SQLite compares the stored text, which Django writes as naive UTC.
+        start, end = (timezone.make_naive(t, UTC) for t in (start, end))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [circle.pk, start, end])
+        rows = cursor.fetchall()
+    return [
+        CategoryWait(
+            category=name, tasks=int(n), median_seconds=float(median), p90_seconds=float(p90)
+        )
+        for name, n, median, p90 in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CategoryHelp:
+    """The help given in one category in the period: tasks settled and the minutes the
+    helpers reported doing."""
+
+    category: str
+    tasks: int
+    minutes: int
+
+
+def help_by_category(*, circle: Circle, period: ReportPeriod) -> list[CategoryHelp]:
+    """Every category of the circle, with the help settled in the period (0 for none)."""
+    done = dict(
+        (category_id, (n, minutes))
+        for category_id, n, minutes in Task.objects.filter(
+            circle_id=circle.pk,
+            status=TaskStatus.SETTLED,
+            closed_at__gte=period.start,
+            closed_at__lt=period.end,
+        )
+        .values("category_id")
+        .annotate(n=Count("id"), minutes=Coalesce(Sum("minutes_reported"), 0))
+        .values_list("category_id", "n", "minutes")
+    )
+    categories = Category.objects.filter(circle_id=circle.pk).order_by("name", "id")
+    return [
+        CategoryHelp(
+            category=category.name,
+            tasks=done.get(category.pk, (0, 0))[0],
+            minutes=int(done.get(category.pk, (0, 0))[1]),
+        )
+        for category in categories.only("id", "name")
+    ]

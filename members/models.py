@@ -230,7 +230,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["circle", "-created_at"], name="members_audit_circle_time")]
+        indexes = [
+            models.Index(fields=["circle", "-created_at"], name="members_audit_circle_time"),
+            # The reports replay members' statuses from these few rows among all the circle's
+            # audit rows (members.selectors.members_by_status_monthly).
+            models.Index(
+                fields=["circle", "created_at"],
+                condition=models.Q(action="membership.status_changed"),
+                name="members_audit_status_changes",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

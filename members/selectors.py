@@ -8,6 +8,7 @@ roles do not reach is "forbidden" (403).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from django.db.models import (
     Aggregate,
     CharField,
     Count,
+    Exists,
     Max,
     OuterRef,
     Q,
@@ -24,11 +26,22 @@ from django.db.models import (
     Subquery,
     Window,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncMonth
 
 from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
+from circle.periods import ReportPeriod, local_date
 from circle.postcodes import InvalidPostcode, normalise_postcode
-from members.models import STAFF_ROLES, AuditEvent, Member, Role, RoleName, User
+from members.models import (
+    STAFF_ROLES,
+    AuditEvent,
+    Member,
+    MembershipStatus,
+    Role,
+    RoleName,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -364,3 +377,89 @@ def own_record_refuse(*, actor: User | None, member: Member, what: str) -> None:
             "own_record",
             f"Staff never {what} for their own member record; ask another member of staff.",
         )
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusMonth:
+    """How many members were in each status at the end of `month` (or now, for this month)."""
+
+    month: date
+    pending: int
+    active: int
+    grace: int
+    lapsed: int
+
+
+STATUS_CHANGED = "membership.status_changed"
+
+
+def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[StatusMonth]:
+    """Members (those who hold the member role) by membership status at each month's end.
+
+    The status of the past is not stored on the member, so it is replayed from its history:
+    everyone starts `pending` the month they joined, and each audited status change
+    (`membership.status_changed`, written with every change: payments/services/membership.py)
+    takes one from its old status and adds one to its new. Two grouped queries, by month; the
+    running sum is taken here, over a few dozen rows whatever the circle's size."""
+    is_member = Exists(Role.objects.filter(member_id=OuterRef("member_id"), role=RoleName.MEMBER))
+    joined = (
+        Member.objects.filter(circle=circle, roles__role=RoleName.MEMBER, created_at__lt=period.end)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .values_list("month", "n")
+    )
+    changes = (
+        AuditEvent.objects.filter(
+            is_member, circle=circle, action=STATUS_CHANGED, created_at__lt=period.end
+        )
+        .annotate(
+            month=TruncMonth("created_at"),
+            old=KT("data__from"),
+            new=KT("data__to"),
+        )
+        .values("month", "old", "new")
+        .annotate(n=Count("id"))
+        .values_list("month", "old", "new", "n")
+    )
+    deltas: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for month, n in joined:
+        deltas[local_date(month)][MembershipStatus.PENDING] += n
+    for month, old, new, n in changes:
+        deltas[local_date(month)][old] -= n
+        deltas[local_date(month)][new] += n
+    months = period.month_starts()
+    running: dict[str, int] = defaultdict(int)
+    # Everything before the period sets where its first month starts from.
+    for month in sorted(m for m in deltas if m < months[0]):
+        for status, n in deltas[month].items():
+            running[status] += n
+    out = []
+    for month in months:
+        for status, n in deltas.get(month, {}).items():
+            running[status] += n
+        out.append(
+            StatusMonth(
+                month=month,
+                pending=running[MembershipStatus.PENDING],
+                active=running[MembershipStatus.ACTIVE],
+                grace=running[MembershipStatus.GRACE],
+                lapsed=running[MembershipStatus.LAPSED],
+            )
+        )
+    return out
+
+
+def settings_audit_list(*, circle: Circle, limit: int = 30) -> list[AuditEvent]:
+    """The latest changes to the circle's settings and kinds of help, newest first, with who
+    made each (circle/services.py writes them)."""
+    from circle.services import CATEGORY_ADDED, CATEGORY_CHANGED, SETTING_CHANGED
+
+    return list(
+        audit_list(circle=circle).filter(
+            action__in=(SETTING_CHANGED, CATEGORY_ADDED, CATEGORY_CHANGED)
+        )[:limit]
+    )

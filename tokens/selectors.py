@@ -4,21 +4,24 @@ proves the books hold."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
 
 from circle.errors import NotFound
 from circle.models import Circle
+from circle.periods import ReportPeriod, local_date
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, coordinator_access
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
+    AccountKind,
     Approval,
     ApprovalStatus,
     Entry,
@@ -378,3 +381,72 @@ def approval_access(*, user: User, approval_id: int) -> tuple[Approval, Caller]:
         raise NotFound("No such approval.", code="approval_not_found")
     caller = coordinator_access(user=user, circle=approval.circle, what="its approvals")
     return approval, caller
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokensMonth:
+    """Minutes that moved in one month: bought (net of refunds), earned by volunteers,
+    spent on help (to volunteers and paid helpers) and given as gifts (to members or the pot);
+    each net of the month's reversals of such movements."""
+
+    month: date
+    bought: int
+    earned: int
+    spent: int
+    given: int
+
+
+def tokens_by_month(*, circle: Circle, period: ReportPeriod) -> list[TokensMonth]:
+    """One grouped query over the period's entries. A reversal counts as the kind it reverses
+    (its entries are the original's, negated), so a purchase reversed nets to nothing.
+
+    Which entries count, by the movement's own legs (tokens/services): a purchase's wallet leg;
+    a settle's legs to anyone but the member who asked (the helper's wallet, or paid_help), of
+    which those to a wallet were earned; a gift's legs to anyone but the giver."""
+    kind = Coalesce(F("transaction__reverses__kind"), F("transaction__kind"))
+    # The member the movement was for (a reversal names its original's member).
+    not_theirs = Q(account__member_id__isnull=True) | ~Q(
+        account__member_id=F("transaction__member_id")
+    )
+    wallet = Q(account__kind=AccountKind.WALLET)
+
+    def total(condition: Q) -> Sum:
+        return Sum(Case(When(condition, then=F("minutes")), default=Value(0)))
+
+    rows = (
+        Entry.objects.filter(
+            transaction__circle_id=circle.pk,
+            transaction__created_at__gte=period.start,
+            transaction__created_at__lt=period.end,
+            transaction__kind__in=(
+                TransactionKind.PURCHASE,
+                TransactionKind.SETTLE,
+                TransactionKind.GIFT,
+                TransactionKind.REVERSAL,
+            ),
+        )
+        .annotate(effective=kind, month=TruncMonth("transaction__created_at"))
+        .values("month")
+        .annotate(
+            bought=total(Q(effective=TransactionKind.PURCHASE) & wallet),
+            earned=total(Q(effective=TransactionKind.SETTLE) & wallet & not_theirs),
+            spent=total(
+                Q(effective=TransactionKind.SETTLE)
+                & Q(account__kind__in=(AccountKind.WALLET, AccountKind.PAID_HELP))
+                & not_theirs
+            ),
+            given=total(
+                Q(effective=TransactionKind.GIFT)
+                & (Q(account__kind=AccountKind.POT) | (wallet & not_theirs))
+            ),
+        )
+        .values_list("month", "bought", "earned", "spent", "given")
+    )
+    found = {local_date(row[0]): row[1:] for row in rows}
+    return [
+        TokensMonth(month, *(int(n or 0) for n in found.get(month, (0, 0, 0, 0))))
+        for month in period.month_starts()
+    ]

@@ -171,9 +171,24 @@ urlpatterns = [
     ),
     path("coordinator/<slug:slug>/reports/", coordinator_reports.page, name="coordinator-reports"),
     path(
+        "coordinator/<slug:slug>/reports/<slug:report>.csv",
+        coordinator_reports.download,
+        name="coordinator-reports-csv",
+    ),
+    path(
         "coordinator/<slug:slug>/settings/",
         coordinator_settings.page,
         name="coordinator-settings",
+    ),
+    path(
+        "coordinator/<slug:slug>/settings/kinds-of-help/new/",
+        coordinator_settings.category_new,
+        name="coordinator-settings-category-new",
+    ),
+    path(
+        "coordinator/<slug:slug>/settings/kinds-of-help/<int:category_id>/",
+        coordinator_settings.category_edit,
+        name="coordinator-settings-category",
     ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),

@@ -8,13 +8,17 @@ says, for each demo person, the page they begin at.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from attention.models import ItemKind
@@ -26,7 +30,7 @@ from helpers.services import Availability, helper_signup, helper_vetting_record
 from matching.models import Task
 from matching.rules import local_zone
 from matching.services import task_accept, task_book, task_complete, task_confirm
-from members.models import Member, User
+from members.models import AuditEvent, Member, User
 from members.selectors import Caller, caller_for
 from members.services import member_join, staff_grant
 from payments.models import Payment, PaymentMethod
@@ -163,6 +167,7 @@ class Command(BaseCommand):
         )
         self._tasks(circle, omar_user)
         self._follow_ups(circle, omar_user)
+        self._history(circle, omar_user)
 
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
@@ -284,6 +289,131 @@ class Command(BaseCommand):
         task_accept(task=tap, helper=priya, caller=priya_caller)
         task_complete(task=tap, helper=priya, caller=priya_caller, minutes=40)
         task_confirm(task=tap, caller=staff, rating=5, comment="Quick and tidy.")
+
+    def _history(self, circle: Circle, operator: User) -> None:
+        """A year of the circle's past, for the coordinators' reports: a member joining each
+        month by phone (all but one paying for a year and buying tokens), their requests for
+        help taken by Priya (a volunteer, who earns) or Tom (paid), accepted after a wait and
+        confirmed, a gift to the pot, and one member who became a helper in the summer.
+
+        Through the real services, each run at its moment in the past: the task services take
+        `now`; the rest read the clock (`timezone.now`), which is set back for each step, and
+        the audit rows they wrote (stamped by the model's own default) are backdated after it.
+        On PostgreSQL the ledger stamps its rows with the database's clock and refuses updates,
+        so there the tokens' history all falls in this month (SQLite, the laptop default,
+        shows the year). Done once: the first history member's presence says it was."""
+        names = (
+            "Edith Turner", "Stanley Price", "Doris Reid", "Harold Green", "Joan Mills",
+            "Walter Hughes", "Irene Fox", "Leonard Ward", "Mavis Cole", "Ernest Bird",
+            "Phyllis Knight", "Cyril Dunn",
+        )  # fmt: skip
+        if Member.objects.filter(circle=circle, full_name=names[0]).exists():
+            return
+        staff = caller_for(user=operator, circle=circle)
+        priya = Helper.objects.select_related("member").get(member__email="priya@demo.circle.test")
+        tom = Helper.objects.select_related("member").get(member__email="tom@demo.circle.test")
+        clock = _Clock(circle)
+        postcodes = ("SE1 2AA", "SE11 4AA", "SE5 8AB", "SE15 4AA")
+        # (title, category, helper, estimate, minutes done): titles the demo's own tasks use.
+        jobs = (
+            ("Trim the front hedge", "gardening", priya, 120, 100),
+            ("Put up a shelf", "diy", tom, 60, 60),
+            ("Help me with email on my phone", "it-help", priya, 60, 45),
+            ("Fix a dripping tap", "odd-jobs", priya, 60, 30),
+        )
+        waits = (1, 3, 6, 20, 2, 30, 4)  # hours from asking to a helper accepting
+        this_month = timezone.localdate().replace(day=1)
+        now = timezone.now()
+        for i, name in enumerate(names):
+            year, month_index = divmod(this_month.year * 12 + this_month.month - 1 - 11 + i, 12)
+            month = date(year, month_index + 1, 3)
+            joined = min(
+                datetime.combine(month, time(10), tzinfo=local_zone()), now - timedelta(hours=2)
+            )
+            with clock.at(joined):
+                member = member_join(
+                    circle=circle,
+                    caller=staff,
+                    full_name=name,
+                    phone=f"020 7946 01{i:02d}",
+                    date_of_birth=_born(70 + i),
+                    address_line1=f"{i + 1} Walworth Road",
+                    postcode=postcodes[i % 4],
+                    email="edith@demo.circle.test" if i == 0 else None,
+                    password="circle-demo-2026" if i == 0 else None,
+                    call_reference=f"DEMO-H{i}",
+                )
+                if i == 11:
+                    continue  # joined this month, not paid yet: pending
+                for purpose, tokens in (("membership", None), ("tokens", 6)):
+                    offline_payment_record(
+                        member=member,
+                        caller=staff,
+                        purpose=purpose,
+                        method=PaymentMethod.CASH,
+                        reference=f"DEMO-H{i}-{purpose[0].upper()}",
+                        tokens=tokens,
+                    )
+            member.refresh_from_db()
+            for j in range(1 + i % 2):
+                asked = joined + timedelta(days=4 + 9 * j, hours=j)
+                if asked > now - timedelta(days=5):
+                    break
+                title, category, helper, estimate, done = jobs[(i + j) % 4]
+                start, end = _window(_next_weekday_after(asked.date() + timedelta(days=3)), 10, 13)
+                with clock.at(asked):
+                    task = task_book(
+                        member=member,
+                        caller=staff,
+                        category=category,
+                        title=title,
+                        window_start=start,
+                        window_end=end,
+                        estimated_minutes=estimate,
+                        call_reference=f"DEMO-H{i}-{j}",
+                        now=asked,
+                    ).task
+                helper_caller = caller_for(user=helper.member.user, circle=circle)
+                accepted = asked + timedelta(hours=waits[(i + 2 * j) % 7])
+                with clock.at(accepted):
+                    task_accept(task=task, helper=helper, caller=helper_caller, now=accepted)
+                with clock.at(end):
+                    task_complete(
+                        task=task, helper=helper, caller=helper_caller, minutes=done, now=end
+                    )
+                with clock.at(end + timedelta(hours=2)):
+                    task_confirm(
+                        task=task,
+                        caller=staff,
+                        call_reference=f"DEMO-H{i}-{j}-OK",
+                        now=end + timedelta(hours=2),
+                    )
+            if i == 3:
+                with clock.at(joined + timedelta(days=40)):
+                    transfer_create(
+                        source=member,
+                        destination=None,
+                        minutes=30,
+                        memo="For someone who needs it",
+                        actor=staff.user,
+                        reason="She asked us to, on the phone",
+                        idempotency_key="demo-history-gift",
+                    )
+        # Edith, who joined first, began helping in the summer.
+        edith = Member.objects.get(circle=circle, full_name=names[0])
+        year, month_index = divmod(this_month.year * 12 + this_month.month - 1 - 5, 12)
+        became = datetime.combine(date(year, month_index + 1, 12), time(11), tzinfo=local_zone())
+        with clock.at(became):
+            assert edith.user is not None
+            helper_signup(
+                circle=circle,
+                caller=caller_for(user=edith.user, circle=circle),
+                kind=HelperKind.VOLUNTEER,
+                skills=["companionship", "paperwork"],
+                travel_radius_km=Decimal("2"),
+                availability=[Availability(2, time(10), time(15))],
+            )
+        clock.backdate()
 
     def _follow_ups(self, circle: Circle, operator: User) -> None:
         """The operators' follow-ups: Arthur, who has no email, is due a call about renewing
@@ -416,6 +546,37 @@ class Command(BaseCommand):
             dbs_issue_date=date(2025, 3, 1),
             original_seen_by=coordinator.full_name,
         )
+
+
+class _Clock:
+    """The services' clock set to a moment of the demo's past, one step at a time; the audit
+    rows each step wrote (their default is bound to the real clock) are dated then too, all in
+    one transaction at the end (`backdate`), as each commit costs a disk write."""
+
+    def __init__(self, circle: Circle) -> None:
+        self.circle = circle
+        self.steps: list[tuple[int, int, datetime]] = []
+
+    @contextmanager
+    def at(self, when: datetime) -> Iterator[None]:
+        before = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
+        with mock.patch.object(timezone, "now", return_value=when):
+            yield
+        after = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
+        self.steps.append((before, after, when))
+
+    def backdate(self) -> None:
+        with transaction.atomic():
+            for before, after, when in self.steps:
+                AuditEvent.objects.filter(circle=self.circle, id__gt=before, id__lte=after).update(
+                    created_at=when
+                )
+
+
+def _next_weekday_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def _next_weekday(days_ahead: int) -> date:
