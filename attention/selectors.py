@@ -121,7 +121,7 @@ def queue_item_get(*, circle: Circle, item_id: int, kinds: Sequence[str] = OPERA
     """One item of the circle's queue of `kinds`, open or done; another circle's, or another
     desk's kind, is not found."""
     item = (
-        Item.objects.select_related("circle", "member", "claimed_by", "done_by")
+        Item.objects.select_related("circle", "member", "claimed_by", "done_by", "assigned_by")
         .filter(circle=circle, pk=item_id, kind__in=list(kinds))
         .first()
     )
