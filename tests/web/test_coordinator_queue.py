@@ -16,7 +16,7 @@ from django.utils import timezone
 from attention.models import Item, ItemKind, Note
 from attention.services import item_assign, item_raise
 from matching.models import Task
-from members.models import AuditEvent, Member
+from members.models import AuditEvent, Member, User
 from members.selectors import caller_for
 from tests.conftest import Personas
 from tests.matching.tasks_factory import make_task
@@ -71,6 +71,11 @@ def queue(personas: Personas) -> dict[str, Item]:
 def cora(client: Client, personas: Personas) -> Client:
     client.force_login(personas.cora.user)
     return client
+
+
+def user_of(member: Member) -> User:
+    assert member.user is not None
+    return member.user
 
 
 def written() -> dict[str, int]:
@@ -131,12 +136,12 @@ def test_the_queue_filters_by_who_has_it(
     item_assign(
         item=queue["tokens"],
         caller=caller_for(user=personas.cora.user, circle=personas.southwark),
-        to_user_id=personas.cora.user.pk,
+        to_user_id=user_of(personas.cora).pk,
     )
     item_assign(
         item=queue["rating"],
         caller=caller_for(user=personas.cora.user, circle=personas.southwark),
-        to_user_id=personas.otto.user.pk,
+        to_user_id=user_of(personas.otto).pk,
     )
     mine = text_of(cora.get(QUEUE, {"who": "mine"}))
     assert "90 minutes left." in mine
@@ -150,7 +155,7 @@ def test_the_queue_filters_by_who_has_it(
     assert "90 minutes left." not in nobody
     assert "Alice rated it 1" not in nobody
     everyone = text_of(cora.get(QUEUE))
-    assert "Otto Operator" in everyone or personas.otto.user.full_name in everyone
+    assert "Otto Operator" in everyone or user_of(personas.otto).full_name in everyone
     # The kind filter keeps the holder filter in its links, and the other way round.
     page = cora.get(QUEUE, {"who": "mine"}).content.decode()
     assert f'href="?kind={ItemKind.LOW_RATING}&amp;who=mine"' in page
@@ -179,7 +184,7 @@ def test_the_queue_costs_the_same_queries_however_long(
             item_assign(
                 item=item,
                 caller=caller_for(user=personas.cora.user, circle=personas.southwark),
-                to_user_id=personas.otto.user.pk,
+                to_user_id=user_of(personas.otto).pk,
             )
             raise_at(personas.bob, ItemKind.LOW_RATING, days_ago=i, cause=f"feedback:{i}")
 
@@ -276,7 +281,7 @@ def test_a_coordinator_takes_an_item(
     response = cora.post(item_url(queue["safe"], "assign"), {"take": "1"})
     assert response.status_code == 302
     queue["safe"].refresh_from_db()
-    assert queue["safe"].claimed_by_id == personas.cora.user.pk
+    assert queue["safe"].claimed_by_id == user_of(personas.cora).pk
     assert queue["safe"].assigned_by_id is None
     text = text_of(cora.get(item_url(queue["safe"])))
     assert "You have this one now." in text
@@ -286,24 +291,25 @@ def test_a_coordinator_takes_an_item(
 def test_a_coordinator_gives_an_item_to_an_operator(
     cora: Client, personas: Personas, queue: dict[str, Item]
 ) -> None:
-    response = cora.post(item_url(queue["tokens"], "assign"), {"assignee": personas.otto.user.pk})
+    otto = user_of(personas.otto)
+    response = cora.post(item_url(queue["tokens"], "assign"), {"assignee": otto.pk})
     assert response.status_code == 302
     queue["tokens"].refresh_from_db()
-    assert queue["tokens"].claimed_by_id == personas.otto.user.pk
-    assert queue["tokens"].assigned_by_id == personas.cora.user.pk
+    assert queue["tokens"].claimed_by_id == user_of(personas.otto).pk
+    assert queue["tokens"].assigned_by_id == user_of(personas.cora).pk
     text = text_of(cora.get(item_url(queue["tokens"])))
-    name = personas.otto.user.full_name
+    name = user_of(personas.otto).full_name
     assert f"Given to {name}." in text
-    assert f"given by {personas.cora.user.full_name}" in text
+    assert f"given by {user_of(personas.cora).full_name}" in text
     event = AuditEvent.objects.get(action="followup.assigned")
-    assert event.data["to_user_id"] == personas.otto.user.pk
+    assert event.data["to_user_id"] == user_of(personas.otto).pk
 
 
 def test_giving_an_item_to_someone_not_on_the_staff_is_refused(
     cora: Client, personas: Personas, queue: dict[str, Item]
 ) -> None:
     before = written()
-    for nobody in (personas.alice.user.pk, personas.clara.user.pk, ""):
+    for nobody in (user_of(personas.alice).pk, user_of(personas.clara).pk, ""):
         response = cora.post(item_url(queue["tokens"], "assign"), {"assignee": nobody})
         assert response.status_code == 200
         text = text_of(response)
@@ -330,7 +336,7 @@ def test_resolving_closes_it_with_the_outcome(
     assert response["Location"] == QUEUE
     item = Item.objects.get(pk=queue["rating"].pk)
     assert item.done_at is not None
-    assert item.done_by_id == personas.cora.user.pk
+    assert item.done_by_id == user_of(personas.cora).pk
     assert item.done_note == outcome
     text = text_of(cora.get(QUEUE))
     assert "Resolved: Low rating (1 or 2) for Hana" in text
