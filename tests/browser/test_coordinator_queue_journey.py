@@ -172,10 +172,10 @@ def test_the_other_states_are_accessible(
     expect(main).to_contain_text("You have this one now.")
     check(page, "taken")
     page.goto(f"{DESK}?who=mine")
-    expect(main).to_contain_text("mine: 1 waiting")
+    expect(main).to_contain_text("Mine: 1 waiting")
     check(page, "mine")
     page.goto(f"{DESK}?who=unassigned")
-    expect(main).to_contain_text("nobody's yet: 2 waiting")
+    expect(main).to_contain_text("Nobody's yet: 2 waiting")
     check(page, "unassigned")
 
     # A resolved item's page: the outcome, nothing more to do.
@@ -190,3 +190,28 @@ def test_the_other_states_are_accessible(
     page.goto(DESK)
     expect(main).to_contain_text("Nothing is waiting for a coordinator. Well done.")
     check(page, "empty")
+
+
+def test_the_queue_works_without_javascript(
+    page_without_javascript: Page,
+    live_server: LiveServer,
+    personas: Personas,
+    desk: dict[str, Item],
+) -> None:
+    page = page_without_javascript
+    sign_in(page, live_server, CORA_EMAIL, PASSWORD)
+    main = page.locator("main")
+    page.goto(f"{DESK}?kind=lapsed_tokens")
+    tab_to(page, text=f"Lapsed with tokens left about {personas.bob.full_name}")
+    press_enter_and_wait(page)
+    tab_to(page, text="I'll take it")
+    press_enter_and_wait(page)
+    expect(main).to_contain_text("You have this one now.")
+    tab_to(page, field_id="id_outcome")
+    type_here(page, "He wants a refund; sent to the operators.")
+    tab_to(page, text="Resolve it")
+    press_enter_and_wait(page)
+    assert path_of(page) == DESK
+    expect(main).to_contain_text("Lapsed with tokens left (0)")
+    check(page, "resolved-nojs")
+    assert Item.objects.get(pk=desk["tokens"].pk).done_by == personas.cora.user
