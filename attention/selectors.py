@@ -140,6 +140,10 @@ def note_list(*, item: Item) -> list[Note]:
 def member_open_items(*, member: Member) -> QuerySet[Item]:
     """What is still waiting on staff about one member (the caller's card shows it while they
     are on the phone), oldest first, as the queue orders it."""
-    return Item.objects.filter(
-        circle_id=member.circle_id, member=member, done_at__isnull=True
-    ).order_by("created_at", "id")
+    # Not safeguarding concerns: the card is read with the member on the phone, and a concern
+    # is the coordinators' to handle (their desk shows it first), not to read out.
+    return (
+        Item.objects.filter(circle_id=member.circle_id, member=member, done_at__isnull=True)
+        .exclude(kind__in=list(URGENT_KINDS))
+        .order_by("created_at", "id")
+    )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from attention.models import COORDINATOR_KINDS, OPERATOR_KINDS, Item, ItemKind
-from attention.selectors import desk_items, queue_items
+from attention.selectors import desk_items, member_open_items, queue_items
 from attention.services import item_assign, item_raise, item_resolve
 from circle.errors import InvalidInput
 from helpers.models import VettingCheck
@@ -257,3 +257,11 @@ def test_an_item_goes_only_to_the_circles_staff_and_resolves_only_with_words(
         item_resolve(item=item, caller=cora, outcome="   ")
     done = item_resolve(item=item, caller=cora, outcome="Talked it through.")
     assert done.done_note == "Talked it through."
+
+
+def test_a_safeguarding_concern_stays_off_the_members_card(personas: Personas) -> None:
+    concern = item_raise(member=personas.alice, kind=ItemKind.SAFEGUARDING, cause="concern:2")
+    rating = item_raise(member=personas.alice, kind=ItemKind.LOW_RATING, cause="feedback:2")
+    assert concern is not None
+    assert rating is not None
+    assert list(member_open_items(member=personas.alice)) == [rating]
