@@ -122,11 +122,11 @@ def item_claim(*, item: Item, caller: Caller, take_over_from: int | None = None)
     with transaction.atomic(durable=True):
         open_item = Item.objects.filter(pk=item.pk, done_at__isnull=True)
         claimed = open_item.filter(claimed_by__isnull=True).update(
-            claimed_by=caller.user, claimed_at=now
+            claimed_by=caller.user, claimed_at=now, assigned_by=None
         )
         if not claimed and take_over_from is not None and take_over_from != caller.user.pk:
             claimed = open_item.filter(claimed_by_id=take_over_from).update(
-                claimed_by=caller.user, claimed_at=now
+                claimed_by=caller.user, claimed_at=now, assigned_by=None
             )
         if not claimed:
             current = (

@@ -137,6 +137,13 @@ def _status_apply(
                     f"{tokens} minutes of tokens left in their wallet."
                 ),
             )
+    if to == MembershipStatus.LAPSED:
+        items_close(
+            member=locked,
+            kinds=[ItemKind.GRACE_ENDING],
+            caller=caller,
+            note="Closed by itself: the grace ended and the membership lapsed.",
+        )
     if to == MembershipStatus.ACTIVE:
         # Renewed: their grace running out and their lapsed tokens need nobody now.
         items_close(

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from attention.models import COORDINATOR_KINDS, OPERATOR_KINDS, Item, ItemKind
 from attention.selectors import desk_items, member_open_items, queue_items
-from attention.services import item_assign, item_raise, item_resolve
+from attention.services import item_assign, item_claim, item_raise, item_resolve
 from circle.errors import InvalidInput
 from helpers.models import VettingCheck
 from helpers.tasks import checks_due_sweep
@@ -265,3 +265,37 @@ def test_a_safeguarding_concern_stays_off_the_members_card(personas: Personas) -
     assert concern is not None
     assert rating is not None
     assert list(member_open_items(member=personas.alice)) == [rating]
+
+
+def test_claiming_an_item_given_to_someone_else_forgets_who_gave_it(personas: Personas) -> None:
+    item = item_raise(member=personas.alice, kind=ItemKind.LOW_RATING, cause="feedback:3")
+    assert item is not None
+    assert personas.otto.user is not None
+    cora = caller_for(user=personas.cora.user, circle=personas.southwark)
+    item_assign(item=item, caller=cora, to_user_id=personas.otto.user.pk)
+    otto = caller_for(user=personas.otto.user, circle=personas.southwark)
+    taken = item_claim(item=item, caller=otto, take_over_from=personas.otto.user.pk)
+    assert taken.claimed_by == personas.otto.user
+    assert personas.cora.user is not None
+    mine = item_assign(item=item, caller=cora, to_user_id=personas.cora.user.pk)
+    assert (mine.claimed_by, mine.assigned_by) == (personas.cora.user, None)
+
+
+def test_lapsing_closes_the_grace_ending_item(personas: Personas) -> None:
+    today = timezone.localdate()
+    grace = settings.MEMBERSHIP_GRACE_DAYS
+    old_year_paid(
+        personas.alice,
+        start=today - timedelta(days=365 + grace - 3),
+        end=today - timedelta(days=grace - 3),
+        reference="G3",
+    )
+    personas.alice.__class__.objects.filter(pk=personas.alice.pk).update(
+        membership_status=MembershipStatus.GRACE
+    )
+    assert grace_ending_sweep.delay().get() == 1
+    with time_machine.travel(timezone.now() + timedelta(days=4), tick=False):
+        membership_statuses_advance()
+    [item] = items(ItemKind.GRACE_ENDING)
+    assert item.done_at is not None
+    assert "lapsed" in item.done_note

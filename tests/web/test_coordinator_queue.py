@@ -251,6 +251,8 @@ def test_an_items_page_shows_what_and_who_it_is_about(
     assert "No notes yet." in text
     page = response.content.decode()
     assert f'href="/console/southwark/members/{queue["rating"].member_id}/"' in page
+    assert 'href="/coordinator/southwark/helpers/"' in page
+    assert 'href="/coordinator/southwark/feedback/"' in page
     assert "I&#x27;ll take it" in page or "I'll take it" in page
 
 

@@ -163,8 +163,20 @@ def _item_page(
         "holder": holder,
         "ago": words.ago(item.created_at),
         "back": reverse("web:coordinator", args=[circle.slug]),
+        "desk_links": _desk_links(circle, item),
     }
     return render_page(request, "web/coordinator/queue_item.html", context, status=status)
+
+
+def _desk_links(circle: Circle, item: Item) -> list[tuple[str, str]]:
+    """The other desk pages an item's kind leads to: a helper's kinds to the helpers' page,
+    a rating to the feedback."""
+    links = []
+    if item.kind in (ItemKind.CHECKS_DUE, ItemKind.LOW_RATING):
+        links.append((reverse("web:coordinator-helpers", args=[circle.slug]), _("Helpers")))
+    if item.kind == ItemKind.LOW_RATING:
+        links.append((reverse("web:coordinator-feedback", args=[circle.slug]), _("Feedback")))
+    return links
 
 
 @require_GET
