@@ -28,22 +28,41 @@ class ItemKind(models.TextChoices):
     APPROVAL_PENDING = "approval_pending", _("Waiting for a second coordinator")
     SMS_UNDELIVERED = "sms_undelivered", _("Text message not delivered")
     TASK_UNACCEPTED = "task_unaccepted", _("Nobody took their request")
+    SAFEGUARDING = "safeguarding", _("Safeguarding concern")
+    TASK_NO_HELPER = "task_no_helper", _("Request soon, no helper yet")
+    TASK_UNCONFIRMED = "task_unconfirmed", _("Done but not confirmed")
+    GRACE_ENDING = "grace_ending", _("Grace ends within a week")
+    LAPSED_TOKENS = "lapsed_tokens", _("Lapsed with tokens left")
+    CHECKS_DUE = "checks_due", _("Helper's DBS check due for renewal")
+    LOW_RATING = "low_rating", _("Low rating (1 or 2)")
 
 
-# Who works which kinds. Operators phone members: renewals, refunds, texts that did not arrive,
-# requests nobody took (the console's follow-ups). Coordinators decide what needs a second
-# pair of eyes (their desk takes the rest). Every kind belongs to exactly one of the two.
+# Kinds that go to the top of a queue whatever their age: a safeguarding concern is never
+# behind a renewal.
+URGENT_KINDS: tuple[str, ...] = (ItemKind.SAFEGUARDING,)
+
+
+# Who works which kinds. Operators phone members: renewals (and grace running out), refunds,
+# texts that did not arrive, requests nobody took (the console's follow-ups). Coordinators
+# decide what needs judgement or a second pair of eyes (their desk takes the rest):
+# safeguarding, a request about to go unhelped, work nobody confirmed, a lapsed member's
+# tokens, helpers' checks falling due, low ratings, approvals. Every kind belongs to exactly
+# one of the two.
 OPERATOR_KINDS: tuple[str, ...] = (
     ItemKind.RENEWAL_REMINDER,
     ItemKind.RENEWAL_FAILED,
     ItemKind.GRACE,
+    ItemKind.GRACE_ENDING,
     ItemKind.LAPSED,
     ItemKind.REFUND_SHORTFALL,
     ItemKind.SMS_UNDELIVERED,
     ItemKind.TASK_UNACCEPTED,
 )
 COORDINATOR_KINDS: tuple[str, ...] = tuple(
-    kind for kind in ItemKind.values if kind not in OPERATOR_KINDS
+    sorted(
+        (kind for kind in ItemKind.values if kind not in OPERATOR_KINDS),
+        key=lambda kind: kind not in URGENT_KINDS,
+    )
 )
 
 
@@ -78,6 +97,11 @@ class Item(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Who gave it to `claimed_by` when a coordinator assigned it to a named member of staff;
+    # empty when they took it themselves.
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from attention.models import OPERATOR_KINDS, Item, Note
+from attention.models import COORDINATOR_KINDS, OPERATOR_KINDS, URGENT_KINDS, Item, Note
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from members.models import Member
@@ -51,9 +51,55 @@ def queue_items(
     items = (
         Item.objects.filter(circle=circle, done_at__isnull=True, kind__in=list(kinds))
         .select_related("member", "claimed_by")
-        .order_by("created_at", "id")
+        .order_by(_urgent_first(), "created_at", "id")
     )
     return list(items[:limit] if limit is not None else items)
+
+
+def _urgent_first() -> Case:
+    """0 for the kinds that go to the top (safeguarding), 1 for the rest."""
+    return Case(
+        When(kind__in=list(URGENT_KINDS), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+HOLDERS = ("mine", "unassigned", "all")
+
+
+def desk_items(
+    *,
+    circle: Circle,
+    user_id: int,
+    kinds: Sequence[str] = COORDINATOR_KINDS,
+    holder: str = "all",
+    limit: int | None = None,
+) -> list[Item]:
+    """The coordinators' queue: open items of `kinds`, safeguarding first, then the longest
+    waiting; `holder` "mine" (held by `user_id`), "unassigned" (held by nobody) or "all". With
+    the member, who holds each and who gave it to them, in one query."""
+    items = Item.objects.filter(circle=circle, done_at__isnull=True, kind__in=list(kinds))
+    if holder == "mine":
+        items = items.filter(claimed_by_id=user_id)
+    elif holder == "unassigned":
+        items = items.filter(claimed_by__isnull=True)
+    items = items.select_related("member", "claimed_by", "assigned_by").order_by(
+        _urgent_first(), "created_at", "id"
+    )
+    return list(items[:limit] if limit is not None else items)
+
+
+def desk_holder_counts(
+    *, circle: Circle, user_id: int, kinds: Sequence[str] = COORDINATOR_KINDS
+) -> dict[str, int]:
+    """How many open items of `kinds` are the caller's, nobody's, and in all, in one query."""
+    rows = Item.objects.filter(circle=circle, done_at__isnull=True, kind__in=list(kinds)).aggregate(
+        all=Count("id"),
+        mine=Count("id", filter=Q(claimed_by_id=user_id)),
+        unassigned=Count("id", filter=Q(claimed_by__isnull=True)),
+    )
+    return {key: rows[key] or 0 for key in HOLDERS}
 
 
 def queue_counts(*, circle: Circle, kinds: Sequence[str] = OPERATOR_KINDS) -> dict[str, int]:
@@ -75,7 +121,7 @@ def queue_item_get(*, circle: Circle, item_id: int, kinds: Sequence[str] = OPERA
     """One item of the circle's queue of `kinds`, open or done; another circle's, or another
     desk's kind, is not found."""
     item = (
-        Item.objects.select_related("circle", "member", "claimed_by", "done_by")
+        Item.objects.select_related("circle", "member", "claimed_by", "done_by", "assigned_by")
         .filter(circle=circle, pk=item_id, kind__in=list(kinds))
         .first()
     )
@@ -94,6 +140,10 @@ def note_list(*, item: Item) -> list[Note]:
 def member_open_items(*, member: Member) -> QuerySet[Item]:
     """What is still waiting on staff about one member (the caller's card shows it while they
     are on the phone), oldest first, as the queue orders it."""
-    return Item.objects.filter(
-        circle_id=member.circle_id, member=member, done_at__isnull=True
-    ).order_by("created_at", "id")
+    # Not safeguarding concerns: the card is read with the member on the phone, and a concern
+    # is the coordinators' to handle (their desk shows it first), not to read out.
+    return (
+        Item.objects.filter(circle_id=member.circle_id, member=member, done_at__isnull=True)
+        .exclude(kind__in=list(URGENT_KINDS))
+        .order_by("created_at", "id")
+    )

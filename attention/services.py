@@ -3,6 +3,7 @@ marking it done."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from attention.models import Item, Note
 from circle.errors import Conflict, InvalidInput
-from members.models import Member
+from members.models import STAFF_ROLES, Member, Role, User
 from members.selectors import Caller
 from members.services import audit_record
 
@@ -71,16 +72,22 @@ def item_done(*, item: Item, caller: Caller, note: str = "") -> Item:
     return item
 
 
-def item_close(*, member: Member, kind: str, cause: str, caller: Caller, note: str = "") -> bool:
-    """What an item was raised for was dealt with elsewhere (an approval decided): mark its
-    open item done, in the caller's transaction. False when none was open."""
+def item_close(
+    *, member: Member, kind: str, cause: str, caller: Caller | None, note: str = ""
+) -> bool:
+    """What an item was raised for was dealt with elsewhere (an approval decided, a task
+    accepted): mark its open item done, in the caller's transaction, so the queue never
+    shows what no longer needs anyone. `caller` None: the system closed it (`done_by` stays
+    empty and the note says why). False when none was open."""
     item = Item.objects.filter(
         circle=member.circle, kind=kind, cause=cause, done_at__isnull=True
     ).first()
     if item is None:
         return False
     done = Item.objects.filter(pk=item.pk, done_at__isnull=True).update(
-        done_at=timezone.now(), done_by=caller.user, done_note=note.strip()[:500]
+        done_at=timezone.now(),
+        done_by=caller.user if caller else None,
+        done_note=note.strip()[:500],
     )
     if done:
         audit_record(
@@ -115,11 +122,11 @@ def item_claim(*, item: Item, caller: Caller, take_over_from: int | None = None)
     with transaction.atomic(durable=True):
         open_item = Item.objects.filter(pk=item.pk, done_at__isnull=True)
         claimed = open_item.filter(claimed_by__isnull=True).update(
-            claimed_by=caller.user, claimed_at=now
+            claimed_by=caller.user, claimed_at=now, assigned_by=None
         )
         if not claimed and take_over_from is not None and take_over_from != caller.user.pk:
             claimed = open_item.filter(claimed_by_id=take_over_from).update(
-                claimed_by=caller.user, claimed_at=now
+                claimed_by=caller.user, claimed_at=now, assigned_by=None
             )
         if not claimed:
             current = (
@@ -189,3 +196,102 @@ def item_note_add(*, item: Item, caller: Caller, text: str) -> Note:
             data={"followup_id": item.pk, "kind": item.kind, "note_id": note.pk},
         )
     return note
+
+
+OUTCOME_MAX = 500
+
+
+def item_resolve(*, item: Item, caller: Caller, outcome: str) -> Item:
+    """A coordinator resolves an item, saying in words what came of it (the outcome is
+    required: the next person reading the history needs it). Once: a second time is a 409."""
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise InvalidInput("required", "outcome: Say what the outcome was.", field="outcome")
+    if len(outcome) > OUTCOME_MAX:
+        raise InvalidInput(
+            "too_long", f"outcome: An outcome is at most {OUTCOME_MAX} characters.", field="outcome"
+        )
+    return item_done(item=item, caller=caller, note=outcome)
+
+
+def item_assign(*, item: Item, caller: Caller, to_user_id: int) -> Item:
+    """A coordinator gives an open item to a named member of the circle's staff (an operator
+    or a coordinator, themselves included), whoever had it before: the desk decides who does
+    what. Someone not on the circle's staff is refused (400 `assignee_not_staff`); a closed
+    item is a 409; giving it to whoever already has it changes nothing."""
+    assert caller.user is not None
+    staff = Role.objects.filter(
+        circle_id=item.circle_id, role__in=STAFF_ROLES, member__user_id=to_user_id
+    )
+    if not staff.exists():
+        raise InvalidInput(
+            "assignee_not_staff",
+            "assignee: Choose someone on the circle's staff.",
+            field="assignee",
+        )
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = (
+            Item.objects.select_for_update()
+            .filter(pk=item.pk)
+            .values("done_at", "claimed_by_id")
+            .get()
+        )
+        if locked["done_at"] is not None:
+            raise _already_done()
+        if locked["claimed_by_id"] == to_user_id:
+            item.refresh_from_db()
+            return item
+        own = to_user_id == caller.user.pk
+        Item.objects.filter(pk=item.pk).update(
+            claimed_by_id=to_user_id, claimed_at=now, assigned_by=None if own else caller.user
+        )
+        audit_record(
+            circle=item.circle,
+            action="followup.assigned",
+            caller=caller,
+            member=item.member,
+            data={
+                "followup_id": item.pk,
+                "kind": item.kind,
+                "to_user_id": to_user_id,
+                "from_user_id": locked["claimed_by_id"],
+            },
+        )
+    item.refresh_from_db()
+    return item
+
+
+def staff_choices(*, circle_id: int) -> list[User]:
+    """The people an item can be given to: the circle's operators and coordinators, by name."""
+    ids = Role.objects.filter(circle_id=circle_id, role__in=STAFF_ROLES).values("member__user_id")
+    return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
+
+
+def items_close(
+    *, member: Member, kinds: Sequence[str], note: str, caller: Caller | None = None
+) -> int:
+    """Every open item of `kinds` about `member` is no longer true (they renewed, so neither
+    their grace ending nor their lapsed tokens need anyone): closed, in the caller's
+    transaction, each with its audit row. How many were closed."""
+    closed = 0
+    open_items = Item.objects.filter(
+        circle_id=member.circle_id, member=member, kind__in=list(kinds), done_at__isnull=True
+    ).values_list("pk", "kind")
+    for pk, kind in list(open_items):
+        done = Item.objects.filter(pk=pk, done_at__isnull=True).update(
+            done_at=timezone.now(),
+            done_by=caller.user if caller else None,
+            done_note=note.strip()[:500],
+        )
+        if done:
+            closed += 1
+            audit_record(
+                circle=member.circle,
+                action="followup.done",
+                caller=caller,
+                member=member,
+                reason=note.strip()[:500],
+                data={"followup_id": pk, "kind": kind},
+            )
+    return closed

@@ -312,12 +312,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Payments. Hourly, so a worker that was down catches up the same day; each membership
     # period is acted on once.
     "payments-membership-daily": {"task": "payments.tasks.membership_daily", "schedule": 3600.0},
+    # Members whose grace ends within a week: a last call before they lapse.
+    "payments-grace-ending": {"task": "payments.tasks.grace_ending_sweep", "schedule": 3600.0},
     "payments-reconcile": {"task": "payments.tasks.payments_reconcile", "schedule": 900.0},
     # Tasks. Open tasks whose window has ended: expired, their holds released.
     "matching-expire-tasks": {"task": "matching.tasks.expire_tasks", "schedule": 300.0},
     # The next few helpers for tasks nobody accepted within a wave's time.
     "matching-offer-waves": {"task": "matching.tasks.offer_waves_due", "schedule": 300.0},
     # Occurrences of recurring tasks, booked MATCHING_SERIES_BOOK_AHEAD_DAYS ahead.
+    # The coordinators' queue: requests soon with no helper, work nobody confirmed.
+    "matching-attention-sweep": {"task": "matching.tasks.attention_sweep", "schedule": 900.0},
+    # Helpers whose DBS certificate is more than three years old.
+    "helpers-checks-due": {"task": "helpers.tasks.checks_due_sweep", "schedule": 86400.0},
     "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
     # The outboxes: notices and reminder emails whose own job never ran (the broker was down
     # when they were queued, or the job was lost). Each is claimed, so it goes once.

@@ -8,8 +8,11 @@ from datetime import date, time
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from attention.models import ItemKind
+from attention.services import item_raise, items_close
 from circle.errors import Conflict, Forbidden, InvalidInput
 from circle.models import Category, Circle, VettingLevel
 from circle.selectors import postcode_resolve_in_area
@@ -307,7 +310,62 @@ def helper_vetting_record(
                 "to": level,
             },
         )
+        # Checks just recorded: whatever said the last ones were old needs nobody now.
+        items_close(
+            member=locked.member,
+            kinds=[ItemKind.CHECKS_DUE],
+            caller=caller,
+            note="Closed by itself: new checks were recorded.",
+        )
     return locked
+
+
+# A DBS certificate older than this is due for renewal (the circle's policy: DESIGN.md).
+CHECKS_RENEW_AFTER_YEARS = 3
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def checks_due_raise(*, today: date | None = None) -> int:
+    """The periodic job: every helper (not suspended) whose latest checks carry a DBS
+    certificate issued more than CHECKS_RENEW_AFTER_YEARS years ago goes on the
+    coordinators' queue, once per check (the check is the cause: newer checks recorded later
+    and grown old in turn raise again). Idempotent. How many were raised."""
+    today = today or timezone.localdate()
+    before = _years_before(today, CHECKS_RENEW_AFTER_YEARS)
+    latest = VettingCheck.objects.filter(helper=OuterRef("pk")).order_by("-recorded_at", "-id")
+    helpers = (
+        Helper.objects.filter(suspended=False)
+        .annotate(
+            check_id=Subquery(latest.values("pk")[:1]),
+            issued=Subquery(latest.values("dbs_issue_date")[:1]),
+        )
+        .filter(issued__lte=before)
+        .select_related("member", "member__circle")
+        .order_by("id")
+    )
+    raised = 0
+    for helper in helpers:
+        issued: date = helper.issued
+        with transaction.atomic(durable=True):
+            item = item_raise(
+                member=helper.member,
+                kind=ItemKind.CHECKS_DUE,
+                cause=f"vetting_check:{helper.check_id}",
+                note=(
+                    f"{helper.member.full_name}'s DBS certificate was issued on "
+                    f"{issued:%d %B %Y}, more than {CHECKS_RENEW_AFTER_YEARS} years ago. "
+                    "Ask them for a new one and record the checks."
+                ),
+                audit_data={"helper_id": helper.pk},
+            )
+        raised += item is not None
+    return raised
 
 
 def helper_suspension_set(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from matching import notify, services
+from matching.services.watch import task_items_tidy as watch_tidy
+from matching.services.watch import task_items_tidy_all
 
 
 @shared_task
@@ -53,3 +55,22 @@ def book_series_ahead() -> int:
     """Periodic: the next occurrences of recurring tasks. Idempotent: an occurrence is unique
     per series and date, so a second run books none twice."""
     return services.series_book_all()
+
+
+@shared_task
+def attention_sweep() -> dict[str, int]:
+    """Periodic: requests about to start with no helper, and work done but not confirmed for
+    days, onto the coordinators' queue. Idempotent: each task is raised once per kind (a
+    unique constraint on the item's cause), whichever run finds it first."""
+    return {
+        "closed": task_items_tidy_all(),
+        "no_helper": services.tasks_without_helper_raise(),
+        "unconfirmed": services.tasks_unconfirmed_raise(),
+    }
+
+
+@shared_task
+def task_items_tidy(task_id: int) -> int:
+    """After a task moved on (accepted): close its queue items that are no longer true.
+    Idempotent: a closed item is not closed again."""
+    return watch_tidy(task_id=task_id)

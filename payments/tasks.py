@@ -17,7 +17,11 @@ from payments.services import (
     membership_statuses_advance,
     stripe_reconcile,
 )
-from payments.services.membership import reminder_emails_sweep, renewal_reminder_email_send
+from payments.services.membership import (
+    grace_ending_raise,
+    reminder_emails_sweep,
+    renewal_reminder_email_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +57,10 @@ def payments_reconcile() -> dict[str, int]:
     if not stripe_client.configured():
         return {}
     return stripe_reconcile()
+
+
+@shared_task
+def grace_ending_sweep() -> int:
+    """Periodic: members whose grace ends within a week, onto the queue for a last call.
+    Idempotent: each paid year is raised once (a unique constraint on the item's cause)."""
+    return grace_ending_raise()

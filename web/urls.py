@@ -142,6 +142,26 @@ urlpatterns = [
     ),
     # The coordinators' desk.
     path("coordinator/<slug:slug>/", coordinator_queue.page, name="coordinator"),
+    path(
+        "coordinator/<slug:slug>/items/<int:item_id>/",
+        coordinator_queue.item,
+        name="coordinator-item",
+    ),
+    path(
+        "coordinator/<slug:slug>/items/<int:item_id>/notes/",
+        coordinator_queue.note,
+        name="coordinator-item-note",
+    ),
+    path(
+        "coordinator/<slug:slug>/items/<int:item_id>/assign/",
+        coordinator_queue.assign,
+        name="coordinator-item-assign",
+    ),
+    path(
+        "coordinator/<slug:slug>/items/<int:item_id>/resolve/",
+        coordinator_queue.resolve,
+        name="coordinator-item-resolve",
+    ),
     path("coordinator/<slug:slug>/ledger/", coordinator_ledger.page, name="coordinator-ledger"),
     path("coordinator/<slug:slug>/helpers/", coordinator_helpers.page, name="coordinator-helpers"),
     path(

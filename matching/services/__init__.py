@@ -31,6 +31,7 @@ from matching.services.recurring import (
     series_create,
     series_end,
 )
+from matching.services.watch import tasks_unconfirmed_raise, tasks_without_helper_raise
 
 __all__ = [
     "SERVED",
@@ -51,4 +52,6 @@ __all__ = [
     "task_expire",
     "task_hand_back",
     "tasks_expire",
+    "tasks_unconfirmed_raise",
+    "tasks_without_helper_raise",
 ]

@@ -12,6 +12,7 @@ from attention.models import ItemKind
 from attention.services import item_raise
 from circle import words
 from circle.errors import Conflict, Forbidden, InvalidInput
+from circle.queueing import enqueue_after_commit
 from circle.retry import retry_on_conflict
 from helpers.models import Helper, HelperKind
 from matching import notify
@@ -24,10 +25,14 @@ from matching.models import (
 from matching.selectors import helper_ineligibility
 from matching.services.booking import _label, _paid, billed_minutes
 from matching.services.common import Outcome, _audit, _locked, _now, _update
+from matching.services.watch import no_helper_item_possible, task_items_close
 from members.models import AuditEvent, Member
 from members.selectors import Caller
 from tokens.models import Account
 from tokens.services import hold_release, hold_settle
+
+# A rating this low or lower puts the helper on the coordinators' queue.
+LOW_RATING = 2
 
 
 def _closed_conflict(task: Task) -> Conflict:
@@ -75,6 +80,12 @@ def task_accept(
         if locked.series_id is not None:
             TaskSeries.objects.filter(pk=locked.series_id).update(last_helper=helper)
         _audit(locked, "task.accepted", caller, helper_id=helper.pk)
+        if no_helper_item_possible(task=locked, now=now):
+            # After the commit, off the accept's path (its statements are counted): the
+            # no-helper item, if one was raised, needs nobody now.
+            from matching import tasks  # the Celery tasks import this module
+
+            enqueue_after_commit(tasks.task_items_tidy, locked.pk)
         notify.on_accepted(locked)
     return Outcome(locked, True)
 
@@ -172,7 +183,7 @@ def task_confirm(
             settled = _settle_overrun(task=locked, to=to, actor_caller=caller)
         _update(locked, status=TaskStatus.SETTLED, minutes_settled=settled, closed_at=now)
         if rating is not None or comment.strip():
-            Feedback.objects.create(
+            feedback = Feedback.objects.create(
                 circle=locked.circle,
                 task=locked,
                 helper=locked.helper,
@@ -181,6 +192,24 @@ def task_confirm(
                 given_by=caller.user,
                 created_at=now,
             )
+            if rating is not None and rating <= LOW_RATING:
+                # A poor rating is a coordinator's to look into, with the helper.
+                item_raise(
+                    member=locked.helper.member,
+                    kind=ItemKind.LOW_RATING,
+                    cause=f"feedback:{feedback.pk}",
+                    task_id=locked.pk,
+                    note=(
+                        f"{locked.member.full_name} rated “{locked.title}” {rating} out of 5"
+                        + (f": “{comment.strip()[:300]}”" if comment.strip() else ".")
+                    ),
+                    audit_data={"task_id": locked.pk, "feedback_id": feedback.pk},
+                )
+        task_items_close(
+            task=locked,
+            kinds=[ItemKind.TASK_UNCONFIRMED],
+            why="Closed by itself: the member confirmed the work.",
+        )
         _audit(
             locked,
             "task.settled",
@@ -274,6 +303,12 @@ def task_cancel(
             helper_id=had_helper.pk if had_helper else None,
             call_reference=call_reference,
         )
+        if no_helper_item_possible(task=locked, now=now):
+            task_items_close(
+                task=locked,
+                kinds=[ItemKind.TASK_NO_HELPER],
+                why="Closed by itself: the request was cancelled.",
+            )
         if had_helper is not None:
             notify.on_cancelled(locked, helper=had_helper)
     return Outcome(locked, True)
@@ -335,6 +370,11 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
             next_offer_at=None,
         )
         _audit(locked, "task.expired", None)
+        task_items_close(
+            task=locked,
+            kinds=[ItemKind.TASK_NO_HELPER],
+            why="Closed by itself: the request's time ran out (an operator rings the member).",
+        )
         # Nobody took it: an operator rings the member to offer another time. Once per task
         # (the cause), whichever run of the job expired it.
         item_raise(

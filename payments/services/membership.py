@@ -16,17 +16,18 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from attention.models import Item, ItemKind
-from attention.services import item_raise
+from attention.services import item_raise, items_close
 from circle.queueing import enqueue
 from members.models import Member, MembershipStatus
 from members.selectors import Caller
 from members.services import audit_record
 from payments.models import MembershipPeriod, Payment, Refund
 from payments.selectors import one_year_from
+from tokens.selectors import member_available
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,35 @@ def _status_apply(
             period=period,
             note=f"Membership paid until {period.end.isoformat()}; {why}. Still served for now.",
         )
+    if to == MembershipStatus.LAPSED and period is not None:
+        tokens = member_available(member=locked)
+        if tokens > 0:
+            # Their tokens stay theirs; a coordinator decides with them what becomes of them
+            # (a refund, a gift to the pot, or waiting for them to renew).
+            attention_raise(
+                member=locked,
+                kind=ItemKind.LAPSED_TOKENS,
+                period=period,
+                note=(
+                    f"Membership lapsed (paid until {period.end.isoformat()}) with "
+                    f"{tokens} minutes of tokens left in their wallet."
+                ),
+            )
+    if to == MembershipStatus.LAPSED:
+        items_close(
+            member=locked,
+            kinds=[ItemKind.GRACE_ENDING],
+            caller=caller,
+            note="Closed by itself: the grace ended and the membership lapsed.",
+        )
+    if to == MembershipStatus.ACTIVE:
+        # Renewed: their grace running out and their lapsed tokens need nobody now.
+        items_close(
+            member=locked,
+            kinds=[ItemKind.GRACE_ENDING, ItemKind.LAPSED_TOKENS],
+            caller=caller,
+            note="Closed by itself: the membership was renewed.",
+        )
     return True
 
 
@@ -188,6 +218,42 @@ def membership_renewal_failed(*, member: Member, period: MembershipPeriod, why: 
 
 
 # --- The periodic job -------------------------------------------------------------------------
+
+
+GRACE_ENDING_WITHIN_DAYS = 7
+
+
+def grace_ending_raise(*, today: date | None = None) -> int:
+    """The periodic job: every member in grace whose grace ends within
+    GRACE_ENDING_WITHIN_DAYS days (their last paid day plus MEMBERSHIP_GRACE_DAYS) goes on
+    the queue for a last call before they lapse, once per paid year (its period is the
+    cause). Idempotent: a second run raises nothing. How many were raised."""
+    today = today or timezone.localdate()
+    grace = timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
+    latest = MembershipPeriod.objects.filter(member=OuterRef("pk")).order_by("-end")
+    rows = (
+        Member.objects.filter(membership_status=MembershipStatus.GRACE)
+        .annotate(paid_until=Max("membership_periods__end"))
+        .filter(paid_until__lte=today - grace + timedelta(days=GRACE_ENDING_WITHIN_DAYS))
+        .annotate(period_id=Subquery(latest.values("pk")[:1]))
+        .select_related("circle")
+    )
+    raised = 0
+    for member in rows:
+        ends = member.paid_until + grace
+        period = MembershipPeriod(pk=member.period_id, end=member.paid_until)
+        with transaction.atomic(durable=True):
+            item = attention_raise(
+                member=member,
+                kind=ItemKind.GRACE_ENDING,
+                period=period,
+                note=(
+                    f"Membership paid until {member.paid_until.isoformat()}; "
+                    f"grace ends {ends.isoformat()}, then they lapse. Ring before then."
+                ),
+            )
+        raised += item is not None
+    return raised
 
 
 def membership_statuses_advance(*, today: date | None = None) -> dict[str, int]:

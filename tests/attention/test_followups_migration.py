@@ -19,7 +19,7 @@ BEFORE = [("payments", "0002_stripe"), ("attention", "0001_initial")]
 # The attention app at its latest too: the test reads items through today's model.
 AFTER = [
     ("payments", "0003_followups_to_attention"),
-    ("attention", "0003_claims_notes_task_unaccepted"),
+    ("attention", "0004_kinds_assignment"),
 ]
 
 

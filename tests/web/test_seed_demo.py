@@ -132,3 +132,40 @@ def test_the_demo_operator_has_follow_ups_and_priya_has_earned_tokens(client) ->
     mine = client.get("/helper/mine/").content.decode()
     assert "Fix a dripping tap" in mine
     assert "Set up my new tablet" in mine
+
+
+def test_the_demo_coordinator_has_several_kinds_waiting_at_her_desk(client) -> None:
+    from attention.models import COORDINATOR_KINDS, Item
+
+    seed()
+    client.post("/sign-in/", {"username": "grace@demo.circle.test", "password": "circle-demo-2026"})
+    desk = client.get("/coordinator/southwark-demo/")
+    assert desk.status_code == 200
+    page = desk.content.decode()
+    assert "4 things wait for a coordinator" in page
+    for words in (
+        "Safeguarding concern (1)",
+        "Request soon, no helper yet (1)",
+        "Helper&#x27;s DBS check due for renewal (1)",
+        "Low rating (1 or 2) (1)",
+    ):
+        assert words in page
+    # Safeguarding first; the rating is Grace's, with her note.
+    assert page.index("seemed confused") < page.index("Trim the front hedge")
+    mine = client.get("/coordinator/southwark-demo/", {"who": "mine"}).content.decode()
+    assert "Came an hour late" in mine
+    assert "seemed confused" not in mine
+    rating = Item.objects.get(cause="demo:rating:priya")
+    shown = client.get(f"/coordinator/southwark-demo/items/{rating.pk}/").content.decode()
+    assert "Left Priya a message to talk it over." in shown
+    open_kinds = set(
+        Item.objects.filter(circle__slug="southwark-demo", kind__in=COORDINATOR_KINDS).values_list(
+            "kind", flat=True
+        )
+    )
+    assert len(open_kinds) == 4
+
+    seed()
+    assert (
+        Item.objects.filter(circle__slug="southwark-demo", kind__in=COORDINATOR_KINDS).count() == 4
+    )

@@ -168,6 +168,7 @@ class Command(BaseCommand):
         self._tasks(circle, omar_user)
         self._follow_ups(circle, omar_user)
         self._history(circle, omar_user)
+        self._desk_items(circle, grace)
 
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
@@ -439,6 +440,47 @@ class Command(BaseCommand):
             omar = caller_for(user=operator, circle=circle)
             item_claim(item=renewal, caller=omar)
             item_note_add(item=renewal, caller=omar, text="Rang at 11, no answer. Try after lunch.")
+
+    def _desk_items(self, circle: Circle, coordinator: Member) -> None:
+        """Grace's queue at her desk, one of each of several coordinators' kinds (as the jobs
+        and services raise them; here raised now, so the demo shows them): a safeguarding
+        concern about Margaret (first, whatever its age), Margaret's hedge with nobody to do
+        it yet, Tom's DBS renewal and a low rating of Priya, which Grace has taken with a
+        note. Each is raised once per cause, so a second run adds none."""
+        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+        hedge = Task.objects.get(member=margaret, title="Trim the front hedge")
+        tom = Member.objects.get(circle=circle, full_name="Tom Walker")
+        priya = Member.objects.get(circle=circle, full_name="Priya Shah")
+        with transaction.atomic():
+            item_raise(
+                member=margaret,
+                kind=ItemKind.SAFEGUARDING,
+                cause="demo:safeguarding:margaret",
+                note="Tom noticed Margaret seemed confused and had not eaten; check on her today.",
+            )
+            item_raise(
+                member=margaret,
+                kind=ItemKind.TASK_NO_HELPER,
+                cause=f"task:{hedge.pk}",
+                task_id=hedge.pk,
+                note="Nobody has taken “Trim the front hedge” yet. Find a helper, or ring her.",
+            )
+            item_raise(
+                member=tom,
+                kind=ItemKind.CHECKS_DUE,
+                cause="demo:checks:tom",
+                note="Tom's DBS certificate is more than 3 years old. Ask him for a new one.",
+            )
+            rating = item_raise(
+                member=priya,
+                kind=ItemKind.LOW_RATING,
+                cause="demo:rating:priya",
+                note="A member rated Priya's help 2 out of 5: “Came an hour late.”",
+            )
+        if rating is not None:
+            own = caller_for(user=coordinator.user, circle=circle)
+            item_claim(item=rating, caller=own)
+            item_note_add(item=rating, caller=own, text="Left Priya a message to talk it over.")
 
     def _staff(self, circle: Circle, person: Person, password: str) -> Member:
         assert person.email is not None
