@@ -208,6 +208,15 @@ def helper_suspension_history(*, helper: Helper, limit: int = 20) -> list[AuditE
     )
 
 
+def helper_id_of(*, circle: Circle, member_id: int) -> int | None:
+    """The id of the helper profile of this member record in this circle, if they have one."""
+    return (
+        Helper.objects.filter(circle=circle, member_id=member_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def helper_names(*, circle: Circle) -> list[tuple[int, str]]:
     """Every helper of the circle as (id, name), by name: for a list to choose one from."""
     return list(

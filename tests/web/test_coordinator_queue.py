@@ -238,9 +238,10 @@ def test_an_items_page_costs_the_same_queries_however_many_notes(
 
 
 def test_an_items_page_shows_what_and_who_it_is_about(
-    cora: Client, queue: dict[str, Item], django_assert_num_queries: Any
+    cora: Client, personas: Personas, queue: dict[str, Item], django_assert_num_queries: Any
 ) -> None:
-    with django_assert_num_queries(7):
+    # A rating is about a helper: their record's id is read too (one more than the task).
+    with django_assert_num_queries(8):
         response = cora.get(item_url(queue["rating"]))
     assert response.status_code == 200
     text = text_of(response)
@@ -251,8 +252,9 @@ def test_an_items_page_shows_what_and_who_it_is_about(
     assert "No notes yet." in text
     page = response.content.decode()
     assert f'href="/console/southwark/members/{queue["rating"].member_id}/"' in page
-    assert 'href="/coordinator/southwark/helpers/"' in page
-    assert 'href="/coordinator/southwark/feedback/"' in page
+    helper = personas.hana_helper.pk
+    assert f'href="/coordinator/southwark/helpers/{helper}/"' in page
+    assert f'href="/coordinator/southwark/feedback/?helper={helper}"' in page
     assert "I&#x27;ll take it" in page or "I'll take it" in page
 
 

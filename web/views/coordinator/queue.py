@@ -33,6 +33,7 @@ from attention.services import item_assign, item_note_add, item_resolve, staff_c
 from circle import words
 from circle.errors import DomainError, NotFound
 from circle.models import Circle
+from helpers.selectors import helper_id_of
 from matching.selectors import tasks_by_id
 from members.selectors import Caller
 from web.forms_coordinator_queue import AssignForm, ResolveForm
@@ -169,13 +170,21 @@ def _item_page(
 
 
 def _desk_links(circle: Circle, item: Item) -> list[tuple[str, str]]:
-    """The other desk pages an item's kind leads to: a helper's kinds to the helpers' page,
-    a rating to the feedback."""
-    links = []
-    if item.kind in (ItemKind.CHECKS_DUE, ItemKind.LOW_RATING):
+    """The other desk pages an item's kind leads to: a helper's kinds to the helper's record
+    (the item is about their member record), a rating to that helper's feedback."""
+    links: list[tuple[str, str]] = []
+    if item.kind not in (ItemKind.CHECKS_DUE, ItemKind.LOW_RATING):
+        return links
+    helper_id = helper_id_of(circle=circle, member_id=item.member_id)
+    if helper_id is None:
         links.append((reverse("web:coordinator-helpers", args=[circle.slug]), _("Helpers")))
+        return links
+    links.append(
+        (reverse("web:coordinator-helper", args=[circle.slug, helper_id]), _("Their record"))
+    )
     if item.kind == ItemKind.LOW_RATING:
-        links.append((reverse("web:coordinator-feedback", args=[circle.slug]), _("Feedback")))
+        feedback = reverse("web:coordinator-feedback", args=[circle.slug])
+        links.append((f"{feedback}?helper={helper_id}", _("Their feedback")))
     return links
 
 
