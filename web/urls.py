@@ -154,6 +154,11 @@ urlpatterns = [
         name="coordinator-ledger-transactions",
     ),
     path(
+        "coordinator/<slug:slug>/ledger/days/",
+        coordinator_ledger.days,
+        name="coordinator-ledger-days",
+    ),
+    path(
         "coordinator/<slug:slug>/ledger/transactions/<int:transaction_id>/",
         coordinator_ledger.transaction,
         name="coordinator-ledger-transaction",

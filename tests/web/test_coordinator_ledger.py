@@ -312,14 +312,15 @@ def test_each_days_totals_by_kind_and_a_day_opened(cora: Client, personas: Perso
         buy(personas.alice, 60, "d1")
     with time_machine.travel(datetime(2026, 6, 2, 10, tzinfo=LONDON), tick=False):
         buy(personas.bob, 30, "d2")
-    response = cora.get(f"{BASE}transactions/", {"since": "2026-06-01", "until": "2026-06-03"})
+    response = cora.get(f"{BASE}days/", {"since": "2026-06-01", "until": "2026-06-03"})
+    assert "Day by day" in text_of(response)
     days = response.context["days"]
     assert [row["day"].day.isoformat() for row in days] == ["2026-06-02", "2026-06-01"]
     assert [(row["day"].transactions, row["day"].moved, row["day"].net) for row in days] == [
         (1, 30, 0),
         (1, 60, 0),
     ]
-    opened = cora.get(f"{BASE}transactions/{days[1]['href']}")
+    opened = cora.get(days[1]["href"])
     assert opened.context["one_day"]
     assert "This day's totals" in text_of(opened)
     assert len(transaction_ids(opened)) == 1
@@ -330,14 +331,26 @@ def test_the_transaction_list_runs_a_fixed_number_of_queries(
 ) -> None:
     buy(personas.alice, 60, "one")
     cora.get(f"{BASE}transactions/")  # the session, warmed
-    # The session and its user, the caller, the page, its entries, the days' totals.
-    with django_assert_num_queries(6) as few:
+    today = timezone.localdate(timezone=LONDON).isoformat()
+    one_day = {"since": today, "until": today, "kind": "purchase"}
+    # The session and its user, the caller, the page, its entries; and for one day, its totals.
+    with django_assert_num_queries(5) as few:
         cora.get(f"{BASE}transactions/")
+    with django_assert_num_queries(6) as few_one_day:
+        cora.get(f"{BASE}transactions/", one_day)
+    # The session and its user, the caller, the days' totals.
+    with django_assert_num_queries(4) as few_days:
+        cora.get(f"{BASE}days/")
     make_many(personas.alice, 40)
     make_many(personas.bob, 40)
     with django_assert_num_queries(len(few.captured_queries)):
         response = cora.get(f"{BASE}transactions/")
     assert len(transaction_ids(response)) == 50
+    with django_assert_num_queries(len(few_one_day.captured_queries)):
+        response = cora.get(f"{BASE}transactions/", one_day)
+    assert len(transaction_ids(response)) == 50
+    with django_assert_num_queries(len(few_days.captured_queries)):
+        cora.get(f"{BASE}days/")
 
 
 # --- A transaction and its reversal -----------------------------------------------------------
@@ -727,7 +740,7 @@ def test_the_export_refuses_bad_dates(cora: Client) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "transactions/", "corrections/new/", "approvals/", "export/"],
+    ["", "transactions/", "days/", "corrections/new/", "approvals/", "export/"],
 )
 def test_an_operator_is_refused_and_another_circle_not_found(
     client: Client, personas: Personas, path: str

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +30,7 @@ from circle.words import token_count_text
 from members.models import Member
 from members.selectors import member_get
 from tokens.books import (
+    DAYS_SHOWN,
     LONDON,
     Cursor,
     audit_run_latest,
@@ -108,6 +110,28 @@ def _kind_label(kind: str) -> str:
     return str(TransactionKind(kind).label) if kind in TransactionKind.values else kind
 
 
+def _kept(request: HttpRequest, form: FilterForm) -> dict[str, str]:
+    """The valid filters, to carry into the page's links."""
+    return {
+        key: request.GET.get(key, "")
+        for key in form.fields
+        if request.GET.get(key) and not form.errors.get(key)
+    }
+
+
+def _day_rows(days: list[Any], kinds: list[str], kept: dict[str, str], slug: str) -> list[Any]:
+    href = reverse("web:coordinator-ledger-transactions", args=[slug])
+    return [
+        {
+            "day": day,
+            "kinds": [(_kind_label(kind), day.by_kind.get(kind, 0)) for kind in kinds],
+            "href": f"{href}?"
+            + urlencode({**kept, "since": day.day.isoformat(), "until": day.day.isoformat()}),
+        }
+        for day in days
+    ]
+
+
 @require_GET
 @coordinator_required
 def transactions(request: HttpRequest, circle: Circle) -> HttpResponse:
@@ -119,16 +143,14 @@ def transactions(request: HttpRequest, circle: Circle) -> HttpResponse:
         circle=circle, filters=filters, before=before, after=after, limit=PAGE_SIZE
     )
     lines = transaction_lines(transaction_ids=[row["id"] for row in found.rows])
-    days = day_totals(circle=circle, filters=filters)
-    kept = {
-        key: value
-        for key, value in request.GET.items()
-        if key in form.fields and value and not form.errors.get(key)
-    }
+    kept = _kept(request, form)
     for row in found.rows:
         row["lines"] = lines[row["id"]]
         row["kind_label"] = _kind_label(row["kind"])
-    day_kinds = sorted({kind for day in days for kind in day.by_kind})
+    # One day chosen (from the day-by-day page): that day's totals above its movements.
+    one_day = filters.since is not None and filters.since == filters.until
+    days = day_totals(circle=circle, filters=filters) if one_day else []
+    kinds = sorted({kind for day in days for kind in day.by_kind})
     return render_page(
         request,
         "web/coordinator/ledger_transactions.html",
@@ -141,19 +163,30 @@ def transactions(request: HttpRequest, circle: Circle) -> HttpResponse:
             else "",
             "newer": f"?{urlencode({**kept, 'after': found.newer.token()})}" if found.newer else "",
             "first": f"?{urlencode(kept)}" if (before or after) else "",
-            "days": [
-                {
-                    "day": day,
-                    "kinds": [(_kind_label(kind), day.by_kind.get(kind, 0)) for kind in day_kinds],
-                    "href": "?"
-                    + urlencode(
-                        {**kept, "since": day.day.isoformat(), "until": day.day.isoformat()}
-                    ),
-                }
-                for day in days
-            ],
-            "day_kinds": [_kind_label(kind) for kind in day_kinds],
-            "one_day": filters.since is not None and filters.since == filters.until,
+            "days": _day_rows(days, kinds, kept, circle.slug),
+            "day_kinds": [_kind_label(kind) for kind in kinds],
+            "one_day": one_day,
+        },
+    )
+
+
+@require_GET
+@coordinator_required
+def days(request: HttpRequest, circle: Circle) -> HttpResponse:
+    """Day by day: each day's movements by kind, to spot one that looks wrong and open it."""
+    form = FilterForm(request.GET or None)
+    filters = form.filters()
+    found = day_totals(circle=circle, filters=filters)
+    kinds = sorted({kind for day in found for kind in day.by_kind})
+    return render_page(
+        request,
+        "web/coordinator/ledger_days.html",
+        {
+            "form": form,
+            "filtered": filters.any,
+            "days": _day_rows(found, kinds, _kept(request, form), circle.slug),
+            "day_kinds": [_kind_label(kind) for kind in kinds],
+            "most": DAYS_SHOWN,
         },
     )
 
