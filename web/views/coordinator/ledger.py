@@ -220,7 +220,6 @@ def transaction(request: HttpRequest, circle: Circle, transaction_id: int) -> Ht
 def reverse_transaction(request: HttpRequest, circle: Circle, transaction_id: int) -> HttpResponse:
     detail = _detail(circle, transaction_id)
     tx: LedgerTransaction = detail.transaction
-    refusal = ""
     if request.method == "POST":
         form = ReverseForm(request.POST)
         if form.is_valid():
@@ -235,8 +234,7 @@ def reverse_transaction(request: HttpRequest, circle: Circle, transaction_id: in
                 if error.field in form.fields and error.field != "idempotency_key":
                     form.add_error(error.field, _error(error))
                 else:
-                    refusal = _error(error)
-                    form.add_error(None, refusal)
+                    form.add_error(None, _error(error))
             else:
                 messages.success(
                     request,
@@ -253,7 +251,6 @@ def reverse_transaction(request: HttpRequest, circle: Circle, transaction_id: in
         request,
         "web/coordinator/ledger_reverse.html",
         {"detail": detail, "tx": tx, "kind_label": _kind_label(tx.kind), "form": form},
-        status=409 if refusal else 200,
     )
 
 
