@@ -68,6 +68,7 @@ class FilterForm(forms.Form):
     until = _date(_("To"), _("The last day, included."))
     kind = forms.ChoiceField(
         label=_("Kind"),
+        help_text=_("What moved the minutes."),
         required=False,
         choices=[("", _("Any kind")), *TransactionKind.choices],
     )

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from circle.words import duration, token_count_text
+from tokens.models import AccountKind
 
 register = template.Library()
 
@@ -31,6 +32,4 @@ def signed_tokens(minutes: int | None, token_minutes: int) -> str:
 @register.filter
 def account_label(kind: str) -> str:
     """A system account's name as the page says it: "pot" → "Pot (donated tokens)"."""
-    from tokens.models import AccountKind
-
     return str(AccountKind(kind).label) if kind in AccountKind.values else kind

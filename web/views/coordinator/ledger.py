@@ -55,6 +55,7 @@ from tokens.services import (
     reversal_create,
 )
 from web.forms_ledger import CorrectionForm, DecisionForm, ExportForm, FilterForm, ReverseForm
+from web.templatetags.ledger_words import account_label
 from web.views.base import coordinator_required, render_page
 
 PAGE_SIZE = 50
@@ -144,9 +145,18 @@ def transactions(request: HttpRequest, circle: Circle) -> HttpResponse:
     )
     lines = transaction_lines(transaction_ids=[row["id"] for row in found.rows])
     kept = _kept(request, form)
+    # Each row's links from one reverse() apiece (a reverse per row was a third of the page).
+    tx_href = reverse("web:coordinator-ledger-transaction", args=[circle.slug, 0])[:-2]
+    member_href = reverse("web:coordinator-ledger-statement", args=[circle.slug, 0])[:-2]
     for row in found.rows:
-        row["lines"] = lines[row["id"]]
+        # Each entry as one line of text: "Alice Archer: -30", "Pot (donated tokens): +60".
+        row["lines"] = [
+            f"{line.member_name or account_label(line.account_kind)}: {line.minutes:+d}"
+            for line in lines[row["id"]]
+        ]
         row["kind_label"] = _kind_label(row["kind"])
+        row["href"] = f"{tx_href}{row['id']}/"
+        row["member_href"] = f"{member_href}{row['member_id']}/"
     # One day chosen (from the day-by-day page): that day's totals above its movements.
     one_day = filters.since is not None and filters.since == filters.until
     days = day_totals(circle=circle, filters=filters) if one_day else []
