@@ -23,7 +23,8 @@ stops if it finds a problem.
 
 Then, through Django's test `Client` in-process (middleware, view, SQL, template; no network),
 signed in as the coordinator, it asks for the transaction list's first page and for the page
-10,000 rows in (keyset: `?before=<created_at.id>` of the 10,000th row), `--rounds` times each,
+10,000 rows in (keyset: `?before=<created_at.id>` of the 10,000th row), and the day-by-day
+page (the last 31 days' totals by kind, about 85,000 transactions), `--rounds` times each,
 and beside each request, taking turns, the plain SQL a person would write for the same page
 (one keyset statement joining the member's name, and one for the page's entries), on the same
 connection; and, for contrast, the deep page by OFFSET. It prints p50 and p95 of each.
@@ -382,6 +383,26 @@ def plain(circle_id: int, cursor_at: Any = None, *, offset: int = 0) -> int:
     return len(ids)
 
 
+_PLAIN_DAYS = """
+SELECT (t.created_at AT TIME ZONE 'Europe/London')::date AS day, t.kind,
+       COUNT(DISTINCT t.id), SUM(e.minutes) FILTER (WHERE e.minutes > 0), SUM(e.minutes)
+  FROM tokens_transaction t JOIN tokens_entry e ON e.transaction_id = t.id
+ WHERE t.circle_id = %s
+   AND t.created_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London')
+                       AT TIME ZONE 'Europe/London' - interval '30 days'
+ GROUP BY 1, 2 ORDER BY 1 DESC, 2
+"""
+
+
+def plain_days(circle_id: int) -> int:
+    """Day by day's totals as a person would write them: one GROUP BY over the month."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_PLAIN_DAYS, [circle_id])
+        return len(cursor.fetchall())
+
+
 def measure_list(circle: Any, coordinator: Any, rounds: int) -> dict[str, list[float]]:
     from django.db import connection
     from django.test import Client
@@ -399,16 +420,14 @@ def measure_list(circle: Any, coordinator: Any, rounds: int) -> dict[str, list[f
         )
         created_at, tx_id = cursor.fetchone()
     deep = Cursor(created_at, tx_id)
-    times: dict[str, list[float]] = {
-        name: [] for name in ("first page", "first SQL", "deep page", "deep SQL", "deep SQL OFFSET")
-    }
+    times: dict[str, list[float]] = {}
 
-    def page(query: dict[str, str]) -> float:
+    def page(query: dict[str, str], url: str = base, links: int = PAGE) -> float:
         began = time.perf_counter()
-        response = client.get(base, query)
+        response = client.get(url, query)
         ms = (time.perf_counter() - began) * 1000
-        if response.status_code != 200 or response.content.count(b"/ledger/transactions/") < PAGE:
-            raise RuntimeError(f"{base}?{query} answered {response.status_code}")
+        if response.status_code != 200 or response.content.count(b"/ledger/transactions/") < links:
+            raise RuntimeError(f"{url}?{query} answered {response.status_code}")
         return ms
 
     def timed(fn: Any) -> float:
@@ -422,10 +441,14 @@ def measure_list(circle: Any, coordinator: Any, rounds: int) -> dict[str, list[f
         "deep page": lambda: page({"before": deep.token()}),
         "deep SQL": lambda: timed(lambda: plain(circle.pk, deep)),
         "deep SQL OFFSET": lambda: timed(lambda: plain(circle.pk, offset=DEEP)),
+        # Day by day: the last 31 days' totals by kind (about 85,000 transactions here).
+        "days page": lambda: page({}, f"/coordinator/{circle.slug}/ledger/days/", 31),
+        "days SQL": lambda: timed(lambda: plain_days(circle.pk)),
     }
     for fn in sides.values():  # warm-up
         for _ in range(5):
             fn()
+    times.update({name: [] for name in sides})
     for n in range(rounds):
         order = list(sides.items()) if n % 2 == 0 else list(reversed(sides.items()))
         for name, fn in order:
@@ -515,7 +538,7 @@ def main() -> int:
         print(f"{'':<18}{'p50':>8}{'p95':>8}")
         for name, values in times.items():
             print(f"{name:<18}{pct(values, 0.5):>8.1f}{pct(values, 0.95):>8.1f}")
-        for which in ("first", "deep"):
+        for which in ("first", "deep", "days"):
             ratio = pct(times[f"{which} page"], 0.95) / pct(times[f"{which} SQL"], 0.95)
             print(f"{which} page p95 / its plain SQL p95: {ratio:.1f}x")
 

@@ -151,7 +151,7 @@ def test_a_failed_check_lists_its_problems(cora: Client, personas: Personas) -> 
     words = text_of(cora.get(BASE))
     assert "Problems found" in words
     assert "account 7 (pot): balance 5 but 0" in words
-    assert "by the scheduled check" in words
+    assert "by the check run on the server" in words
 
 
 def test_the_command_keeps_its_verdict_for_every_circle(
