@@ -299,17 +299,24 @@ class DayTotals:
     by_kind: dict[str, int]  # minutes moved, by transaction kind
 
 
-# The most days the day totals cover at once: a month, enough to see one day stand out.
+# The most days the day totals cover at once: a month, enough to see one day stand out. Without
+# a first day, a week: at a million transactions a year a month is some 85,000 transactions and
+# 170,000 entries to sum, most of a second (bench/coordinator.py); a week is a quarter of that.
 DAYS_SHOWN = 31
+DAYS_DEFAULT = 7
 
 
 def day_totals(*, circle: Circle, filters: TransactionFilters) -> list[DayTotals]:
     """For each London day of the filtered range (at most DAYS_SHOWN days, ending at `until`
-    or today), the number of transactions, the minutes moved in by kind, and the day's net
-    (0 unless the books are broken): one statement, newest day first. A day whose movements
+    or today; without `since`, the last DAYS_DEFAULT), the number of transactions, the minutes
+    moved in by kind, and the day's net (0 unless the books are broken): one statement, newest
+    day first. A day whose movements
     stand out (a large adjustment, a run of reversals) is seen at a glance, then opened."""
     until = filters.until or datetime.now(LONDON).date()
-    since = max(filters.since or date.min, until - timedelta(days=DAYS_SHOWN - 1))
+    since = max(
+        filters.since or until - timedelta(days=DAYS_DEFAULT - 1),
+        until - timedelta(days=DAYS_SHOWN - 1),
+    )
     bounded = TransactionFilters(
         since=since,
         until=until,
