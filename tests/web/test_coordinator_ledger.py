@@ -159,6 +159,8 @@ def test_the_command_keeps_its_verdict_for_every_circle(
 ) -> None:
     from django.core.management import call_command
 
+    call_command("ledger_audit", "--no-keep", stdout=io.StringIO())
+    assert not AuditRun.objects.exists()
     call_command("ledger_audit", stdout=io.StringIO())
     run = AuditRun.objects.get()
     assert run.circle is None
