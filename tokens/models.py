@@ -165,7 +165,12 @@ class LedgerTransaction(models.Model):
                 name="tokens_transaction_reversal_names_original",
             ),
         ]
-        indexes = [models.Index(fields=["circle", "-id"], name="tokens_tx_circle_newest")]
+        indexes = [
+            models.Index(fields=["circle", "-id"], name="tokens_tx_circle_newest"),
+            # The coordinators' transaction list and export: a date range of one circle, newest
+            # first, paged by (created_at, id) (keyset, never OFFSET), and each day's totals.
+            models.Index(fields=["circle", "-created_at", "-id"], name="tokens_tx_circle_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
@@ -346,3 +351,30 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"approval {self.pk} {self.kind} {self.minutes:+d}"
+
+
+class AuditRun(models.Model):
+    """One run of `ledger_audit` and its verdict, so the ledger's page can say when the books
+    were last proved and what was found. `circle` None: a run over every circle (the
+    management command without --circle), which speaks for each of them. `actor` None: the
+    command or a periodic job. Written once, never changed."""
+
+    circle = models.ForeignKey(
+        Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ran_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    checked_transactions = models.PositiveBigIntegerField(default=0)
+    checked_accounts = models.PositiveBigIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "tokens_audit_run"
+        ordering = ["-ran_at", "-id"]
+        indexes = [models.Index(fields=["circle", "-ran_at"], name="tokens_audit_run_latest")]
+
+    def __str__(self) -> str:
+        return f"audit {self.ran_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'problems'}"

@@ -163,6 +163,56 @@ urlpatterns = [
         name="coordinator-item-resolve",
     ),
     path("coordinator/<slug:slug>/ledger/", coordinator_ledger.page, name="coordinator-ledger"),
+    path(
+        "coordinator/<slug:slug>/ledger/audit/",
+        coordinator_ledger.audit,
+        name="coordinator-ledger-audit",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/transactions/",
+        coordinator_ledger.transactions,
+        name="coordinator-ledger-transactions",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/days/",
+        coordinator_ledger.days,
+        name="coordinator-ledger-days",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/transactions/<int:transaction_id>/",
+        coordinator_ledger.transaction,
+        name="coordinator-ledger-transaction",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/transactions/<int:transaction_id>/reverse/",
+        coordinator_ledger.reverse_transaction,
+        name="coordinator-ledger-reverse",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/corrections/new/",
+        coordinator_ledger.correction,
+        name="coordinator-ledger-correction",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/approvals/",
+        coordinator_ledger.approvals,
+        name="coordinator-ledger-approvals",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/approvals/<int:approval_id>/",
+        coordinator_ledger.decide,
+        name="coordinator-ledger-decide",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/members/<int:member_id>/",
+        coordinator_ledger.statement,
+        name="coordinator-ledger-statement",
+    ),
+    path(
+        "coordinator/<slug:slug>/ledger/export/",
+        coordinator_ledger.export,
+        name="coordinator-ledger-export",
+    ),
     path("coordinator/<slug:slug>/helpers/", coordinator_helpers.page, name="coordinator-helpers"),
     path(
         "coordinator/<slug:slug>/helpers/<int:helper_id>/",

@@ -21,6 +21,7 @@ from tokens.services.approvals import (
     approval_refuse,
     correction_ask,
 )
+from tokens.services.audits import audit_run_create, audit_run_record
 from tokens.services.holds import hold_create, hold_release, hold_settle
 from tokens.services.movements import (
     REVERSIBLE_KINDS,
@@ -41,6 +42,8 @@ __all__ = [
     "approval_approve",
     "approval_needed",
     "approval_refuse",
+    "audit_run_create",
+    "audit_run_record",
     "correction_ask",
     "forget_cached_ids",
     "grant_create",

@@ -241,6 +241,10 @@ def _post_sqlite(params: dict[str, Any]) -> int | None:
         )
         if cursor.fetchone() is not None:
             return None
+        # The time as the ORM writes it ("2026-12-01 10:00:00.123456", naive UTC), not as
+        # sqlite3's own adapter would ("...+00:00"): compared as text, the two differ at the
+        # same instant, and a keyset page at (created_at, id) lost its equal-time neighbours.
+        now = connection.ops.adapt_datetimefield_value(params["now"])
         cursor.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM tokens_transaction")
         (tx_id,) = cursor.fetchone()
         cursor.executemany(
@@ -263,7 +267,7 @@ def _post_sqlite(params: dict[str, Any]) -> int | None:
                 params["member"],
                 params["actor"],
                 params["reverses"],
-                params["now"],
+                now,
             ],
         )
         data = json.loads(params["data"])
@@ -278,7 +282,7 @@ def _post_sqlite(params: dict[str, Any]) -> int | None:
                 "reason": params["reason"],
                 "call_reference": params["call_reference"],
                 "data": json.dumps(data),
-                "now": params["now"],
+                "now": now,
             },
         )
         return int(tx_id)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from circle.selectors import circle_get
 from tokens.selectors import ledger_audit
+from tokens.services import audit_run_record
 
 
 class Command(BaseCommand):
@@ -17,10 +18,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--circle", help="only this circle's books (its slug)")
+        parser.add_argument(
+            "--no-keep",
+            action="store_true",
+            help="do not store the verdict for the ledger's page (e.g. on a read-only replica)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         circle = circle_get(slug=options["circle"]) if options["circle"] else None
         report = ledger_audit(circle=circle)
+        # The verdict is kept, for the ledger's page ("last checked ... : the books hold").
+        if not options["no_keep"]:
+            audit_run_record(report=report, circle=circle)
         for problem in report.problems:
             self.stderr.write(f"PROBLEM: {problem}")
         if not report.ok:
