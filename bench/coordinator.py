@@ -8,7 +8,7 @@ How to run (PostgreSQL; the role must be allowed to create databases):
         .venv/bin/python bench/coordinator.py [--transactions 1000000] [--rounds 200] [--keep]
 
 It makes its own database (the URL's name, dropped first if there), migrates it and seeds one
-circle (`seed`, reusable: bench/coordinator_reports.py runs on the same data): `--members`
+circle (`seed`, reusable by other benches): `--members`
 members (2,000) written with COPY, a coordinator, and `--transactions` ledger transactions
 (1,000,000, two entries each) over `--days` days (365) up to now, written by bulk SQL into the
 ledger's own tables: purchases, gifts between members and to the pot, grants, adjustments, and
@@ -33,6 +33,13 @@ Last, the CSV export of date ranges holding about 10,000, 50,000 and 100,000 ent
 streamed and read to the end under `tracemalloc`: the peak Python memory of each, which stays
 flat as the rows grow because the rows are read through a server-side cursor in chunks and
 written out line by line.
+
+Then the reports page (the last 12 months: six charts and their tables) on the same million
+transactions, 30 times beside the plain SQL of its figures, through
+`bench.coordinator_reports.measure_reports` (its own script seeds a year of a 2,000-member
+circle with tasks and helpers too). Targets: the transaction list's pages as fast as the first
+however deep, flat export memory, and the reports page's p95 under 300 ms; exit status 1 when
+one fails.
 """
 
 from __future__ import annotations
@@ -556,20 +563,14 @@ def main() -> int:
         )
         passed = passed and flat
 
-        # --- The reports bench (issue 13's reports part) ---------------------------------------
-        # bench/coordinator_reports.py, written with the reports pages, measures them here on
-        # the same seeded data: `run(circle=..., coordinator=..., rounds=...)` prints its
-        # figures and returns whether they pass. Until it exists, this says so and goes on.
-        try:
-            from bench import coordinator_reports
-        except ImportError:
-            print("\n(bench/coordinator_reports.py is not here yet: the reports are not measured)")
-        else:
-            print()
-            passed = (
-                coordinator_reports.run(circle=circle, coordinator=coordinator, rounds=args.rounds)
-                and passed
-            )
+        # --- The reports (bench/coordinator_reports.py) on the same million rows -----------
+        from bench.coordinator_reports import measure_reports
+        from bench.coordinator_reports import report as reports_report
+
+        print(f"\nthe reports page, the last 12 months, at {args.transactions:,} transactions:\n")
+        # Each render reads a year's rows: 30 turns each side are enough for a p95.
+        figures = measure_reports(circle, coordinator, rounds=min(args.rounds, 30))
+        passed = reports_report(figures) and passed
     finally:
         from django.db import connection
 
