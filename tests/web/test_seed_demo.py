@@ -169,3 +169,28 @@ def test_the_demo_coordinator_has_several_kinds_waiting_at_her_desk(client) -> N
     assert (
         Item.objects.filter(circle__slug="southwark-demo", kind__in=COORDINATOR_KINDS).count() == 4
     )
+
+
+def test_the_demo_coordinators_ledger_shows_the_books_checked_and_a_year_of_reports(
+    client,
+) -> None:
+    from tokens.models import AuditRun
+
+    seed()
+    client.post("/sign-in/", {"username": "grace@demo.circle.test", "password": "circle-demo-2026"})
+    ledger = client.get("/coordinator/southwark-demo/ledger/").content.decode()
+    assert "the books balance" in ledger
+    assert "not been checked yet" not in ledger
+    reports = client.get("/coordinator/southwark-demo/reports/")
+    assert reports.status_code == 200
+    # Members joined month by month over the year: active members grow every month.
+    csv = client.get("/coordinator/southwark-demo/reports/members.csv").content.decode()
+    months = [line.split(",") for line in csv.strip().splitlines()[1:]]
+    assert len(months) == 12
+    active = [int(row[2]) for row in months]
+    assert active[0] >= 1
+    assert active == sorted(active)
+    assert active[-1] > active[0]
+
+    seed()
+    assert AuditRun.objects.filter(circle__slug="southwark-demo").count() == 1

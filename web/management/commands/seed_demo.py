@@ -36,7 +36,8 @@ from members.services import member_join, staff_grant
 from payments.models import Payment, PaymentMethod
 from payments.services import offline_payment_record
 from payments.services.links import pay_link_token, pay_link_url
-from tokens.services import transfer_create
+from tokens.models import AuditRun
+from tokens.services import audit_run_create, transfer_create
 
 DEMO_SLUG = "southwark-demo"
 
@@ -68,7 +69,7 @@ PEOPLE = (
         "grace@demo.circle.test",
         "coordinator",
         "SE1 7PB",
-        "coordinator: vets helpers, reads the audit log",
+        "coordinator: the desk (what needs attention, the ledger, vetting, reports, settings)",
     ),
     Person(
         "Omar Hussain",
@@ -169,6 +170,9 @@ class Command(BaseCommand):
         self._follow_ups(circle, omar_user)
         self._history(circle, omar_user)
         self._desk_items(circle, grace)
+        # The ledger page shows the last check's verdict: the demo's books checked once.
+        if not AuditRun.objects.filter(circle=circle).exists():
+            audit_run_create(circle=circle)
 
         # Where scripts/demo serves it.
         site = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
