@@ -451,7 +451,9 @@ def measure_reports(
     }
 
 
-def report(figures: dict[str, float]) -> bool:
+def report(figures: dict[str, float], *, target: bool = True) -> bool:
+    """Print the figures; with `target`, whether the page's p95 is under TARGET_MS (the
+    issue's target, for a year of a 2,000-member circle) and return it."""
     print(f"{'':<22}{'p50 ms':>8}{'p95 ms':>8}")
     for label, key in (
         ("reports page", "page"),
@@ -464,6 +466,8 @@ def report(figures: dict[str, float]) -> bool:
         f"\npage/plain SQL p95: {figures['page_p95'] / figures['plain_sql_p95']:.1f}; "
         f"the load average: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)"
     )
+    if not target:
+        return True
     print(
         f"the reports page's p95: {figures['page_p95']:.1f} ms; target < {TARGET_MS:g} ms: "
         f"{'PASS' if passed else 'FAIL'}"
