@@ -269,16 +269,24 @@ def staff_choices(*, circle_id: int) -> list[User]:
 
 
 def items_close(
-    *, member: Member, kinds: Sequence[str], note: str, caller: Caller | None = None
+    *,
+    member: Member,
+    kinds: Sequence[str],
+    note: str,
+    caller: Caller | None = None,
+    task_id: int | None = None,
 ) -> int:
-    """Every open item of `kinds` about `member` is no longer true (they renewed, so neither
-    their grace ending nor their lapsed tokens need anyone): closed, in the caller's
-    transaction, each with its audit row. How many were closed."""
+    """Every open item of `kinds` about `member` (and, given `task_id`, about that task) is
+    no longer true (they renewed, so neither their grace ending nor their lapsed tokens need
+    anyone; the task was accepted): closed, in the caller's transaction, each with its audit
+    row. How many were closed."""
     closed = 0
     open_items = Item.objects.filter(
         circle_id=member.circle_id, member=member, kind__in=list(kinds), done_at__isnull=True
-    ).values_list("pk", "kind")
-    for pk, kind in list(open_items):
+    )
+    if task_id is not None:
+        open_items = open_items.filter(task_id=task_id)
+    for pk, kind in list(open_items.values_list("pk", "kind")):
         done = Item.objects.filter(pk=pk, done_at__isnull=True).update(
             done_at=timezone.now(),
             done_by=caller.user if caller else None,

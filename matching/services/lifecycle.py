@@ -25,7 +25,11 @@ from matching.models import (
 from matching.selectors import helper_ineligibility
 from matching.services.booking import _label, _paid, billed_minutes
 from matching.services.common import Outcome, _audit, _locked, _now, _update
-from matching.services.watch import no_helper_item_possible, task_items_close
+from matching.services.watch import (
+    no_helper_item_possible,
+    task_handed_back_raise,
+    task_items_close,
+)
 from members.models import AuditEvent, Member
 from members.selectors import Caller
 from tokens.models import Account
@@ -345,6 +349,11 @@ def task_hand_back(
             next_offer_at=now,
         )
         _audit(locked, "task.handed_back", caller, reason, helper_id=helper.pk)
+        if no_helper_item_possible(task=locked, now=now):
+            times = AuditEvent.objects.filter(
+                circle_id=locked.circle_id, action="task.handed_back", data__task_id=locked.pk
+            ).count()
+            task_handed_back_raise(task=locked, times=times, reason=reason, now=now)
         notify.on_reopened(locked, excluding=helper.pk)
     return Outcome(locked, True)
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from attention.models import Item, ItemKind
-from attention.services import item_close, item_raise
+from attention.services import item_raise, items_close
 from circle import words
 from circle.models import Circle
 from matching.models import Task, TaskStatus
@@ -25,6 +25,31 @@ UNCONFIRMED_AFTER = timedelta(days=3)
 def task_cause(task_id: int) -> str:
     """How an attention item names the task that raised it."""
     return f"task:{task_id}"
+
+
+def handed_back_cause(task_id: int, times: int) -> str:
+    """The cause of the no-helper item a hand-back raises: the task's first item (if it had
+    one) was closed when the task was accepted, and each hand-back is a cause of its own."""
+    return f"task:{task_id}:handed-back:{times}"
+
+
+def task_handed_back_raise(*, task: Task, times: int, reason: str, now: datetime) -> None:
+    """A helper gave the task up inside its circle's warning: nobody will do it unless a
+    coordinator finds someone, so it goes on the queue now, not at the job's next run. In
+    the hand-back's transaction."""
+    hours = max(0, round((task.window_start - now).total_seconds() / 3600))
+    item_raise(
+        member=task.member,
+        kind=ItemKind.TASK_NO_HELPER,
+        cause=handed_back_cause(task.pk, times),
+        task_id=task.pk,
+        note=(
+            f"The helper handed back “{task.title}” "
+            f"({words.window(task.window_start, task.window_end)}), which starts in about "
+            f"{hours} hours: “{reason}”. It is offered again; find a helper, or ring the member."
+        ),
+        audit_data={"task_id": task.pk},
+    )
 
 
 def tasks_without_helper_raise(*, now: datetime | None = None) -> int:
@@ -45,8 +70,20 @@ def tasks_without_helper_raise(*, now: datetime | None = None) -> int:
         .select_related("member", "member__circle")
         .order_by("id")
     )
+    soon_list = list(soon)
+    # A task handed back inside its warning is raised by the hand-back, under a cause of its
+    # own (`handed_back_cause`): one open item a task, whichever raised it.
+    waiting = set(
+        Item.objects.filter(
+            kind=ItemKind.TASK_NO_HELPER,
+            done_at__isnull=True,
+            task_id__in=[task.pk for task in soon_list],
+        ).values_list("task_id", flat=True)
+    )
     raised = 0
-    for task in soon:
+    for task in soon_list:
+        if task.pk in waiting:
+            continue
         if task.window_start > now + timedelta(hours=task.member.circle.no_helper_warning_hours):
             continue
         hours = round((task.window_start - now).total_seconds() / 3600)
@@ -106,10 +143,9 @@ def no_helper_item_possible(*, task: Task, now: datetime) -> bool:
 
 
 def task_items_close(*, task: Task, kinds: list[str], why: str) -> None:
-    """The task moved on, so its items of `kinds` need nobody: closed, in the caller's
+    """The task moved on, so its open items of `kinds` need nobody: closed, in the caller's
     transaction (the transition's)."""
-    for kind in kinds:
-        item_close(member=task.member, kind=kind, cause=task_cause(task.pk), caller=None, note=why)
+    items_close(member=task.member, kinds=kinds, note=why, task_id=task.pk)
 
 
 def task_items_tidy(*, task_id: int) -> int:
@@ -121,22 +157,15 @@ def task_items_tidy(*, task_id: int) -> int:
     if task is None:
         return 0
     closed = 0
+    why = f"Closed by itself: the request is now “{task.get_status_display()}”."
     with transaction.atomic(durable=True):
         if task.status != TaskStatus.OPEN:
-            closed += item_close(
-                member=task.member,
-                kind=ItemKind.TASK_NO_HELPER,
-                cause=task_cause(task.pk),
-                caller=None,
-                note=f"Closed by itself: the request is now “{task.get_status_display()}”.",
+            closed += items_close(
+                member=task.member, kinds=[ItemKind.TASK_NO_HELPER], note=why, task_id=task.pk
             )
         if task.status != TaskStatus.COMPLETED:
-            closed += item_close(
-                member=task.member,
-                kind=ItemKind.TASK_UNCONFIRMED,
-                cause=task_cause(task.pk),
-                caller=None,
-                note=f"Closed by itself: the request is now “{task.get_status_display()}”.",
+            closed += items_close(
+                member=task.member, kinds=[ItemKind.TASK_UNCONFIRMED], note=why, task_id=task.pk
             )
     return closed
 

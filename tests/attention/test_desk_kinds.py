@@ -18,7 +18,7 @@ from circle.errors import InvalidInput
 from helpers.models import VettingCheck
 from helpers.tasks import checks_due_sweep
 from matching.models import Task, TaskStatus
-from matching.services import task_accept, task_cancel, task_confirm
+from matching.services import task_accept, task_cancel, task_confirm, task_hand_back
 from matching.tasks import attention_sweep
 from members.models import MembershipStatus
 from members.selectors import caller_for
@@ -103,6 +103,46 @@ def test_cancelling_closes_it_and_the_job_tidies_what_was_missed(personas: Perso
     assert Item.objects.get(task_id=one.pk).done_at is not None
     assert attention_sweep.delay().get()["closed"] == 1
     assert not Item.objects.filter(kind=ItemKind.TASK_NO_HELPER, done_at__isnull=True).exists()
+
+
+def test_a_task_handed_back_inside_its_warning_goes_on_the_queue_again_at_once(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    vet(personas.hana_helper, by=personas.cora)
+    hana = caller_for(user=personas.hana.user, circle=personas.southwark)
+    task = make_task(member=personas.alice, start=timezone.now() + timedelta(hours=10))
+    attention_sweep.delay()
+    for times in (1, 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            task_accept(task=task, helper=personas.hana_helper, caller=hana)
+        assert not Item.objects.filter(task_id=task.pk, done_at__isnull=True).exists()
+        task_hand_back(task=task, helper=personas.hana_helper, caller=hana, reason="Car broke")
+
+        [waiting] = Item.objects.filter(task_id=task.pk, done_at__isnull=True)
+        assert waiting.kind == ItemKind.TASK_NO_HELPER
+        assert waiting.cause == f"task:{task.pk}:handed-back:{times}"
+        assert "handed back" in waiting.note
+        assert "Car broke" in waiting.note
+        # The job does not raise a second item for a task already waiting.
+        assert attention_sweep.delay().get()["no_helper"] == 0
+    assert Item.objects.filter(task_id=task.pk).count() == 3
+
+
+def test_a_task_handed_back_long_before_its_window_waits_for_the_job(
+    personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    vet(personas.hana_helper, by=personas.cora)
+    hana = caller_for(user=personas.hana.user, circle=personas.southwark)
+    task = make_task(member=personas.alice, start=timezone.now() + timedelta(hours=40))
+    with django_capture_on_commit_callbacks(execute=True):
+        task_accept(task=task, helper=personas.hana_helper, caller=hana)
+    task_hand_back(task=task, helper=personas.hana_helper, caller=hana, reason="Away")
+    assert not Item.objects.filter(task_id=task.pk).exists()
+
+    with time_machine.travel(timezone.now() + timedelta(hours=20)):
+        assert attention_sweep.delay().get()["no_helper"] == 1
+    [item] = Item.objects.filter(task_id=task.pk)
+    assert item.cause == f"task:{task.pk}"
 
 
 # --- Done but not confirmed --------------------------------------------------------------------
