@@ -36,7 +36,7 @@ from tokens.models import (
     Entry,
     LedgerTransaction,
 )
-from tokens.selectors import StatementLine, _staff_reasons
+from tokens.selectors import StatementLine, statement_lines
 
 LONDON = ZoneInfo("Europe/London")
 EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
@@ -424,25 +424,7 @@ def statement_page(*, member: Member, before: int | None = None, limit: int = 50
     page = list(entries.select_related("transaction").order_by("-id")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    why = _staff_reasons(member=member, entries=page)
-    lines = []
-    for entry in page:
-        tx = entry.transaction
-        description = tx.memo or tx.get_kind_display()
-        if tx.pk in why:
-            description = f"{description} (moved by staff: {why[tx.pk]})"
-        lines.append(
-            StatementLine(
-                id=entry.pk,
-                created_at=tx.created_at,
-                kind=tx.kind,
-                description=description,
-                minutes=entry.minutes,
-                balance=balance,
-                transaction_id=tx.pk,
-            )
-        )
-        balance -= entry.minutes
+    lines = statement_lines(member=member, entries=page, balance=balance)
     return StatementPage(
         account_id=account_id,
         balance=current,

@@ -115,10 +115,15 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
         .select_related("transaction")
         .order_by("-id")[offset : offset + limit]
     )
-    page = list(rows)
-    why = _staff_reasons(member=member, entries=page)
+    return count, statement_lines(member=member, entries=list(rows), balance=balance)
+
+
+def statement_lines(*, member: Member, entries: list[Entry], balance: int) -> list[StatementLine]:
+    """Statement lines of a wallet's `entries` (newest first, with their transactions), each
+    with the balance after it, walking back from `balance`, the balance after the first."""
+    why = _staff_reasons(member=member, entries=entries)
     lines = []
-    for entry in page:
+    for entry in entries:
         tx = entry.transaction
         description = tx.memo or tx.get_kind_display()
         if tx.pk in why:
@@ -135,7 +140,7 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
             )
         )
         balance -= entry.minutes
-    return count, lines
+    return lines
 
 
 def _staff_reasons(*, member: Member, entries: list[Entry]) -> dict[int, str]:
