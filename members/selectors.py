@@ -453,11 +453,15 @@ def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[S
     return out
 
 
+# The audit actions of a circle's settings (members/circle_settings.py writes them).
+SETTING_CHANGED = "circle.setting_changed"
+CATEGORY_ADDED = "circle.category_added"
+CATEGORY_CHANGED = "circle.category_changed"
+
+
 def settings_audit_list(*, circle: Circle, limit: int = 30) -> list[AuditEvent]:
     """The latest changes to the circle's settings and kinds of help, newest first, with who
-    made each (circle/services.py writes them)."""
-    from circle.services import CATEGORY_ADDED, CATEGORY_CHANGED, SETTING_CHANGED
-
+    made each."""
     return list(
         audit_list(circle=circle).filter(
             action__in=(SETTING_CHANGED, CATEGORY_ADDED, CATEGORY_CHANGED)

@@ -2,7 +2,7 @@
 each needs, and the record of every change (who, when, the old and the new value).
 
 Each form posts to its own address and comes back here; each change goes through one service
-in circle/services.py, which checks it, writes it and audits it.
+in members/circle_settings.py, which checks it, writes it and audits it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from circle.errors import DomainError, NotFound
 from circle.models import Circle
 from circle.selectors import category_get, category_list
-from circle.services import SETTINGS, category_add, category_change, circle_settings_change
+from members.circle_settings import (
+    SETTINGS,
+    category_add,
+    category_change,
+    circle_settings_change,
+)
 from members.selectors import settings_audit_list
 from web.forms_settings import CategoryForm, RulesForm
 from web.views.base import coordinator_required, form_error, render_page

@@ -11,16 +11,9 @@ from djmoney.money import Money
 from circle.errors import Conflict, Forbidden, InvalidInput, NotFound
 from circle.messages import message_for
 from circle.models import Category
-from circle.services import (
-    CATEGORY_ADDED,
-    CATEGORY_CHANGED,
-    SETTING_CHANGED,
-    category_add,
-    category_change,
-    circle_settings_change,
-)
+from members.circle_settings import category_add, category_change, circle_settings_change
 from members.models import AuditEvent
-from members.selectors import caller_for
+from members.selectors import CATEGORY_ADDED, CATEGORY_CHANGED, SETTING_CHANGED, caller_for
 from tests.conftest import Personas
 
 pytestmark = pytest.mark.django_db
