@@ -55,6 +55,10 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("payments_unavailable", None): _(
         "Paying by card is not working just now. Please try again later, or call us."
     ),
+    ("payments_failed", None): _(
+        "Paying by card did not start, and nothing was taken. Please try again in a few "
+        "minutes, or call us."
+    ),
     ("database_unavailable", None): _(
         "Circle is not working for a moment. Nothing was half saved: please try again in a "
         "minute, or call us."

@@ -10,6 +10,7 @@ its own `base_addresses` setting.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,8 @@ from django.conf import settings
 
 from circle.errors import DomainError
 from circle.parsers import json_depth_check
+
+logger = logging.getLogger(__name__)
 
 # Raised for Stripe's answers; callers decide what each means for the member.
 StripeError = stripe.StripeError
@@ -30,6 +33,13 @@ class PaymentsUnavailable(DomainError):
     """Stripe could not be reached or is not configured: nothing was charged."""
 
     status_code = 503
+
+
+class PaymentsFailed(DomainError):
+    """Stripe answered, but refused to start a payment (a bad key, a rate limit, its own
+    error after the library's retries): nothing was charged, and a person may try again."""
+
+    status_code = 502
 
 
 def configured() -> bool:
@@ -70,6 +80,19 @@ def _call(what: str, func: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     except stripe.APIConnectionError as exc:
         raise PaymentsUnavailable(
             "payments_unavailable", f"Stripe could not be reached ({what}); try again shortly."
+        ) from exc
+
+
+def _start(what: str, func: Any, **kwargs: Any) -> dict[str, Any]:
+    """_call for what starts a payment (a customer, a Checkout session), where nothing is
+    charged yet: any other refusal of Stripe's is a clear 502, never a 500. Refunds and reads
+    keep Stripe's own errors, which their callers tell apart."""
+    try:
+        return _call(what, func, **kwargs)
+    except stripe.StripeError as exc:
+        logger.warning("stripe refused %s: %s", what, exc)
+        raise PaymentsFailed(
+            "payments_failed", f"Stripe refused to start the payment ({what}); nothing was charged."
         ) from exc
 
 
@@ -120,7 +143,7 @@ def _signed_at(signature: str) -> int:
 
 
 def customer_create(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-    return _call(
+    return _start(
         "customer",
         client().v1.customers.create,
         params=params,
@@ -129,7 +152,7 @@ def customer_create(*, params: dict[str, Any], idempotency_key: str) -> dict[str
 
 
 def checkout_session_create(*, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-    return _call(
+    return _start(
         "checkout",
         client().v1.checkout.sessions.create,
         params=params,

@@ -190,6 +190,22 @@ def test_checkout_when_stripe_cannot_be_reached_is_a_503_and_charges_nothing(
     assert CheckoutSession.objects.get().status == CheckoutStatus.CREATED  # never opened
 
 
+@pytest.mark.parametrize(("status", "times"), [(400, 1), (401, 1), (429, 3), (500, 3)])
+def test_stripe_refusing_to_start_a_checkout_is_a_502_and_charges_nothing(
+    personas: Personas, client_for: Client, stripe_server: LocalStripe, status: int, times: int
+) -> None:
+    # A malformed request, a revoked key, a rate limit or Stripe's own error after the
+    # library's retries: a clear answer with a stable code, never a 500.
+    stripe_server.fail_next(status, times=times)
+
+    response = client_for(personas.alice).post(tokens_url(personas.alice.pk), {"tokens": 1}, "json")
+
+    assert response.status_code == 502, response.content
+    assert response.json()["code"] == "payments_failed"
+    assert CheckoutSession.objects.get().status == CheckoutStatus.CREATED  # never opened
+    assert stripe_server.of_kind("checkout.session") == []
+
+
 def test_checkout_without_stripe_configured_says_so(
     personas: Personas, client_for: Client, settings: Any
 ) -> None:

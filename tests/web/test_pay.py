@@ -202,6 +202,21 @@ def test_card_payments_switched_off_are_explained_and_nothing_is_written(
     assert AuditEvent.objects.count() == before
 
 
+def test_stripe_refusing_to_start_a_payment_is_explained_and_nothing_is_taken(
+    client: Client, alice: Member, stripe_server: LocalStripe
+) -> None:
+    # Stripe answers, but refuses (as it does a revoked key or a malformed request).
+    stripe_server.fail_next(400)
+
+    response = client.post(MEMBERSHIP)
+
+    assert response.status_code == 200
+    assert "Paying by card did not start, and nothing was taken." in text_of(response)
+    assert "<title>Error: Pay" in response.content.decode()
+    assert not CheckoutSession.objects.exclude(status="created").exists()
+    assert stripe_server.of_kind("checkout.session") == []
+
+
 def test_each_member_pays_for_their_own_circle(
     client: Client, personas: Personas, stripe_server: LocalStripe
 ) -> None:

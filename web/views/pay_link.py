@@ -33,7 +33,7 @@ from payments.services.links import (
     pay_link_read,
 )
 from payments.services.offline import price_of
-from payments.stripe_client import PaymentsUnavailable
+from payments.stripe_client import PaymentsFailed, PaymentsUnavailable
 from web.views.base import render_page
 from web.views.member.pay import RENEW_FROM, SeeOther
 
@@ -127,8 +127,8 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 raise PaymentsUnavailable(
                     "payments_unavailable", "Card payments are not working just now."
                 )
-        except PaymentsUnavailable:
-            # Not configured, or Stripe not answering: to the payer, the same plain page.
+        except (PaymentsUnavailable, PaymentsFailed):
+            # Not configured, Stripe not answering or refusing: to the payer, one plain page.
             return render_page(request, "web/pay/unavailable.html", status=503)
         except Conflict as refused:
             if refused.code != "subscription_exists":
