@@ -33,6 +33,7 @@ from payments.services import (
     token_refund_create,
     tokens_checkout_create,
 )
+from payments.services.gifts import gift_link_create
 
 
 class PaymentOutput(serializers.Serializer[Any]):
@@ -148,6 +149,25 @@ class TokensCheckoutApi(APIView):
             member=member, caller=caller, tokens=data.validated_data["tokens"]
         )
         return _checkout_response(checkout)
+
+
+class GiftLinkOutput(serializers.Serializer[Any]):
+    url = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class GiftLinkApi(APIView):
+    """A gift link for the member: anyone who opens it can buy them tokens by card, without an
+    account (the member for themselves, or their circle's staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: GiftLinkOutput})
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(user=request.user, member_id=member_id)
+        StrictInputSerializer(data=request.data).is_valid(raise_exception=True)
+        made = gift_link_create(member=member, caller=caller)
+        return Response(GiftLinkOutput(made).data, status=status.HTTP_201_CREATED)
 
 
 class StripeWebhookApi(APIView):

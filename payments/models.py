@@ -144,6 +144,10 @@ class CheckoutSession(models.Model):
     )
     stripe_session_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     url = models.URLField(max_length=1000, blank=True)
+    # A gift (DESIGN.md's `/gift/{token}/`): the giver's name as they gave it (shown to the
+    # member on their statement) and, if they asked for one, the address for Stripe's receipt.
+    gift_from = models.CharField(max_length=100, blank=True)
+    gift_email = models.EmailField(blank=True)
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="checkout_session"
     )

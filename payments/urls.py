@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern] = [
         apis.TokensCheckoutApi.as_view(),
         name="member-tokens-checkout",
     ),
+    path(
+        "members/<int:member_id>/gift-link/",
+        apis.GiftLinkApi.as_view(),
+        name="member-gift-link",
+    ),
     path("payments/stripe/webhook/", apis.StripeWebhookApi.as_view(), name="stripe-webhook"),
     path("payments/<int:payment_id>/refund/", apis.PaymentRefundApi.as_view(), name="refund"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, pay_link, public
+from web.views import auth, gift_link, pay_link, public
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import find as console_find
@@ -260,6 +260,9 @@ urlpatterns = [
         coordinator_settings.category_edit,
         name="coordinator-settings-category",
     ),
+    # Gifts from family and friends (issue 14): the member's link to share, and its page.
+    path("my/pay/gift-link/", gift_link.share, name="member-gift-link"),
+    path("gift/<str:token>/", gift_link.gift, name="gift-link"),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),
 ]

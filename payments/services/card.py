@@ -233,7 +233,11 @@ def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str
                 minutes=tokens * circle.token_minutes,
                 payment_key=f"stripe:{session['id']}",
                 actor=None,
-                memo=f"{tokens} tokens bought (card)",
+                memo=(
+                    f"Gift from {checkout.gift_from}: {tokens} tokens (card)"
+                    if checkout.gift_from
+                    else f"{tokens} tokens bought (card)"
+                ),
             )
             locked.payment = payment
             locked.status = CheckoutStatus.COMPLETED

@@ -100,6 +100,8 @@ def _start(
     line_item: dict[str, Any],
     return_path: str,
     reason: str,
+    gift_from: str = "",
+    gift_email: str = "",
 ) -> CheckoutSession:
     stripe_client.client()  # refuses before anything is written when Stripe is not set up
     with transaction.atomic(durable=True):
@@ -110,6 +112,8 @@ def _start(
             tokens=tokens,
             amount=amount,  # type: ignore[misc]  # a MoneyField takes Money
             created_by=caller.user,
+            gift_from=gift_from,
+            gift_email=gift_email,
         )
         audit_record(
             circle=member.circle,
@@ -122,9 +126,12 @@ def _start(
                 "purpose": purpose,
                 "tokens": tokens,
                 "amount": str(amount.amount),
+                **({"gift_from": gift_from} if gift_from else {}),
             },
         )
     metadata = checkout_metadata(checkout)
+    if gift_from:
+        metadata["circle_gift_from"] = gift_from
     params: dict[str, Any] = {
         "mode": "subscription" if purpose == PaymentPurpose.MEMBERSHIP else "payment",
         "customer": _customer_for(member),
@@ -137,6 +144,9 @@ def _start(
         params["subscription_data"] = {"metadata": metadata}
     else:
         params["payment_intent_data"] = {"metadata": metadata}
+        if gift_email:
+            # The giver is not the member's Stripe customer: Stripe mails them the receipt.
+            params["payment_intent_data"]["receipt_email"] = gift_email
     session = stripe_client.checkout_session_create(
         params=params, idempotency_key=f"circle-checkout-{checkout.pk}"
     )
@@ -208,9 +218,13 @@ def tokens_checkout_create(
     tokens: Any,
     return_path: str = MEMBER_PAY_PAGE,
     reason: str = "",
+    gift_from: str = "",
+    gift_email: str = "",
 ) -> CheckoutSession:
     """A Checkout for a pack of tokens at the circle's token price (`return_path` and `reason`
-    as for membership)."""
+    as for membership). `gift_from`: the name of whoever gives them (a gift link's payer), kept
+    on the row and in Stripe's metadata, and named on the member's statement once paid;
+    `gift_email`, where Stripe sends that payer's receipt."""
     if isinstance(tokens, bool) or not isinstance(tokens, int):
         raise InvalidInput("invalid", "tokens: a whole number of tokens.", field="tokens")
     if not 1 <= tokens <= MAX_TOKENS_PER_PAYMENT:
@@ -239,4 +253,6 @@ def tokens_checkout_create(
         line_item=line_item,
         return_path=return_path,
         reason=reason,
+        gift_from=gift_from,
+        gift_email=gift_email,
     )

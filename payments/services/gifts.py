@@ -1,0 +1,171 @@
+"""Gift links (DESIGN.md's `/gift/{token}/`): family and friends buy tokens for a member. The
+member (or their circle's staff) makes a link and shares it; whoever opens it gives their name
+and pays by card through Stripe Checkout, without an account. The tokens arrive through the
+webhook, exactly once, as the member's own purchase does (payments/services/card.py), and the
+member's statement says who gave them.
+
+Like a card payment link (links.py) the link is signed, not stored: it names the member and
+their circle and when it was made, with a salt of its own so no other signed value reads as one,
+and stops working `GIFT_LINK_MAX_AGE_DAYS` after it was made. Holding it lets someone give,
+nothing more: the page shows the member's first name and the circle, never their details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from circle.errors import Forbidden, InvalidInput
+from members.models import STAFF_ROLES, Member
+from members.selectors import Caller
+from members.services import audit_record
+from payments.models import CheckoutSession
+from payments.services.checkout import tokens_checkout_create
+from payments.services.links import LINK_HOLDER
+
+GIFT_LINK_SALT = "circle.payments.gift-link"
+# Whoever opens a gift link is signed in as nobody; the checkout's audit rows say this instead.
+GIFT_REASON = "by gift link"
+GIFT_FROM_MAX = 100
+
+
+@dataclass(frozen=True)
+class GiftLink:
+    """What a gift link names, as signed."""
+
+    member_id: int
+    circle_id: int
+    issued_at: datetime
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.issued_at + timedelta(days=settings.GIFT_LINK_MAX_AGE_DAYS)
+
+
+@dataclass(frozen=True)
+class GiftLinkMade:
+    url: str
+    expires_at: datetime
+
+
+class GiftLinkInvalid(Exception):
+    """Not a gift link we made (mistyped, cut short or tampered with)."""
+
+
+class GiftLinkExpired(Exception):
+    """A gift link we made, too old to follow; `link` says whose it was."""
+
+    def __init__(self, link: GiftLink) -> None:
+        super().__init__("expired")
+        self.link = link
+
+
+def gift_link_token(*, member: Member, issued_at: datetime | None = None) -> str:
+    issued = issued_at or timezone.now()
+    payload: dict[str, Any] = {
+        "m": member.pk,
+        "c": member.circle_id,
+        "i": int(issued.timestamp()),
+    }
+    return signing.Signer(salt=GIFT_LINK_SALT).sign_object(payload, compress=True)
+
+
+def gift_link_read(token: str, *, now: datetime | None = None) -> GiftLink:
+    """The gift link a token stands for; GiftLinkInvalid when it is not ours, GiftLinkExpired
+    when it is too old."""
+    try:
+        payload = signing.Signer(salt=GIFT_LINK_SALT).unsign_object(token)
+        link = GiftLink(
+            member_id=int(payload["m"]),
+            circle_id=int(payload["c"]),
+            issued_at=datetime.fromtimestamp(int(payload["i"]), tz=UTC),
+        )
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise GiftLinkInvalid from exc
+    if (now or timezone.now()) > link.expires_at:
+        raise GiftLinkExpired(link)
+    return link
+
+
+def gift_link_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('web:gift-link', args=[token])}"
+
+
+def gift_link_create(
+    *, member: Member, caller: Caller, now: datetime | None = None
+) -> GiftLinkMade:
+    """A gift link for `member`, made by the member themselves or by staff of their circle
+    (403 `forbidden` for anyone else), and audited."""
+    is_self = caller.user is not None and member.user_id == caller.user.pk
+    is_staff = (
+        caller.member is not None
+        and caller.member.circle_id == member.circle_id
+        and bool(caller.roles & STAFF_ROLES)
+    )
+    if not (is_self or is_staff):
+        raise Forbidden("forbidden", "You may not see or act for this member.")
+    issued = (now or timezone.now()).replace(microsecond=0)  # as the link says it
+    link = GiftLink(member_id=member.pk, circle_id=member.circle_id, issued_at=issued)
+    url = gift_link_url(gift_link_token(member=member, issued_at=issued))
+    with transaction.atomic(durable=True):
+        audit_record(
+            circle=member.circle,
+            action="payment.gift_link_made",
+            caller=caller,
+            member=member,
+            reason="Gift link for family and friends",
+            data={"expires_at": link.expires_at.isoformat()},
+        )
+    return GiftLinkMade(url=url, expires_at=link.expires_at)
+
+
+GIFT_MAX_TOKENS = 20
+
+
+def gift_checkout_create(
+    *, member: Member, tokens: Any, giver_name: str, giver_email: str = "", return_path: str
+) -> CheckoutSession:
+    """A Stripe Checkout for `tokens` tokens for `member`, given by `giver_name` (required, shown
+    to the member), whoever holds the member's gift link; `giver_email`, if given, gets Stripe's
+    receipt. Opened by nobody signed in: its audit rows say GIFT_REASON."""
+    giver_name = " ".join(giver_name.split())
+    if not giver_name:
+        raise InvalidInput("required", "Enter your name.", field="giver_name")
+    if len(giver_name) > GIFT_FROM_MAX:
+        raise InvalidInput(
+            "invalid", f"Your name can be {GIFT_FROM_MAX} characters at most.", field="giver_name"
+        )
+    giver_email = giver_email.strip()
+    if giver_email:
+        try:
+            validate_email(giver_email)
+        except ValidationError:
+            raise InvalidInput(
+                "invalid", "Enter an email address like name@example.com.", field="giver_email"
+            ) from None
+    if (
+        isinstance(tokens, bool)
+        or not isinstance(tokens, int)
+        or not (1 <= tokens <= GIFT_MAX_TOKENS)
+    ):
+        raise InvalidInput(
+            "invalid", f"You can give from 1 to {GIFT_MAX_TOKENS} tokens.", field="tokens"
+        )
+    return tokens_checkout_create(
+        member=member,
+        caller=LINK_HOLDER,
+        tokens=tokens,
+        return_path=return_path,
+        reason=GIFT_REASON,
+        gift_from=giver_name,
+        gift_email=giver_email,
+    )
