@@ -148,6 +148,8 @@ class CheckoutSession(models.Model):
     # member on their statement) and, if they asked for one, the address for Stripe's receipt.
     gift_from = models.CharField(max_length=100, blank=True)
     gift_email = models.EmailField(blank=True)
+    # When the member was told of the gift (claimed once, by the first delivery that credits it).
+    gift_told_at = models.DateTimeField(null=True, blank=True)
     payment = models.OneToOneField(
         Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="checkout_session"
     )

@@ -34,6 +34,7 @@ from payments.models import (
     StripeSubscription,
 )
 from payments.services.checkout import checkout_metadata
+from payments.services.gifts import gift_tell
 from payments.services.membership import (
     membership_period_add,
     membership_renewal_failed,
@@ -261,6 +262,8 @@ def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str
         if is_duplicate(exc):
             return "duplicate: already credited"
         raise
+    if checkout.gift_from:
+        gift_tell(checkout_id=checkout.pk)  # once: it claims the checkout before it sends
     return "applied: tokens credited"
 
 

@@ -12,6 +12,7 @@ nothing more: the page shows the member's first name and the circle, never their
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,18 +20,24 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from circle import words
 from circle.errors import Forbidden, InvalidInput
 from members.models import STAFF_ROLES, Member
 from members.selectors import Caller
 from members.services import audit_record
+from messaging.models import SmsStatus
+from messaging.services import sms_send
 from payments.models import CheckoutSession
 from payments.services.checkout import tokens_checkout_create
 from payments.services.links import LINK_HOLDER
+
+logger = logging.getLogger(__name__)
 
 GIFT_LINK_SALT = "circle.payments.gift-link"
 # Whoever opens a gift link is signed in as nobody; the checkout's audit rows say this instead.
@@ -169,3 +176,60 @@ def gift_checkout_create(
         gift_from=giver_name,
         gift_email=giver_email,
     )
+
+
+@dataclass(frozen=True)
+class GiftTold:
+    channel: str  # "email", "sms" or "" (no address: the statement line tells them)
+    to: str
+
+
+def gift_tell(*, checkout_id: int, now: datetime | None = None) -> GiftTold | None:
+    """Tell the member who gave them tokens, once: the first delivery that credited the gift
+    claims it (a conditional update), so a webhook delivered again tells no one twice. By email
+    where they have an address, else by text; a message that cannot be sent is logged, not
+    retried (the statement line, "Gift from <name>", still says it). None: not a gift, not yet
+    credited, or told already."""
+    now = now or timezone.now()
+    claimed = CheckoutSession.objects.filter(
+        pk=checkout_id, payment__isnull=False, gift_told_at__isnull=True
+    ).exclude(gift_from="")
+    if claimed.update(gift_told_at=now) != 1:
+        return None
+    checkout = CheckoutSession.objects.select_related("member", "member__circle").get(
+        pk=checkout_id
+    )
+    member, circle = checkout.member, checkout.member.circle
+    tokens = checkout.tokens or 0
+    what = f"{tokens} {'token' if tokens == 1 else 'tokens'}"
+    help_time = words.duration(tokens * circle.token_minutes)
+    told = GiftTold(channel="", to="")
+    if member.email:
+        message = (
+            f"Dear {member.first_name},\n\n"
+            f"{checkout.gift_from} has given you {what} ({help_time} of help) at {circle.name}. "
+            f"They are in your account now, ready to spend when you ask for help.\n\n"
+            f"{circle.name}\n"
+        )
+        try:
+            send_mail(f"A gift from {checkout.gift_from}", message, None, [member.email])
+            told = GiftTold(channel="email", to=member.email)
+        except OSError as exc:  # SMTP refused or unreachable
+            logger.warning("gift notice email to member %s failed: %s", member.pk, exc)
+    elif member.phone:
+        body = (
+            f"{circle.name}: {checkout.gift_from} has given you {what} ({help_time} of help). "
+            "They are ready to spend when you ask for help."
+        )
+        sms = sms_send(member=member, body=body, reference=f"gift:{checkout.pk}", follow_up=False)
+        if sms is not None and sms.status != SmsStatus.FAILED:
+            told = GiftTold(channel="sms", to=sms.to)
+    with transaction.atomic(durable=True):
+        audit_record(
+            circle=circle,
+            action="payment.gift_told",
+            member=member,
+            reason=f"Gift from {checkout.gift_from}",
+            data={"checkout_id": checkout.pk, "channel": told.channel},
+        )
+    return told

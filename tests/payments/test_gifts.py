@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core import signing
+from django.core import mail, signing
 from django.utils import timezone
 
 from circle.errors import Forbidden, InvalidInput
-from members.models import AuditEvent
+from members.models import AuditEvent, Member
 from members.selectors import caller_for
+from messaging.models import Sms
 from payments.models import CheckoutSession, Payment
 from payments.services import tokens_checkout_create
 from payments.services.gifts import (
@@ -24,6 +25,7 @@ from payments.services.gifts import (
     gift_link_create,
     gift_link_read,
     gift_link_token,
+    gift_tell,
 )
 from payments.services.links import PAY_LINK_SALT
 from payments.stripe_local import LocalStripe
@@ -166,3 +168,81 @@ def test_a_gift_is_refused_on_a_bad_answer_and_nothing_is_started(
     assert refused.value.field == field
     assert CheckoutSession.objects.count() == 0
     assert stripe_server.requests == []
+
+
+# --- Telling the member -----------------------------------------------------------------------
+
+
+def give(member: Any, stripe_server: LocalStripe, *, twice: bool = True) -> None:
+    checkout = gift_checkout_create(
+        member=member, tokens=2, giver_name="Dora", return_path="/gift/x/"
+    )
+    assert checkout.stripe_session_id is not None
+    events = stripe_server.complete(checkout.stripe_session_id)
+    deliver_all(stripe_server, events)
+    if twice:
+        deliver_all(stripe_server, events)
+
+
+def test_the_member_is_emailed_once_who_gave_them_tokens(
+    personas: Personas, stripe_server: LocalStripe
+) -> None:
+    alice = personas.alice
+    assert alice.email
+
+    give(alice, stripe_server)
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == [alice.email]
+    assert email.subject == "A gift from Dora"
+    assert "Dora has given you 2 tokens (2 hours of help) at Southwark Circle." in email.body
+    assert Sms.objects.count() == 0
+    told = AuditEvent.objects.get(action="payment.gift_told")
+    assert (told.member_id, told.data["channel"]) == (alice.pk, "email")
+
+
+def test_a_member_without_email_is_texted_once(
+    personas: Personas, stripe_server: LocalStripe
+) -> None:
+    alice = personas.alice
+    Member.objects.filter(pk=alice.pk).update(email="")
+    alice.refresh_from_db()
+
+    give(alice, stripe_server)
+
+    assert mail.outbox == []
+    sms = Sms.objects.get()
+    assert sms.to == alice.phone
+    assert "Dora has given you 2 tokens (2 hours of help)" in sms.body
+    assert AuditEvent.objects.get(action="payment.gift_told").data["channel"] == "sms"
+
+
+def test_a_member_with_neither_has_the_statement_line(
+    personas: Personas, stripe_server: LocalStripe
+) -> None:
+    alice = personas.alice
+    Member.objects.filter(pk=alice.pk).update(email="", phone="")
+    alice.refresh_from_db()
+
+    give(alice, stripe_server)
+
+    assert mail.outbox == []
+    assert Sms.objects.count() == 0
+    assert AuditEvent.objects.get(action="payment.gift_told").data["channel"] == ""
+    _, lines = member_statement(member=alice, limit=10, offset=0)
+    assert lines[0].description == "Gift from Dora: 2 tokens (card)"
+
+
+def test_a_members_own_purchase_tells_no_one(
+    personas: Personas, stripe_server: LocalStripe
+) -> None:
+    alice = personas.alice
+    caller = caller_for(user=alice.user, circle=alice.circle)
+    checkout = tokens_checkout_create(member=alice, caller=caller, tokens=1)
+    assert checkout.stripe_session_id is not None
+    deliver_all(stripe_server, stripe_server.complete(checkout.stripe_session_id))
+
+    assert mail.outbox == []
+    assert not AuditEvent.objects.filter(action="payment.gift_told").exists()
+    assert gift_tell(checkout_id=checkout.pk) is None
