@@ -263,6 +263,11 @@ urlpatterns = [
     # Gifts from family and friends (issue 14): the member's link to share, and its page.
     path("my/pay/gift-link/", gift_link.share, name="member-gift-link"),
     path("gift/<str:token>/", gift_link.gift, name="gift-link"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/gift-link/",
+        gift_link.console,
+        name="console-gift-link",
+    ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),
 ]

@@ -142,3 +142,20 @@ def test_an_expired_gift_link_and_a_cancelled_payment_are_plain_pages(
     page.goto(f"{link(southwark.alice)}?checkout=cancelled")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("nothing was taken")
     check(page, "gift cancelled")
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_otto_makes_alices_gift_link_from_her_card(
+    page_at: PageAt, live_server: LiveServer, southwark: Personas, width: Width
+) -> None:
+    page = page_at(width)
+    sign_in(page, live_server, "otto@example.org", PASSWORD)
+    page.goto(f"/console/southwark/members/{southwark.alice.pk}/")
+    page.get_by_role("button", name="Share a gift link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Share a gift link")
+    check(page, "console share page")
+    tab_to_named(page, text="Make a gift link", tag="BUTTON")
+    press_enter(page)
+    box = page.get_by_label("The gift link: copy it into a text message or email")
+    assert "/gift/" in box.input_value()
+    check(page, "console share page with link")

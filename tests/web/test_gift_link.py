@@ -260,3 +260,65 @@ def test_signed_out_the_share_page_asks_to_sign_in(client: Client, southwark: Pe
 
     assert response.status_code == 302
     assert "/my/pay/gift-link/" in response["Location"]
+
+
+# --- The console's gift link --------------------------------------------------------------------
+
+
+def console_url(personas: Personas, member: Member | None = None) -> str:
+    return f"/console/southwark/members/{(member or personas.alice).pk}/gift-link/"
+
+
+@pytest.mark.parametrize("who", ["cora", "otto"])
+def test_staff_make_a_members_gift_link_from_the_card(
+    client: Client, southwark: Personas, who: str
+) -> None:
+    staff = getattr(southwark, who)
+    client.force_login(staff.user)
+    card = client.get(f"/console/southwark/members/{southwark.alice.pk}/")
+    assert console_url(southwark) in card.content.decode()
+
+    page = client.get(console_url(southwark))
+    assert page.status_code == 200
+    assert "Make a gift link" in text_of(page)
+    assert "Alice Archer" in text_of(page)
+
+    response = client.post(console_url(southwark))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    value = html.split('id="gift-link-url"')[1].split('value="')[1].split('"')[0]
+    assert gift_link_read(value.rstrip("/").rsplit("/", 1)[-1]).member_id == southwark.alice.pk
+    event = AuditEvent.objects.get(action="payment.gift_link_made")
+    assert (event.member, event.actor) == (southwark.alice, staff.user)
+
+
+def test_the_console_page_costs_the_same_queries_for_any_member(
+    client: Client, southwark: Personas, django_assert_num_queries: Any
+) -> None:
+    client.force_login(southwark.cora.user)
+    client.get(console_url(southwark))  # the session warmed
+    # As a GET, and the audit row in its transaction.
+    with django_assert_num_queries(7):
+        client.post(console_url(southwark))
+    with django_assert_num_queries(7):
+        client.post(console_url(southwark, southwark.bob))
+    with django_assert_num_queries(4):  # the session, the user, the caller, the member
+        client.get(console_url(southwark, southwark.bob))
+
+
+def test_a_member_may_not_use_the_console_page(client: Client, southwark: Personas) -> None:
+    client.force_login(southwark.bob.user)
+
+    assert client.post(console_url(southwark)).status_code == 403
+    assert not AuditEvent.objects.filter(action="payment.gift_link_made").exists()
+
+
+def test_staff_of_another_circle_find_nothing(client: Client, southwark: Personas) -> None:
+    client.force_login(southwark.clara.user)
+
+    assert client.post(console_url(southwark)).status_code in (403, 404)
+    assert (
+        client.post(f"/console/suffolk/members/{southwark.alice.pk}/gift-link/").status_code == 404
+    )
+    assert not AuditEvent.objects.filter(action="payment.gift_link_made").exists()

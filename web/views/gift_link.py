@@ -6,7 +6,8 @@ and how many tokens; "Continue to payment" opens a fresh Stripe Checkout each ti
 the signature is the permission, and it lets someone give, nothing more. As for card payment
 links, the page Stripe sends the giver back to never says "paid": the webhook applies a payment.
 
-`/my/pay/gift-link/`: the member makes their link, to copy and share.
+`/my/pay/gift-link/`: the member makes their link, to copy and share; the console's
+`/console/{slug}/members/{id}/gift-link/`, staff make it for them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 
 from circle import words
 from circle.errors import DomainError
@@ -31,7 +33,7 @@ from payments.services.gifts import (
 from payments.services.offline import price_of
 from payments.stripe_client import PaymentsFailed, PaymentsUnavailable
 from web.forms_gift import GiftForm
-from web.views.base import form_error, member_required, render_page
+from web.views.base import form_error, member_required, render_page, staff_required
 from web.views.member.pay import SeeOther
 
 
@@ -102,4 +104,24 @@ def share(request: HttpRequest) -> HttpResponse:
     made = None
     if request.method == "POST":
         made = gift_link_create(member=member, caller=caller)
-    return render_page(request, "web/gift/share.html", {"made": made})
+    return render_page(
+        request, "web/gift/share.html", {"made": made, "back_href": reverse("web:member-pay")}
+    )
+
+
+@staff_required
+def console(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
+    """The console's gift link for a member (an operator on the phone to the member or their
+    family): made on a POST (audited as the operator's), shown to copy or read out."""
+    member = member_get(circle=circle, member_id=member_id)
+    caller: Caller = request.caller  # type: ignore[attr-defined]
+    made = gift_link_create(member=member, caller=caller) if request.method == "POST" else None
+    return render_page(
+        request,
+        "web/gift/share.html",
+        {
+            "made": made,
+            "member": member,
+            "back_href": reverse("web:console-member", args=[circle.slug, member.pk]),
+        },
+    )
