@@ -16,6 +16,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from circle import words
 from circle.errors import DomainError
@@ -59,7 +60,7 @@ def gift(request: HttpRequest, token: str) -> HttpResponse:
         return render_page(request, "web/gift/expired.html", status=410)
     member = member_get(circle=circle, member_id=link.member_id)
     context: dict[str, Any] = {
-        "name": member.first_name or "this member",
+        "name": member.first_name or _("this member"),
         "unit_price": words.money(price_of(circle.token_price)),
         "largest": GIFT_MAX_TOKENS,
         "expires_at": link.expires_at,
