@@ -228,7 +228,7 @@ class CircleConcernsApi(PaginatedApi, APIView):
     permission_classes = [IsAuthenticated]
     pagination_class = UncappedPagination
 
-    class RaiseInput(StrictInputSerializer):
+    class ConcernRaiseInput(StrictInputSerializer):
         about_member_id = serializers.IntegerField(required=False, allow_null=True)
         about_helper_id = serializers.IntegerField(
             required=False, allow_null=True, help_text="The helper's member id."
@@ -251,11 +251,11 @@ class CircleConcernsApi(PaginatedApi, APIView):
         page = paginator.paginate_queryset(concerns, request)
         return paginator.get_paginated_response(ConcernSummaryOutput(page, many=True).data)
 
-    @extend_schema(request=RaiseInput, responses={201: ConcernRaisedOutput})
+    @extend_schema(request=ConcernRaiseInput, responses={201: ConcernRaisedOutput})
     def post(self, request: Request, slug: str) -> Response:
         circle = circle_get(slug=slug)
         caller = caller_for(user=request.user, circle=circle)
-        data = self.RaiseInput(data=request.data)
+        data = self.ConcernRaiseInput(data=request.data)
         data.is_valid(raise_exception=True)
         concern = concern_raise(circle=circle, caller=caller, **data.validated_data)
         return Response(ConcernRaisedOutput(concern).data, status=201)
@@ -291,13 +291,13 @@ class ConcernApi(APIView):
 class ConcernNoteApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class NoteInput(StrictInputSerializer):
+    class ConcernNoteInput(StrictInputSerializer):
         text = serializers.CharField(max_length=CONCERN_NOTE_MAX)
 
-    @extend_schema(request=NoteInput, responses={201: ConcernNoteOutput})
+    @extend_schema(request=ConcernNoteInput, responses={201: ConcernNoteOutput})
     def post(self, request: Request, concern_id: int) -> Response:
         concern, caller, _whole = concern_access(user=request.user, concern_id=concern_id)
-        data = self.NoteInput(data=request.data)
+        data = self.ConcernNoteInput(data=request.data)
         data.is_valid(raise_exception=True)
         note = concern_note_add(concern=concern, caller=caller, text=data.validated_data["text"])
         return Response(ConcernNoteOutput(note).data, status=201)
@@ -308,14 +308,14 @@ class ConcernReferralApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class ReferralInput(StrictInputSerializer):
+    class ConcernReferralInput(StrictInputSerializer):
         referred_on = serializers.DateField()
         reference = serializers.CharField(max_length=100)
 
-    @extend_schema(request=ReferralInput, responses={200: ConcernSummaryOutput})
+    @extend_schema(request=ConcernReferralInput, responses={200: ConcernSummaryOutput})
     def post(self, request: Request, concern_id: int) -> Response:
         concern, caller, _whole = concern_access(user=request.user, concern_id=concern_id)
-        data = self.ReferralInput(data=request.data)
+        data = self.ConcernReferralInput(data=request.data)
         data.is_valid(raise_exception=True)
         concern = concern_referral_record(concern=concern, caller=caller, **data.validated_data)
         return Response(ConcernSummaryOutput(concern).data)
@@ -326,13 +326,13 @@ class ConcernCloseApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class CloseInput(StrictInputSerializer):
+    class ConcernCloseInput(StrictInputSerializer):
         outcome = serializers.CharField(max_length=CONCERN_MAX)
 
-    @extend_schema(request=CloseInput, responses={200: ConcernSummaryOutput})
+    @extend_schema(request=ConcernCloseInput, responses={200: ConcernSummaryOutput})
     def post(self, request: Request, concern_id: int) -> Response:
         concern, caller, _whole = concern_access(user=request.user, concern_id=concern_id)
-        data = self.CloseInput(data=request.data)
+        data = self.ConcernCloseInput(data=request.data)
         data.is_valid(raise_exception=True)
         concern = concern_close(
             concern=concern, caller=caller, outcome=data.validated_data["outcome"]

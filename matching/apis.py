@@ -650,18 +650,18 @@ class ConcernSuspendHelperApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    class SuspendInput(StrictInputSerializer):
+    class ConcernSuspendInput(StrictInputSerializer):
         reason = serializers.CharField(max_length=500)
 
-    class SuspendOutput(serializers.Serializer[Any]):
+    class ConcernSuspendOutput(serializers.Serializer[Any]):
         helper_id = serializers.IntegerField()
         suspended = serializers.BooleanField()
         handed_back_task_ids = serializers.ListField(child=serializers.IntegerField())
 
-    @extend_schema(request=SuspendInput, responses={200: SuspendOutput})
+    @extend_schema(request=ConcernSuspendInput, responses={200: ConcernSuspendOutput})
     def post(self, request: Request, concern_id: int) -> Response:
         concern, caller, _whole = concern_access(user=request.user, concern_id=concern_id)
-        data = self.SuspendInput(data=request.data)
+        data = self.ConcernSuspendInput(data=request.data)
         data.is_valid(raise_exception=True)
         done = services.concern_helper_suspend(
             concern=concern, caller=caller, reason=data.validated_data["reason"]

@@ -5,7 +5,7 @@ the raiser sees that it was received and when it was closed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -78,7 +78,8 @@ def test_a_member_and_an_operator_for_a_caller_raise_concerns(
     )
     assert for_caller.status_code == 201
     first = Concern.objects.get(pk=by_member.json()["id"])
-    assert first.danger_now and first.about_helper == personas.hana
+    assert first.danger_now
+    assert first.about_helper == personas.hana
     assert first.raised_by == personas.bob.user
     assert Concern.objects.get(pk=for_caller.json()["id"]).raised_by == personas.otto.user
 
@@ -155,16 +156,19 @@ def test_notes_referral_and_close(personas: Personas, client_for: Client, concer
     assert closed.status_code == 200
     stored = Concern.objects.get(pk=concern)
     assert stored.referral_reference == "SW-2026-114"
-    assert stored.closed_by == personas.cora.user and stored.outcome
+    assert stored.closed_by == personas.cora.user
+    assert stored.outcome
     assert Item.objects.get(cause=f"concern:{concern}").done_at is not None
     actions = set(
         AuditEvent.objects.filter(data__concern_id=concern).values_list("action", flat=True)
     )
     assert {"concern.raised", "concern.note_added", "concern.referred", "concern.closed"} <= actions
     again = cora.post(url(concern, "close"), {"outcome": "Again"}, "json")
-    assert again.status_code == 409 and again.json()["code"] == "concern_closed"
+    assert again.status_code == 409
+    assert again.json()["code"] == "concern_closed"
     late = cora.post(url(concern, "notes"), {"text": "late"}, "json")
-    assert late.status_code == 409 and late.json()["code"] == "concern_closed"
+    assert late.status_code == 409
+    assert late.json()["code"] == "concern_closed"
     assert cora.get(RAISE_URL + "?closed=true").json()["results"][0]["id"] == concern
 
 
@@ -191,7 +195,7 @@ def test_raising_refusals(
         for key, value in body.items()
     }
     if body.get("happened_on") == "FUTURE":
-        body["happened_on"] = (date.today() + timedelta(days=3)).isoformat()
+        body["happened_on"] = (timezone.localdate() + timedelta(days=3)).isoformat()
     response = raise_concern(client_for(personas.hana), **body)
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == code
@@ -206,7 +210,8 @@ def test_someone_outside_the_circle_cannot_raise_one(
     response = raise_concern(
         client_for(personas.sam), about_member_id=personas.alice.pk, what_happened="x"
     )
-    assert response.status_code == 403 and response.json()["code"] == "not_in_circle"
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_in_circle"
 
 
 def test_referral_and_close_refusals(personas: Personas, client_for: Client, concern: int) -> None:
@@ -216,9 +221,11 @@ def test_referral_and_close_refusals(personas: Personas, client_for: Client, con
         {"referred_on": (timezone.localdate() + timedelta(days=2)).isoformat(), "reference": "R"},
         "json",
     )
-    assert future.status_code == 400 and future.json()["code"] == "date_in_future"
+    assert future.status_code == 400
+    assert future.json()["code"] == "date_in_future"
     blank = cora.post(url(concern, "close"), {"outcome": "  "}, "json")
-    assert blank.status_code == 400 and blank.json()["code"] == "blank"
+    assert blank.status_code == 400
+    assert blank.json()["code"] == "blank"
     other = client_for(personas.clara).post(url(concern, "close"), {"outcome": "x"}, "json")
     assert other.status_code == 404
     assert Concern.objects.get(pk=concern).closed_at is None

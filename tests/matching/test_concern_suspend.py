@@ -59,9 +59,11 @@ def test_suspending_hands_back_the_helpers_accepted_task(
         "handed_back_task_ids": [task["id"]],
     }
     stored = Task.objects.get(pk=task["id"])
-    assert stored.status == TaskStatus.OPEN and stored.helper_id is None
+    assert stored.status == TaskStatus.OPEN
+    assert stored.helper_id is None
     helper = Helper.objects.get(pk=world.hana_helper.pk)
-    assert helper.suspended and helper.suspended_reason == "Allegation of theft"
+    assert helper.suspended
+    assert helper.suspended_reason == "Allegation of theft"
     assert AuditEvent.objects.filter(action="helper.suspended", member=world.hana).exists()
     assert AuditEvent.objects.filter(action="task.handed_back", data__task_id=task["id"]).exists()
     assert AuditEvent.objects.filter(
@@ -74,14 +76,16 @@ def test_suspending_hands_back_the_helpers_accepted_task(
 
     # Again: nothing more to hand back, no second suspension, still answered.
     again = client_for(world.cora).post(suspend_url(concern), {"reason": "again"}, "json")
-    assert again.status_code == 200 and again.json()["handed_back_task_ids"] == []
+    assert again.status_code == 200
+    assert again.json()["handed_back_task_ids"] == []
     assert AuditEvent.objects.filter(action="helper.suspended").count() == 1
 
 
 def test_refusals(world: Personas, client_for: Client) -> None:
     concern = raise_about_hana(client_for, world)
     otto = client_for(world.otto).post(suspend_url(concern), {"reason": "x"}, "json")
-    assert otto.status_code == 403 and otto.json()["code"] == "concern_forbidden"
+    assert otto.status_code == 403
+    assert otto.json()["code"] == "concern_forbidden"
     blank = client_for(world.cora).post(suspend_url(concern), {"reason": " "}, "json")
     assert blank.status_code == 400
     about_member = (
@@ -94,5 +98,6 @@ def test_refusals(world: Personas, client_for: Client) -> None:
         .json()["id"]
     )
     no_helper = client_for(world.cora).post(suspend_url(about_member), {"reason": "x"}, "json")
-    assert no_helper.status_code == 409 and no_helper.json()["code"] == "concern_no_helper"
+    assert no_helper.status_code == 409
+    assert no_helper.json()["code"] == "concern_no_helper"
     assert not Helper.objects.get(pk=world.hana_helper.pk).suspended
