@@ -227,3 +227,12 @@ def concerns_raised(*, user: Any, circle: Circle) -> list[Concern]:
         .only("id", "received_at", "closed_at")
         .order_by("-received_at", "-id")
     )
+
+
+def concern_find(*, circle: Circle, concern_id: int) -> Concern:
+    """A concern of this circle, for its coordinators' pages (whose decorator checked who they
+    are); another circle's is not found."""
+    concern = Concern.objects.select_related("circle").filter(pk=concern_id, circle=circle).first()
+    if concern is None:
+        raise NotFound("No such concern.", code="concern_not_found")
+    return concern
