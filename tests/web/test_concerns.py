@@ -59,6 +59,8 @@ def test_the_danger_question_comes_first(personas: Personas, as_: Any) -> None:
     assert page.status_code == 200
     assert "Is someone in danger right now?" in text_of(page)
     assert "Call 999" not in text_of(page)
+    unanswered = as_(personas.hana).get(NEW + "?asked=1")
+    assert "Say whether someone is in danger right now." in text_of(unanswered)
     missing = as_(personas.hana).get(NEW + "?danger=maybe")
     assert "Say whether someone is in danger right now." in text_of(missing)
 
