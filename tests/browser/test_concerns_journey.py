@@ -11,7 +11,7 @@ Requests hold tokens (ledger rows), so this runs on PostgreSQL.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from attention.models import Concern, ConcernReading
@@ -36,9 +36,9 @@ def check(page: Page, label: str, *, error_page: bool = False) -> None:
     screenshot(page, f"concerns-{label}")
 
 
-def click_and_wait(page: Page, locator: object) -> None:
+def click_and_wait(page: Page, locator: Locator) -> None:
     with page.expect_navigation():
-        locator.click()  # type: ignore[attr-defined]
+        locator.click()
 
 
 @pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
