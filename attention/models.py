@@ -148,3 +148,100 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"note on {self.item_id}"
+
+
+class Concern(models.Model):
+    """A safeguarding concern: someone is worried about a member or a helper (and maybe a
+    task). Its words are for the circle's coordinators only: an operator sees that the queue
+    holds a concern, never what it says; the person it is about never sees it; whoever raised
+    it sees that it was received and when it was closed. Every reading by a coordinator is
+    logged (`ConcernReading`).
+
+    Invariants: about a member or a helper's member record (or both); a referral has a date
+    whenever it has a reference; closed with an outcome (`closed_at` and `outcome` together).
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    # The person it is about, as a member record; a helper is named by their member record.
+    about_member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    about_helper = models.ForeignKey(
+        Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The task it is about, if any: a reference, not a foreign key (matching is above us).
+    task_id = models.PositiveBigIntegerField(null=True, blank=True)
+    what_happened = models.TextField()
+    happened_on = models.DateField(null=True, blank=True)
+    danger_now = models.BooleanField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    referred_on = models.DateField(null=True, blank=True)
+    referral_reference = models.CharField(max_length=100, blank=True)
+    outcome = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(about_member__isnull=False)
+                | models.Q(about_helper__isnull=False),
+                name="attention_concern_about_someone",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(what_happened=""), name="attention_concern_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(referral_reference="") | models.Q(referred_on__isnull=False),
+                name="attention_concern_referral_dated",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, outcome="")
+                | (models.Q(closed_at__isnull=False) & ~models.Q(outcome="")),
+                name="attention_concern_closed_with_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["circle", "closed_at"], name="attention_concern_open")]
+
+    def __str__(self) -> str:
+        return f"concern {self.pk}"
+
+
+class ConcernNote(models.Model):
+    """A coordinator's note on a concern (who they rang, what was done). Never edited."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(text=""), name="attention_concern_note_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"note on concern {self.concern_id}"
+
+
+class ConcernReading(models.Model):
+    """Who read a concern, and when: one row for every reading by a coordinator."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="readings")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-read_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"reading of concern {self.concern_id}"

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
-from attention.models import COORDINATOR_KINDS, OPERATOR_KINDS, URGENT_KINDS, Item, Note
+from attention.models import (
+    COORDINATOR_KINDS,
+    OPERATOR_KINDS,
+    URGENT_KINDS,
+    Concern,
+    ConcernNote,
+    ConcernReading,
+    Item,
+    Note,
+)
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
 from members.models import Member
@@ -147,3 +156,83 @@ def member_open_items(*, member: Member) -> QuerySet[Item]:
         .exclude(kind__in=list(URGENT_KINDS))
         .order_by("created_at", "id")
     )
+
+
+# Safeguarding concerns: coordinators of the circle read them, and every reading is logged.
+
+
+def concern_access(*, user: Any, concern_id: int) -> tuple[Concern, Caller, bool]:
+    """A concern, the caller, and whether they may read it whole (a coordinator of its circle).
+    Whoever raised it may see only that it was received and when it was closed (False); the
+    circle's operators are refused (403); anyone else, the person it is about included, finds
+    nothing (404), so nobody learns a concern exists."""
+    concern = None
+    if getattr(user, "is_authenticated", False):
+        circles = Member.objects.filter(user=user).values("circle_id")
+        concern = (
+            Concern.objects.select_related("circle")
+            .filter(pk=concern_id, circle_id__in=circles)
+            .first()
+        )
+    if concern is None:
+        raise NotFound("No such concern.", code="concern_not_found")
+    caller = caller_for(user=user, circle=concern.circle)
+    if caller.is_coordinator:
+        return concern, caller, True
+    if concern.raised_by_id == user.pk:
+        return concern, caller, False
+    if caller.is_staff:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+    raise NotFound("No such concern.", code="concern_not_found")
+
+
+def _concern_people(concerns: QuerySet[Concern]) -> QuerySet[Concern]:
+    return concerns.select_related("about_member", "about_helper", "raised_by", "closed_by")
+
+
+def concern_list(*, circle: Circle, caller: Caller, closed: bool = False) -> QuerySet[Concern]:
+    """The circle's concerns for its coordinators, open ones (or closed ones), danger first
+    then newest: who each is about and when it came, not what it says (reading it is opening
+    it, which is logged)."""
+    if not caller.is_coordinator or caller.member is None or caller.member.circle_id != circle.pk:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+    return _concern_people(
+        Concern.objects.filter(circle=circle, closed_at__isnull=not closed)
+    ).order_by("-danger_now", "-received_at", "-id")
+
+
+def concern_get(*, concern: Concern, caller: Caller) -> Concern:
+    """A concern whole, with its notes and its readings, for a coordinator of its circle; the
+    reading is logged first (who, when), so the log shows this one too."""
+    if not caller.is_coordinator or caller.user is None or caller.member is None:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+    if caller.member.circle_id != concern.circle_id:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+    ConcernReading.objects.create(concern=concern, reader=caller.user)
+    return (
+        _concern_people(Concern.objects.filter(pk=concern.pk))
+        .prefetch_related(
+            Prefetch("notes", queryset=ConcernNote.objects.select_related("author")),
+            Prefetch("readings", queryset=ConcernReading.objects.select_related("reader")),
+        )
+        .get()
+    )
+
+
+def concerns_raised(*, user: Any, circle: Circle) -> list[Concern]:
+    """The concerns this person raised in the circle, newest first: only when each was received
+    and closed are read (`id`, `received_at`, `closed_at`), never what it says or how it ended."""
+    return list(
+        Concern.objects.filter(circle=circle, raised_by=user)
+        .only("id", "received_at", "closed_at")
+        .order_by("-received_at", "-id")
+    )
+
+
+def concern_find(*, circle: Circle, concern_id: int) -> Concern:
+    """A concern of this circle, for its coordinators' pages (whose decorator checked who they
+    are); another circle's is not found."""
+    concern = Concern.objects.select_related("circle").filter(pk=concern_id, circle=circle).first()
+    if concern is None:
+        raise NotFound("No such concern.", code="concern_not_found")
+    return concern

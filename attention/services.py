@@ -4,15 +4,16 @@ marking it done."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from attention.models import Item, Note
-from circle.errors import Conflict, InvalidInput
-from members.models import STAFF_ROLES, Member, Role, User
+from attention.models import Concern, ConcernNote, Item, ItemKind, Note
+from circle.errors import Conflict, Forbidden, InvalidInput
+from circle.models import Circle
+from members.models import STAFF_ROLES, Member, Role, RoleName, User
 from members.selectors import Caller
 from members.services import audit_record
 
@@ -303,3 +304,218 @@ def items_close(
                 data={"followup_id": pk, "kind": kind},
             )
     return closed
+
+
+# Safeguarding concerns. The words of a concern are for the circle's coordinators: neither the
+# queue's item nor any audit row quotes them.
+
+CONCERN_MAX = 5000
+CONCERN_NOTE_MAX = 2000
+
+
+def _concern_coordinator(*, concern: Concern, caller: Caller) -> None:
+    if caller.user is None or not caller.is_coordinator or caller.member is None:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+    if caller.member.circle_id != concern.circle_id:
+        raise Forbidden("concern_forbidden", "Only the circle's coordinators can read a concern.")
+
+
+def _concern_open(concern: Concern) -> None:
+    if concern.closed_at is not None:
+        raise Conflict("concern_closed", "This concern is closed.")
+
+
+def _about(*, circle: Circle, member_id: int | None, field: str, helper: bool) -> Member | None:
+    if member_id is None:
+        return None
+    about = Member.objects.filter(circle=circle, pk=member_id).first()
+    if about is None:
+        raise InvalidInput(
+            "concern_person_unknown",
+            f"{field}: Nobody with that number is in this circle.",
+            field=field,
+        )
+    if helper and not Role.objects.filter(member=about, role=RoleName.HELPER).exists():
+        raise InvalidInput(
+            "concern_not_a_helper",
+            f"{field}: That person is not one of the circle's helpers.",
+            field=field,
+        )
+    return about
+
+
+def concern_raise(
+    *,
+    circle: Circle,
+    caller: Caller,
+    what_happened: str,
+    danger_now: bool,
+    about_member_id: int | None = None,
+    about_helper_id: int | None = None,
+    task_id: int | None = None,
+    happened_on: date | None = None,
+) -> Concern:
+    """Anyone with a record in the circle (a member, a helper, staff for a caller) raises a
+    safeguarding concern about a member or a helper (their member record), perhaps a task. It
+    goes to the top of the coordinators' queue as a safeguarding item that says a concern was
+    raised and nothing of what it says."""
+    if caller.user is None or caller.member is None or caller.member.circle_id != circle.pk:
+        raise Forbidden("not_in_circle", "Only people in this circle can raise a concern here.")
+    what_happened = (what_happened or "").strip()
+    if not what_happened:
+        raise InvalidInput(
+            "required",
+            "what_happened: Say what happened or what worries you.",
+            field="what_happened",
+        )
+    if len(what_happened) > CONCERN_MAX:
+        raise InvalidInput(
+            "too_long",
+            f"what_happened: Write at most {CONCERN_MAX} characters.",
+            field="what_happened",
+        )
+    if happened_on is not None and happened_on > timezone.localdate():
+        raise InvalidInput(
+            "date_in_future", "happened_on: The date cannot be in the future.", field="happened_on"
+        )
+    member = _about(circle=circle, member_id=about_member_id, field="about_member_id", helper=False)
+    helper = _about(circle=circle, member_id=about_helper_id, field="about_helper_id", helper=True)
+    if member is None and helper is None:
+        raise InvalidInput(
+            "concern_about_nobody",
+            "about_member_id: Say who the concern is about.",
+            field="about_member_id",
+        )
+    with transaction.atomic(durable=True):
+        concern = Concern.objects.create(
+            circle=circle,
+            about_member=member,
+            about_helper=helper,
+            task_id=task_id,
+            what_happened=what_happened,
+            happened_on=happened_on,
+            danger_now=danger_now,
+            raised_by=caller.user,
+        )
+        about = helper or member
+        assert about is not None
+        item_raise(
+            member=about,
+            kind=ItemKind.SAFEGUARDING,
+            cause=f"concern:{concern.pk}",
+            task_id=task_id,
+            note=(
+                "A safeguarding concern was raised: only a coordinator can read it."
+                + (" The person raising it said someone was in danger." if danger_now else "")
+            ),
+            audit_data={"concern_id": concern.pk},
+        )
+        audit_record(
+            circle=circle,
+            action="concern.raised",
+            caller=caller,
+            member=about,
+            data={"concern_id": concern.pk, "danger_now": danger_now, "task_id": task_id},
+        )
+    return concern
+
+
+def concern_note_add(*, concern: Concern, caller: Caller, text: str) -> ConcernNote:
+    """A coordinator's note on an open concern. The audit row says a note was added, not what."""
+    _concern_coordinator(concern=concern, caller=caller)
+    assert caller.user is not None
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("required", "text: Write the note.", field="text")
+    if len(text) > CONCERN_NOTE_MAX:
+        raise InvalidInput(
+            "too_long", f"text: A note is at most {CONCERN_NOTE_MAX} characters.", field="text"
+        )
+    with transaction.atomic():
+        locked = Concern.objects.select_for_update().get(pk=concern.pk)
+        _concern_open(locked)
+        note = ConcernNote.objects.create(concern=locked, author=caller.user, text=text)
+        audit_record(
+            circle=locked.circle,
+            action="concern.note_added",
+            caller=caller,
+            member=locked.about_helper or locked.about_member,
+            data={"concern_id": locked.pk, "note_id": note.pk},
+        )
+    return note
+
+
+def concern_referral_record(
+    *, concern: Concern, caller: Caller, referred_on: date, reference: str
+) -> Concern:
+    """The coordinator referred the concern to the local authority's safeguarding team: when,
+    and the reference the team gave. Recording it again corrects it (both kept in the audit)."""
+    _concern_coordinator(concern=concern, caller=caller)
+    reference = (reference or "").strip()
+    if not reference:
+        raise InvalidInput(
+            "required",
+            "reference: Give the reference the safeguarding team gave.",
+            field="reference",
+        )
+    if len(reference) > 100:
+        raise InvalidInput("too_long", "reference: At most 100 characters.", field="reference")
+    if referred_on > timezone.localdate():
+        raise InvalidInput(
+            "date_in_future", "referred_on: The date cannot be in the future.", field="referred_on"
+        )
+    with transaction.atomic(durable=True):
+        locked = Concern.objects.select_for_update().get(pk=concern.pk)
+        _concern_open(locked)
+        locked.referred_on = referred_on
+        locked.referral_reference = reference
+        locked.save(update_fields=["referred_on", "referral_reference"])
+        audit_record(
+            circle=locked.circle,
+            action="concern.referred",
+            caller=caller,
+            member=locked.about_helper or locked.about_member,
+            data={
+                "concern_id": locked.pk,
+                "referred_on": referred_on.isoformat(),
+                "reference": reference,
+            },
+        )
+    return locked
+
+
+def concern_close(*, concern: Concern, caller: Caller, outcome: str) -> Concern:
+    """A coordinator closes a concern with its outcome; its item leaves the queue with it."""
+    _concern_coordinator(concern=concern, caller=caller)
+    assert caller.user is not None
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise InvalidInput("required", "outcome: Say how the concern ended.", field="outcome")
+    if len(outcome) > CONCERN_MAX:
+        raise InvalidInput(
+            "too_long", f"outcome: At most {CONCERN_MAX} characters.", field="outcome"
+        )
+    with transaction.atomic(durable=True):
+        closed = Concern.objects.filter(pk=concern.pk, closed_at__isnull=True).update(
+            closed_at=timezone.now(), closed_by=caller.user, outcome=outcome
+        )
+        if not closed:
+            raise Conflict("concern_closed", "This concern is closed.")
+        about = concern.about_helper or concern.about_member
+        assert about is not None
+        item_close(
+            member=about,
+            kind=ItemKind.SAFEGUARDING,
+            cause=f"concern:{concern.pk}",
+            caller=caller,
+            note="The concern was closed.",
+        )
+        audit_record(
+            circle=concern.circle,
+            action="concern.closed",
+            caller=caller,
+            member=about,
+            data={"concern_id": concern.pk},
+        )
+    concern.refresh_from_db()
+    return concern

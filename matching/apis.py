@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attention.selectors import concern_access
 from circle.errors import Forbidden, InvalidInput, NotFound
 from circle.pagination import PaginatedApi
 from circle.selectors import circle_get
@@ -641,3 +642,34 @@ class CircleFeedbackApi(PaginatedApi, APIView):
             feedback_list(circle=circle, helper_id=helper_id), request
         )
         return paginator.get_paginated_response(FeedbackOutput(page, many=True).data)
+
+
+class ConcernSuspendHelperApi(APIView):
+    """Suspend the helper a safeguarding concern names (recorded on their vetting record) and
+    hand back every task they had accepted, so it is offered to other helpers again."""
+
+    permission_classes = [IsAuthenticated]
+
+    class ConcernSuspendInput(StrictInputSerializer):
+        reason = serializers.CharField(max_length=500)
+
+    class ConcernSuspendOutput(serializers.Serializer[Any]):
+        helper_id = serializers.IntegerField()
+        suspended = serializers.BooleanField()
+        handed_back_task_ids = serializers.ListField(child=serializers.IntegerField())
+
+    @extend_schema(request=ConcernSuspendInput, responses={200: ConcernSuspendOutput})
+    def post(self, request: Request, concern_id: int) -> Response:
+        concern, caller, _whole = concern_access(user=request.user, concern_id=concern_id)
+        data = self.ConcernSuspendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = services.concern_helper_suspend(
+            concern=concern, caller=caller, reason=data.validated_data["reason"]
+        )
+        return Response(
+            {
+                "helper_id": done.helper.pk,
+                "suspended": done.helper.suspended,
+                "handed_back_task_ids": [task.pk for task in done.handed_back],
+            }
+        )

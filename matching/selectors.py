@@ -1017,3 +1017,36 @@ def help_by_category(*, circle: Circle, period: ReportPeriod) -> list[CategoryHe
         )
         for category in categories.only("id", "name")
     ]
+
+
+def concern_subjects(*, circle: Circle, member: Member, staff: bool) -> list[tuple[str, str]]:
+    """Whom a person may raise a safeguarding concern about, as (value, name) choices:
+    "member:<id>" for a member, "helper:<id>" for a helper (their member record). Staff may
+    name anyone in the circle; a member names the helpers who came to them, a helper the
+    members they helped, so nobody learns who else is in the circle from the list."""
+    if staff:
+        members = Member.objects.filter(circle=circle, roles__role="member")
+        helpers = Member.objects.filter(circle=circle, helper__isnull=False)
+    else:
+        tasks = Task.objects.filter(circle=circle)
+        members = Member.objects.filter(
+            pk__in=tasks.filter(helper__member=member).values("member_id")
+        )
+        helpers = Member.objects.filter(
+            pk__in=tasks.filter(member=member, helper__isnull=False).values("helper__member_id")
+        )
+    choices = [
+        (f"member:{pk}", name)
+        for pk, name in members.exclude(pk=member.pk)
+        .order_by("full_name", "id")
+        .values_list("pk", "full_name")
+        .distinct()
+    ]
+    choices += [
+        (f"helper:{pk}", gettext("%(name)s (helper)") % {"name": name})
+        for pk, name in helpers.exclude(pk=member.pk)
+        .order_by("full_name", "id")
+        .values_list("pk", "full_name")
+        .distinct()
+    ]
+    return choices

@@ -29,4 +29,9 @@ urlpatterns: list[URLPattern] = [
         name="member-preference",
     ),
     path("circles/<slug:slug>/feedback/", apis.CircleFeedbackApi.as_view(), name="feedback"),
+    path(
+        "concerns/<int:concern_id>/suspend-helper/",
+        apis.ConcernSuspendHelperApi.as_view(),
+        name="concern-suspend-helper",
+    ),
 ]

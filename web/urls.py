@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, gift_link, pay_link, public
+from web.views import auth, concerns, gift_link, pay_link, public
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
 from web.views.console import register as console_register
+from web.views.coordinator import concerns as coordinator_concerns
 from web.views.coordinator import feedback as coordinator_feedback
 from web.views.coordinator import helpers as coordinator_helpers
 from web.views.coordinator import ledger as coordinator_ledger
@@ -267,6 +268,37 @@ urlpatterns = [
         "console/<slug:slug>/members/<int:member_id>/gift-link/",
         gift_link.console,
         name="console-gift-link",
+    ),
+    # Safeguarding concerns: anyone signed in raises one; the coordinators read and act.
+    path("concerns/new/", concerns.new, name="concern-new"),
+    path("concerns/", concerns.mine, name="concerns-mine"),
+    path(
+        "coordinator/<slug:slug>/concerns/", coordinator_concerns.page, name="coordinator-concerns"
+    ),
+    path(
+        "coordinator/<slug:slug>/concerns/<int:concern_id>/",
+        coordinator_concerns.detail,
+        name="coordinator-concern",
+    ),
+    path(
+        "coordinator/<slug:slug>/concerns/<int:concern_id>/note/",
+        coordinator_concerns.note,
+        name="coordinator-concern-note",
+    ),
+    path(
+        "coordinator/<slug:slug>/concerns/<int:concern_id>/referral/",
+        coordinator_concerns.referral,
+        name="coordinator-concern-referral",
+    ),
+    path(
+        "coordinator/<slug:slug>/concerns/<int:concern_id>/suspend/",
+        coordinator_concerns.suspend,
+        name="coordinator-concern-suspend",
+    ),
+    path(
+        "coordinator/<slug:slug>/concerns/<int:concern_id>/close/",
+        coordinator_concerns.close,
+        name="coordinator-concern-close",
     ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),

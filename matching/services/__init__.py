@@ -31,13 +31,16 @@ from matching.services.recurring import (
     series_create,
     series_end,
 )
+from matching.services.safeguarding import Suspension, concern_helper_suspend
 from matching.services.watch import tasks_unconfirmed_raise, tasks_without_helper_raise
 
 __all__ = [
     "SERVED",
     "Outcome",
     "SeriesRun",
+    "Suspension",
     "billed_minutes",
+    "concern_helper_suspend",
     "preference_remove",
     "preference_set",
     "series_book_ahead",

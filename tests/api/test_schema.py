@@ -162,6 +162,7 @@ PAGINATED = [
     "/api/v1/circles/{slug}/feedback/",
     "/api/v1/members/{member_id}/payments/",
     "/api/v1/circles/{slug}/ledger/approvals/",
+    "/api/v1/circles/{slug}/concerns/",
 ]
 
 

@@ -51,6 +51,7 @@ CONSOLE_NAV = (
 # The coordinators' desk, one circle at a time (its URLs take the circle's slug).
 COORDINATOR_NAV = (
     ("web:coordinator", _("Needs attention")),
+    ("web:coordinator-concerns", _("Concerns")),
     ("web:coordinator-ledger", _("Ledger")),
     ("web:coordinator-helpers", _("Helpers")),
     ("web:coordinator-feedback", _("Feedback")),

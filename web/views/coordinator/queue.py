@@ -173,6 +173,16 @@ def _desk_links(circle: Circle, item: Item) -> list[tuple[str, str]]:
     """The other desk pages an item's kind leads to: a helper's kinds to the helper's record
     (the item is about their member record), a rating to that helper's feedback."""
     links: list[tuple[str, str]] = []
+    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith("concern:"):
+        # The concern's own page, where its words are (and the reading is logged).
+        concern_id = item.cause.partition(":")[2]
+        links.append(
+            (
+                reverse("web:coordinator-concern", args=[circle.slug, int(concern_id)]),
+                _("Open the concern"),
+            )
+        )
+        return links
     if item.kind not in (ItemKind.CHECKS_DUE, ItemKind.LOW_RATING):
         return links
     helper_id = helper_id_of(circle=circle, member_id=item.member_id)

@@ -1,0 +1,96 @@
+"""Raising a safeguarding concern, for anyone signed in with a record in a circle: "is
+someone in danger right now?" first (yes: the page says to call 999 before anything else),
+then who, what and when. Afterwards the person sees only that it was received and, later,
+when it was closed ("your concerns")."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from attention.selectors import concerns_raised
+from attention.services import concern_raise
+from circle.errors import DomainError
+from matching.selectors import concern_subjects
+from members.models import Member, User
+from members.selectors import caller_for
+from web.forms_concerns import ConcernForm, DangerForm
+from web.views.base import form_error, render_page
+
+
+def _record(request: HttpRequest) -> Member | None:
+    """The person's record in the circle they chose (kept in the session), else their first."""
+    if not isinstance(request.user, User):
+        return None
+    records = list(
+        Member.objects.filter(user=request.user).select_related("circle").order_by("circle__name")
+    )
+    chosen = request.session.get("member_id")
+    return next((m for m in records if m.pk == chosen), records[0] if records else None)
+
+
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    member = _record(request)
+    if member is None:
+        return render_page(request, "web/member/not_a_member.html", status=403)
+    circle = member.circle
+    request.circle = circle  # type: ignore[attr-defined]
+    caller = caller_for(user=request.user, circle=circle)
+    subjects = concern_subjects(circle=circle, member=member, staff=caller.is_staff)
+    if request.method == "POST":
+        form = ConcernForm(request.POST, subjects=subjects)
+        if form.is_valid():
+            kind, _colon, person = form.cleaned_data["about"].partition(":")
+            try:
+                concern_raise(
+                    circle=circle,
+                    caller=caller,
+                    about_member_id=int(person) if kind == "member" else None,
+                    about_helper_id=int(person) if kind == "helper" else None,
+                    what_happened=form.cleaned_data["what_happened"],
+                    happened_on=form.cleaned_data["happened_on"],
+                    danger_now=form.cleaned_data["danger"] == "yes",
+                )
+            except DomainError as error:
+                form_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Thank you. Your concern has reached the coordinators of %(circle)s.")
+                    % {"circle": circle.name},
+                )
+                return redirect("web:concerns-mine")
+        return render_page(
+            request,
+            "web/concerns/new.html",
+            {"form": form, "danger": form.data.get("danger") == "yes", "subjects": subjects},
+        )
+    danger_form = DangerForm(request.GET or None)
+    if danger_form.is_bound and danger_form.is_valid():
+        danger = danger_form.cleaned_data["danger"]
+        form = ConcernForm(initial={"danger": danger}, subjects=subjects)
+        return render_page(
+            request,
+            "web/concerns/new.html",
+            {"form": form, "danger": danger == "yes", "subjects": subjects},
+        )
+    return render_page(request, "web/concerns/danger.html", {"danger_form": danger_form})
+
+
+def mine(request: HttpRequest) -> HttpResponse:
+    """The concerns this person raised: when each was received and closed, nothing more."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    member = _record(request)
+    if member is None:
+        return render_page(request, "web/member/not_a_member.html", status=403)
+    request.circle = member.circle  # type: ignore[attr-defined]
+    concerns = concerns_raised(user=request.user, circle=member.circle)
+    return render_page(request, "web/concerns/mine.html", {"concerns": concerns})
