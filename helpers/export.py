@@ -29,10 +29,12 @@ def member_export_part(member: Member) -> dict[str, Any]:
             "identity_checked": check.identity_checked,
             "references_checked": check.references_checked,
             "dbs_level": check.dbs_level,
+            "dbs_level_words": str(check.get_dbs_level_display()),
             "dbs_certificate_number": check.dbs_certificate_number,
             "dbs_issue_date": check.dbs_issue_date,
             "original_seen_by": check.original_seen_by,
             "resulting_level": check.resulting_level,
+            "resulting_level_words": str(check.get_resulting_level_display()),
             "recorded_by": person_name(check.recorded_by),
         }
         for check in checks
@@ -42,9 +44,11 @@ def member_export_part(member: Member) -> dict[str, Any]:
     return {
         "profile": {
             "kind": helper.kind,
+            "kind_words": str(helper.get_kind_display()),
             "postcode": helper.postcode,
             "travel_radius_km": f"{helper.travel_radius_km}",
             "vetting_level": helper.vetting_level,
+            "vetting_level_words": str(helper.get_vetting_level_display()),
             "paused": helper.paused,
             "suspended": helper.suspended,
             "suspended_reason": helper.suspended_reason,

@@ -22,6 +22,7 @@ def _task(task: Task, *, helper: str) -> dict[str, Any]:
         "window_end": task.window_end,
         "estimated_minutes": task.estimated_minutes,
         "status": task.status,
+        "status_words": str(task.get_status_display()),
         "helper": helper,
         "minutes_reported": task.minutes_reported,
         "cancel_reason": task.cancel_reason,
@@ -75,6 +76,7 @@ def member_export_part(member: Member) -> dict[str, Any]:
         "preferences": [
             {
                 "kind": p.kind,
+                "kind_words": str(p.get_kind_display()),
                 "helper": p.helper.member.first_name,
                 "created_at": p.created_at,
             }

@@ -497,16 +497,18 @@ def member_details_update(
     return locked
 
 
-def member_data_export(*, caller: Caller, member: Member) -> dict[str, Any]:
+def member_data_export(*, caller: Caller, member: Member, how: str = "json") -> dict[str, Any]:
     """Everything held about `member` (members.export), for them or their circle's staff, with
     the reading recorded: who took a copy of whose data, and when (UK GDPR right of access).
-    The caller's access is the view's to check (member_access)."""
+    `how` says in what form the copy was taken ("json" through the API, "page" read on the
+    screen, "file" downloaded from the page). The caller's access is the view's to check
+    (member_access, or the page's own)."""
     body = member_export(member=member)
     audit_record(
         circle=member.circle,
         action="data.exported",
         caller=caller,
         member=member,
-        data={"sections": sorted(body)},
+        data={"how": how, "sections": sorted(body)},
     )
     return body

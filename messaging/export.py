@@ -19,6 +19,7 @@ def member_export_part(member: Member) -> dict[str, Any]:
                 "to": t.to,
                 "body": t.body,
                 "status": t.status,
+                "status_words": str(t.get_status_display()),
                 "delivered_at": t.delivered_at,
             }
             for t in texts

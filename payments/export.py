@@ -28,7 +28,9 @@ def member_export_part(member: Member) -> dict[str, Any]:
                 "id": p.pk,
                 "created_at": p.created_at,
                 "purpose": p.purpose,
+                "purpose_words": str(p.get_purpose_display()),
                 "method": p.method,
+                "method_words": str(p.get_method_display()),
                 "amount": money(p.amount),
                 "tokens": p.tokens,
                 "reference": p.reference,
@@ -38,6 +40,7 @@ def member_export_part(member: Member) -> dict[str, Any]:
                         "amount": money(r.amount),
                         "tokens": r.tokens,
                         "status": r.status,
+                        "status_words": str(r.get_status_display()),
                         "reason": r.reason,
                     }
                     for r in p.refunds.all()
