@@ -76,6 +76,10 @@ def test_member_reads_what_we_hold_in_plain_words(client: Client, world: Persona
     assert "Download as a file (JSON)" in words
     assert "/my/data/download/" in response.content.decode()
     assert "As a helper" not in words
+    # The record says what was done in words, and who did it.
+    assert "Recorded a payment" in words
+    assert "Otto Operator" in words
+    assert "followup.queued" not in words
     event = AuditEvent.objects.get(action="data.exported")
     assert (event.member, event.actor, event.data["how"]) == (
         world.alice,

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
 from members.selectors import Caller
@@ -17,12 +18,21 @@ from members.services import member_data_export
 from web.views.base import member_required, render_page
 from web.views.console.card import ACTION_WORDS
 
+# What the card does not name (it lists only what staff did): the rest a member may read here.
+MORE_WORDS = {
+    "member.joined": _("Joined the circle"),
+    "followup.queued": _("Put on the staff's list to follow up"),
+    "followup.claimed": _("A member of staff took the follow-up"),
+    "followup.done": _("Follow-up finished"),
+    "data.exported": _("Took a copy of this data"),
+    "helper.vetted": _("Recorded a helper's checks"),
+}
+
 
 def data_context(body: dict[str, Any]) -> dict[str, Any]:
     """The export, with each audit row's action in words where the console has them."""
-    audit = [
-        row | {"what": ACTION_WORDS.get(row["action"], row["action"])} for row in body["audit"]
-    ]
+    words = {**MORE_WORDS, **ACTION_WORDS}
+    audit = [row | {"what": words.get(row["action"], row["action"])} for row in body["audit"]]
     return {"data": body, "audit": audit}
 
 
