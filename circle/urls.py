@@ -31,6 +31,11 @@ api_v1: list[URLPattern | URLResolver] = [
     path(
         "members/<int:member_id>/audit/", member_apis.MemberAuditApi.as_view(), name="member-audit"
     ),
+    path(
+        "members/<int:member_id>/export/",
+        member_apis.MemberExportApi.as_view(),
+        name="member-export",
+    ),
     path("helpers/<int:helper_id>/", helper_apis.HelperDetailApi.as_view(), name="helper-detail"),
     path(
         "helpers/<int:helper_id>/vetting/",

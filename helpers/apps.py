@@ -5,3 +5,10 @@ from django.apps import AppConfig
 
 class HelpersConfig(AppConfig):
     name = "helpers"
+
+    def ready(self) -> None:
+        # This app's part of a member's data export (members/export.py says why so).
+        from helpers.export import member_export_part
+        from members.export import export_part_register
+
+        export_part_register(name="helper", part=member_export_part)

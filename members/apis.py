@@ -5,6 +5,7 @@ from typing import Any
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -35,7 +36,7 @@ from members.selectors import (
     member_search,
     user_memberships,
 )
-from members.services import member_join
+from members.services import member_data_export, member_join
 
 
 class TooManyAttempts(DomainError):
@@ -283,6 +284,30 @@ class MemberAuditApi(PaginatedApi, APIView):
         paginator = self.paginator()
         page = paginator.paginate_queryset(audit_list(circle=member.circle, member=member), request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)
+
+
+class MemberExportApi(APIView):
+    """Everything Circle holds about a member, as JSON (UK GDPR right of access): for the
+    member themselves and their circle's staff; every copy taken is audited (data.exported).
+    The sections and what is left out are described in members/export.py."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "download", int, enum=[0, 1], description="1: answer as a file to save"
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(user=request.user, member_id=member_id)
+        body = member_data_export(caller=caller, member=member)
+        response = Response(body)
+        if request.query_params.get("download") == "1":
+            response["Content-Disposition"] = f'attachment; filename="circle-data-{member.pk}.json"'
+        return response
 
 
 class CircleAuditApi(PaginatedApi, APIView):

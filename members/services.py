@@ -17,6 +17,7 @@ from circle.models import Circle
 from circle.postcodes import Point
 from circle.selectors import postcode_resolve_in_area
 from circle.services import phone_e164
+from members.export import member_export
 from members.models import AuditEvent, JoinedVia, Member, Role, RoleName, User
 from members.selectors import Caller
 
@@ -494,3 +495,20 @@ def member_details_update(
             "email_taken", "That email address is already in use; sign in instead.", field="email"
         ) from None
     return locked
+
+
+def member_data_export(*, caller: Caller, member: Member, how: str = "json") -> dict[str, Any]:
+    """Everything held about `member` (members.export), for them or their circle's staff, with
+    the reading recorded: who took a copy of whose data, and when (UK GDPR right of access).
+    `how` says in what form the copy was taken ("json" through the API, "page" read on the
+    screen, "file" downloaded from the page). The caller's access is the view's to check
+    (member_access, or the page's own)."""
+    body = member_export(member=member)
+    audit_record(
+        circle=member.circle,
+        action="data.exported",
+        caller=caller,
+        member=member,
+        data={"how": how, "sections": sorted(body)},
+    )
+    return body

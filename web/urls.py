@@ -7,6 +7,7 @@ from django.urls import path
 from web.views import auth, concerns, gift_link, pay_link, public
 from web.views.console import book as console_book
 from web.views.console import card as console_card
+from web.views.console import data as console_data
 from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
@@ -24,6 +25,7 @@ from web.views.helper import mine as helper_mine
 from web.views.helper import profile as helper_profile
 from web.views.helper import tasks as helper_tasks
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
+from web.views.member import data as member_data
 
 app_name = "web"
 
@@ -299,6 +301,19 @@ urlpatterns = [
         "coordinator/<slug:slug>/concerns/<int:concern_id>/close/",
         coordinator_concerns.close,
         name="coordinator-concern-close",
+    ),
+    # What Circle holds about a person (UK GDPR right of access, issue 14).
+    path("my/data/", member_data.page, name="member-data"),
+    path("my/data/download/", member_data.download, name="member-data-download"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/data/",
+        console_data.console_page,
+        name="console-data",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/data/download/",
+        console_data.console_download,
+        name="console-data-download",
     ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),
