@@ -17,6 +17,9 @@ from members.models import STAFF_ROLES, Member, Role, RoleName, User
 from members.selectors import Caller
 from members.services import audit_record
 
+# How a safeguarding item names the concern that raised it ("concern:12").
+CONCERN_CAUSE = "concern:"
+
 
 def item_raise(
     *,
@@ -212,6 +215,12 @@ def item_resolve(*, item: Item, caller: Caller, outcome: str) -> Item:
         raise InvalidInput(
             "too_long", f"outcome: An outcome is at most {OUTCOME_MAX} characters.", field="outcome"
         )
+    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith(CONCERN_CAUSE):
+        # Closing the item alone would leave the concern open with nobody looking at it.
+        raise Conflict(
+            "concern_open",
+            "A concern's item closes when the concern is closed, with its outcome.",
+        )
     return item_done(item=item, caller=caller, note=outcome)
 
 
@@ -402,7 +411,7 @@ def concern_raise(
         item_raise(
             member=about,
             kind=ItemKind.SAFEGUARDING,
-            cause=f"concern:{concern.pk}",
+            cause=f"{CONCERN_CAUSE}{concern.pk}",
             task_id=task_id,
             note=(
                 "A safeguarding concern was raised: only a coordinator can read it."
@@ -506,7 +515,7 @@ def concern_close(*, concern: Concern, caller: Caller, outcome: str) -> Concern:
         item_close(
             member=about,
             kind=ItemKind.SAFEGUARDING,
-            cause=f"concern:{concern.pk}",
+            cause=f"{CONCERN_CAUSE}{concern.pk}",
             caller=caller,
             note="The concern was closed.",
         )

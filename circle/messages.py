@@ -55,6 +55,9 @@ MESSAGES: dict[tuple[str, str | None], _StrPromise] = {
     ("payments_unavailable", None): _(
         "Paying by card is not working just now. Please try again later, or call us."
     ),
+    ("concern_open", None): _(
+        "This closes when the concern itself is closed, with its outcome, on the concern's page."
+    ),
     ("payments_failed", None): _(
         "Paying by card did not start, and nothing was taken. Please try again in a few "
         "minutes, or call us."

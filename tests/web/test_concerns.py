@@ -162,6 +162,25 @@ def test_the_desk_item_links_to_the_concern_without_its_words(personas: Personas
     assert "Bruises" not in text_of(page)
 
 
+def test_a_concerns_item_closes_only_with_the_concern(personas: Personas, as_: Any) -> None:
+    concern = raised(personas, personas.hana, about_member_id=personas.alice.pk)
+    item = Item.objects.get(kind=ItemKind.SAFEGUARDING)
+    client = as_(personas.cora)
+
+    page = client.get(f"/coordinator/southwark/items/{item.pk}/")
+    assert "This closes when the concern itself is closed" in text_of(page)
+    assert f"/coordinator/southwark/items/{item.pk}/resolve/" not in page.content.decode()
+    refused = client.post(f"/coordinator/southwark/items/{item.pk}/resolve/", {"outcome": "Done"})
+    assert refused.status_code == 200
+    assert "This closes when the concern itself is closed" in text_of(refused)
+    item.refresh_from_db()
+    assert item.done_at is None
+
+    client.post(concern_url(concern, "close"), {"outcome": "Spoke to Alice's daughter."})
+    item.refresh_from_db()
+    assert item.done_at is not None
+
+
 def test_operator_other_circle_and_members_are_kept_out(personas: Personas, as_: Any) -> None:
     concern = raised(personas, personas.hana, about_member_id=personas.alice.pk)
     assert as_(personas.otto).get(LIST).status_code == 403

@@ -29,7 +29,13 @@ from attention.selectors import (
     queue_counts,
     queue_item_get,
 )
-from attention.services import item_assign, item_note_add, item_resolve, staff_choices
+from attention.services import (
+    CONCERN_CAUSE,
+    item_assign,
+    item_note_add,
+    item_resolve,
+    staff_choices,
+)
 from circle import words
 from circle.errors import DomainError, NotFound
 from circle.models import Circle
@@ -165,20 +171,29 @@ def _item_page(
         "ago": words.ago(item.created_at),
         "back": reverse("web:coordinator", args=[circle.slug]),
         "desk_links": _desk_links(circle, item),
+        # A concern's item closes with the concern, on its own page.
+        "closes_with_concern": concern_of(item) is not None,
     }
     return render_page(request, "web/coordinator/queue_item.html", context, status=status)
+
+
+def concern_of(item: Item) -> int | None:
+    """The id of the concern a safeguarding item was raised for, if it was."""
+    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith(CONCERN_CAUSE):
+        return int(item.cause.removeprefix(CONCERN_CAUSE))
+    return None
 
 
 def _desk_links(circle: Circle, item: Item) -> list[tuple[str, str]]:
     """The other desk pages an item's kind leads to: a helper's kinds to the helper's record
     (the item is about their member record), a rating to that helper's feedback."""
     links: list[tuple[str, str]] = []
-    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith("concern:"):
+    concern_id = concern_of(item)
+    if concern_id is not None:
         # The concern's own page, where its words are (and the reading is logged).
-        concern_id = item.cause.partition(":")[2]
         links.append(
             (
-                reverse("web:coordinator-concern", args=[circle.slug, int(concern_id)]),
+                reverse("web:coordinator-concern", args=[circle.slug, concern_id]),
                 _("Open the concern"),
             )
         )
