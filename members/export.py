@@ -70,11 +70,10 @@ def person_name(user: Any) -> str:
     return str(user.full_name or user.email)
 
 
-def member_export(*, member: Member) -> dict[str, Any]:
-    """Everything held about `member`: their record and roles, the audit rows about them
-    (what was done, by whom, for them; none about a safeguarding concern), then each app's
-    section. Fixed queries: two here, and a fixed number per registered part."""
-    roles = sorted(Role.objects.filter(member=member).values_list("role", flat=True))
+def safeguarding_audit_rows(member: Member) -> Q:
+    """The audit rows about `member` that are about a safeguarding concern: never shown to the
+    person a concern is about (their copy of their data, what staff did for them). Each app's
+    registered filter adds its own (attention: the rows naming a concern's queue item)."""
     safeguarding = Q()
     for prefix in SAFEGUARDING_ACTIONS:
         safeguarding |= Q(action__startswith=prefix)
@@ -83,9 +82,17 @@ def member_export(*, member: Member) -> dict[str, Any]:
     safeguarding |= Q(data__has_key="kind") & Q(data__kind="safeguarding")
     for hidden in _AUDIT_HIDDEN.values():
         safeguarding |= hidden(member)
+    return safeguarding
+
+
+def member_export(*, member: Member) -> dict[str, Any]:
+    """Everything held about `member`: their record and roles, the audit rows about them
+    (what was done, by whom, for them; none about a safeguarding concern), then each app's
+    section. Fixed queries: two here, and a fixed number per registered part."""
+    roles = sorted(Role.objects.filter(member=member).values_list("role", flat=True))
     audit = (
         AuditEvent.objects.filter(circle_id=member.circle_id, member=member)
-        .exclude(safeguarding)
+        .exclude(safeguarding_audit_rows(member))
         .select_related("actor")
         .order_by("-created_at", "-id")
     )

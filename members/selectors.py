@@ -33,6 +33,7 @@ from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
 from circle.periods import ReportPeriod, local_date
 from circle.postcodes import InvalidPostcode, normalise_postcode
+from members.export import safeguarding_audit_rows
 from members.models import (
     STAFF_ROLES,
     AuditEvent,
@@ -332,12 +333,14 @@ def on_behalf_list(*, member: Member) -> QuerySet[AuditEvent]:
     """What the circle's staff did for this member, newest first: the audit rows about them
     whose actor was, when reading, an operator or coordinator of the circle other than the
     member themselves. A helper accepting their task, or the member's own acts, are not done
-    on their behalf. (Trusted persons join this list when they arrive.)"""
+    on their behalf. (Trusted persons join this list when they arrive.) Nothing about a
+    safeguarding concern: the person it is about never learns of it here."""
     staff = Role.objects.filter(circle=member.circle, role__in=STAFF_ROLES).values("member_id")
     return (
         audit_list(circle=member.circle, member=member)
         .filter(actor_member_id__in=staff)
         .exclude(actor_member=member)
+        .exclude(safeguarding_audit_rows(member))
     )
 
 

@@ -269,3 +269,26 @@ def test_query_counts_do_not_grow_with_rows(
         client.get(LIST)
     with django_assert_num_queries(PAGE_QUERIES):
         client.get(concern_url(concern))
+
+
+def test_the_person_a_concern_is_about_never_learns_of_it_from_what_staff_did(
+    personas: Personas, as_: Any
+) -> None:
+    # Otto raises it for a caller; Cora takes the item, notes it and refers it: each an
+    # audit row about Alice by staff, which her "done for you" page and the card must not show.
+    concern = raised(personas, personas.otto, about_member_id=personas.alice.pk)
+    item = Item.objects.get(kind=ItemKind.SAFEGUARDING)
+    cora = as_(personas.cora)
+    cora.post(f"/coordinator/southwark/items/{item.pk}/assign/", {"take": "1"})
+    cora.post(concern_url(concern, "note"), {"text": "Rang her daughter."})
+    from members.selectors import on_behalf_list
+
+    shown = list(on_behalf_list(member=personas.alice).values_list("action", flat=True))
+    assert shown == []
+    # (Every page's footer offers "Raise a safeguarding concern": look past it.)
+    card = text_of(cora.get(f"/console/southwark/members/{personas.alice.pk}/"))
+    behalf = text_of(as_(personas.alice).get("/my/on-my-behalf/"))
+    for text in (card, behalf):
+        assert "Safeguarding" not in text
+        assert "concern." not in text
+        assert "Rang her daughter" not in text
