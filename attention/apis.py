@@ -38,6 +38,7 @@ from circle.errors import Forbidden
 from circle.pagination import PaginatedApi, UncappedPagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer
+from members.models import RoleName
 from members.selectors import caller_for
 
 
@@ -85,11 +86,15 @@ class CircleFollowUpsApi(PaginatedApi, APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         circle = circle_get(slug=slug)
-        if not caller_for(user=request.user, circle=circle).is_staff:
+        caller = caller_for(user=request.user, circle=circle)
+        if not caller.is_staff:
             raise Forbidden("forbidden", "Only the circle's staff see its follow-ups.")
         done = request.query_params.get("done", "").lower() in ("1", "true", "yes")
+        coordinator = RoleName.COORDINATOR in caller.roles
         paginator = self.paginator()
-        page = paginator.paginate_queryset(item_list(circle=circle, done=done), request)
+        page = paginator.paginate_queryset(
+            item_list(circle=circle, done=done, coordinator=coordinator), request
+        )
         return paginator.get_paginated_response(FollowUpOutput(page, many=True).data)
 
 

@@ -15,11 +15,12 @@ from attention.models import (
     ConcernNote,
     ConcernReading,
     Item,
+    ItemKind,
     Note,
 )
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle
-from members.models import Member
+from members.models import Member, RoleName
 from members.selectors import Caller, caller_for
 
 
@@ -39,17 +40,20 @@ def item_access(*, user: Any, item_id: int) -> tuple[Item, Caller]:
     caller = caller_for(user=user, circle=item.circle)
     if not caller.is_staff:
         raise Forbidden("forbidden", "Only the circle's staff work through follow-ups.")
+    if item.kind == ItemKind.SAFEGUARDING and RoleName.COORDINATOR not in caller.roles:
+        # A concern is for coordinators only: to anyone else it does not exist.
+        raise NotFound("No such followup.", code="followup_not_found")
     return item, caller
 
 
-def item_list(*, circle: Circle, done: bool = False) -> QuerySet[Item]:
+def item_list(*, circle: Circle, done: bool = False, coordinator: bool = True) -> QuerySet[Item]:
     """The circle's queue: open items oldest first (ring those waiting longest first), or the
-    ones already done."""
-    return (
-        Item.objects.filter(circle=circle, done_at__isnull=not done)
-        .select_related("member", "claimed_by")
-        .order_by("created_at", "id")
-    )
+    ones already done; without `coordinator`, no safeguarding items (a concern is for the
+    circle's coordinators only)."""
+    items = Item.objects.filter(circle=circle, done_at__isnull=not done)
+    if not coordinator:
+        items = items.exclude(kind=ItemKind.SAFEGUARDING)
+    return items.select_related("member", "claimed_by").order_by("created_at", "id")
 
 
 def queue_items(

@@ -57,7 +57,14 @@ def item_raise(
 
 
 def item_done(*, item: Item, caller: Caller, note: str = "") -> Item:
-    """Someone dealt with an item. Once: a second time is a 409."""
+    """Someone dealt with an item. Once: a second time is a 409. A concern's item is not
+    closed here (409 `concern_open`): closing it alone would leave the concern open with
+    nobody looking at it; it closes with the concern."""
+    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith(CONCERN_CAUSE):
+        raise Conflict(
+            "concern_open",
+            "A concern's item closes when the concern is closed, with its outcome.",
+        )
     with transaction.atomic(durable=True):
         done = Item.objects.filter(pk=item.pk, done_at__isnull=True).update(
             done_at=timezone.now(), done_by=caller.user, done_note=note.strip()[:500]
@@ -214,12 +221,6 @@ def item_resolve(*, item: Item, caller: Caller, outcome: str) -> Item:
     if len(outcome) > OUTCOME_MAX:
         raise InvalidInput(
             "too_long", f"outcome: An outcome is at most {OUTCOME_MAX} characters.", field="outcome"
-        )
-    if item.kind == ItemKind.SAFEGUARDING and item.cause.startswith(CONCERN_CAUSE):
-        # Closing the item alone would leave the concern open with nobody looking at it.
-        raise Conflict(
-            "concern_open",
-            "A concern's item closes when the concern is closed, with its outcome.",
         )
     return item_done(item=item, caller=caller, note=outcome)
 

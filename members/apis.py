@@ -25,7 +25,8 @@ from circle.schema import error_responses
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
-from members.models import AuditEvent, Member
+from members.export import safeguarding_audit_rows
+from members.models import AuditEvent, Member, RoleName
 from members.selectors import (
     audit_list,
     caller_for,
@@ -274,15 +275,20 @@ class MemberDetailApi(APIView):
 
 
 class MemberAuditApi(PaginatedApi, APIView):
-    """What was done on a member's behalf, newest first: for the member and their circle's staff."""
+    """What was done on a member's behalf, newest first: for the member and their circle's
+    staff; nothing about a safeguarding concern except for coordinators."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=AuditOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id)
+        events = audit_list(circle=member.circle, member=member)
+        if RoleName.COORDINATOR not in caller.roles:
+            # A concern about them is for coordinators only: never the member, nor operators.
+            events = events.exclude(safeguarding_audit_rows(member))
         paginator = self.paginator()
-        page = paginator.paginate_queryset(audit_list(circle=member.circle, member=member), request)
+        page = paginator.paginate_queryset(events, request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)
 
 

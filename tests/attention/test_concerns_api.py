@@ -229,3 +229,44 @@ def test_referral_and_close_refusals(personas: Personas, client_for: Client, con
     other = client_for(personas.clara).post(url(concern, "close"), {"outcome": "x"}, "json")
     assert other.status_code == 404
     assert Concern.objects.get(pk=concern).closed_at is None
+
+
+def test_the_members_audit_shows_a_concern_to_coordinators_only(
+    personas: Personas, client_for: Client, concern: int
+) -> None:
+    cora = client_for(personas.cora)
+    assert cora.post(url(concern, "notes"), {"text": "Rang her daughter."}, "json").status_code in (
+        200,
+        201,
+    )
+    audit = f"/api/v1/members/{personas.alice.pk}/audit/"
+
+    def actions(who: Any) -> list[str]:
+        response = client_for(who).get(audit)
+        assert response.status_code == 200, response.json()
+        return [row["action"] for row in response.json()["results"]]
+
+    assert any(action.startswith("concern.") for action in actions(personas.cora))
+    for who in (personas.alice, personas.otto):
+        assert not any(action.startswith(("concern.", "followup.")) for action in actions(who))
+
+
+def test_operators_neither_list_nor_touch_a_concerns_item_through_the_follow_ups_api(
+    personas: Personas, client_for: Client, concern: int
+) -> None:
+    item = Item.objects.get(kind=ItemKind.SAFEGUARDING)
+    followups = "/api/v1/circles/southwark/followups/"
+    otto, cora = client_for(personas.otto), client_for(personas.cora)
+
+    assert item.pk not in [row["id"] for row in otto.get(followups).json()["results"]]
+    assert item.pk in [row["id"] for row in cora.get(followups).json()["results"]]
+    for action, body in (("claim", {}), ("notes", {"text": "x"}), ("done", {})):
+        response = otto.post(f"/api/v1/followups/{item.pk}/{action}/", body, "json")
+        assert response.status_code == 404, (action, response.json())
+    # Not even a coordinator closes it apart from its concern.
+    refused = cora.post(f"/api/v1/followups/{item.pk}/done/", {}, "json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "concern_open"
+    item.refresh_from_db()
+    assert item.done_at is None
+    assert item.claimed_by is None
