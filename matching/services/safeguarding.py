@@ -23,6 +23,10 @@ class Suspension:
     handed_back: list[Task]
 
 
+# Why a suspended helper's requests were handed back, as the members they were for read it.
+HANDED_BACK = "The helper can no longer do this; it is offered to other helpers."
+
+
 def concern_helper_suspend(*, concern: Concern, caller: Caller, reason: str) -> Suspension:
     """A coordinator suspends the helper a concern names, with a reason: the suspension is
     recorded on the vetting record (`helper_suspension_set`, audited there), then each task the
@@ -52,7 +56,9 @@ def concern_helper_suspend(*, concern: Concern, caller: Caller, reason: str) -> 
     handed_back = []
     tasks = Task.objects.filter(helper=helper, status=TaskStatus.ACCEPTED).order_by("id")
     for task in tasks:
-        outcome = task_hand_back(task=task, helper=helper, caller=caller, reason=reason)
+        # The member whose request it was reads this reason on what staff did for them: it
+        # says nothing of the concern (the suspension's own reason stays on the vetting record).
+        outcome = task_hand_back(task=task, helper=helper, caller=caller, reason=HANDED_BACK)
         if outcome.changed:
             handed_back.append(outcome.task)
     audit_record(

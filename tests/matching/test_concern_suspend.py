@@ -65,7 +65,10 @@ def test_suspending_hands_back_the_helpers_accepted_task(
     assert helper.suspended
     assert helper.suspended_reason == "Allegation of theft"
     assert AuditEvent.objects.filter(action="helper.suspended", member=world.hana).exists()
-    assert AuditEvent.objects.filter(action="task.handed_back", data__task_id=task["id"]).exists()
+    handed = AuditEvent.objects.get(action="task.handed_back", data__task_id=task["id"])
+    # The member whose request it was reads this reason: nothing of the concern in it.
+    assert "theft" not in handed.reason
+    assert handed.reason == "The helper can no longer do this; it is offered to other helpers."
     assert AuditEvent.objects.filter(
         action="concern.helper_suspended", data__concern_id=concern
     ).exists()
