@@ -150,11 +150,13 @@ def test_the_demo_coordinator_has_several_kinds_waiting_at_her_desk(client) -> N
         "Low rating (1 or 2) (1)",
     ):
         assert words in page
-    # Safeguarding first; the rating is Grace's, with her note.
-    assert page.index("seemed confused") < page.index("Trim the front hedge")
+    # Safeguarding first, a real concern whose words only its own page shows; the rating is
+    # Grace's, with her note.
+    assert page.index("A safeguarding concern was raised") < page.index("Trim the front hedge")
+    assert "seemed confused" not in page
     mine = client.get("/coordinator/southwark-demo/", {"who": "mine"}).content.decode()
     assert "Came an hour late" in mine
-    assert "seemed confused" not in mine
+    assert "A safeguarding concern was raised" not in mine
     rating = Item.objects.get(cause="demo:rating:priya")
     shown = client.get(f"/coordinator/southwark-demo/items/{rating.pk}/").content.decode()
     assert "Left Priya a message to talk it over." in shown

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from attention.models import ItemKind
-from attention.services import item_claim, item_note_add, item_raise
+from attention.models import Concern, ItemKind
+from attention.services import concern_raise, item_claim, item_note_add, item_raise
 from circle.models import Circle
 from circle.services import circle_create
 from helpers.models import DbsLevel, Helper, HelperKind
@@ -448,20 +448,28 @@ class Command(BaseCommand):
     def _desk_items(self, circle: Circle, coordinator: Member) -> None:
         """Grace's queue at her desk, one of each of several coordinators' kinds (as the jobs
         and services raise them; here raised now, so the demo shows them): a safeguarding
-        concern about Margaret (first, whatever its age), Margaret's hedge with nobody to do
-        it yet, Tom's DBS renewal and a low rating of Priya, which Grace has taken with a
-        note. Each is raised once per cause, so a second run adds none."""
+        concern about Margaret that Tom raised (first, whatever its age), Margaret's hedge
+        with nobody to do it yet, Tom's DBS renewal and a low rating of Priya, which Grace has
+        taken with a note. Each is raised once per cause, so a second run adds none."""
         margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
         hedge = Task.objects.get(member=margaret, title="Trim the front hedge")
         tom = Member.objects.get(circle=circle, full_name="Tom Walker")
         priya = Member.objects.get(circle=circle, full_name="Priya Shah")
-        with transaction.atomic():
-            item_raise(
-                member=margaret,
-                kind=ItemKind.SAFEGUARDING,
-                cause="demo:safeguarding:margaret",
-                note="Tom noticed Margaret seemed confused and had not eaten; check on her today.",
+        if not Concern.objects.filter(circle=circle, about_member=margaret).exists():
+            # A real concern, as Tom would raise it on /concerns/new/: its queue item says only
+            # that a concern was raised, and it closes only with the concern.
+            concern_raise(
+                circle=circle,
+                caller=caller_for(user=tom.user, circle=circle),
+                about_member_id=margaret.pk,
+                what_happened=(
+                    "Margaret seemed confused when I called and said she had not eaten since "
+                    "yesterday. The kitchen was bare."
+                ),
+                happened_on=timezone.localdate(),
+                danger_now=False,
             )
+        with transaction.atomic():
             item_raise(
                 member=margaret,
                 kind=ItemKind.TASK_NO_HELPER,
