@@ -354,6 +354,13 @@ def _about(*, circle: Circle, member_id: int | None, field: str, helper: bool) -
     return about
 
 
+def _circle_task_exists(*, circle: Circle, task_id: int) -> bool:
+    """Whether the circle has a request with this id. Requests live in a higher app (matching),
+    so the model is read through members' reverse relation, not imported."""
+    tasks = Member._meta.get_field("tasks").related_model
+    return bool(tasks._default_manager.filter(circle=circle, pk=task_id).exists())
+
+
 def concern_raise(
     *,
     circle: Circle,
@@ -390,6 +397,12 @@ def concern_raise(
         )
     member = _about(circle=circle, member_id=about_member_id, field="about_member_id", helper=False)
     helper = _about(circle=circle, member_id=about_helper_id, field="about_helper_id", helper=True)
+    if task_id is not None and not _circle_task_exists(circle=circle, task_id=task_id):
+        raise InvalidInput(
+            "concern_task_unknown",
+            "task_id: No request with that number is in this circle.",
+            field="task_id",
+        )
     if member is None and helper is None:
         raise InvalidInput(
             "concern_about_nobody",

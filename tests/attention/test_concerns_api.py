@@ -180,6 +180,11 @@ def test_notes_referral_and_close(personas: Personas, client_for: Client, concer
         ({"about_member_id": 999999, "what_happened": "x"}, "concern_person_unknown", None),
         ({"about_helper_id": "BOB", "what_happened": "x"}, "concern_not_a_helper", None),
         (
+            {"about_member_id": "ALICE", "what_happened": "x", "task_id": 999999},
+            "concern_task_unknown",
+            "task_id",
+        ),
+        (
             {"about_member_id": "ALICE", "what_happened": "x", "happened_on": "FUTURE"},
             "date_in_future",
             "happened_on",
