@@ -130,7 +130,7 @@ class AuthTokenApi(APIView):
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if not (attrs.get("email") or "").strip() and not (attrs.get("phone") or "").strip():
                 raise InvalidInput(
-                    "email_or_phone_required",
+                    "required",
                     "Give the email address or the mobile number you sign in with.",
                     field="email",
                 )

@@ -74,7 +74,7 @@ def test_a_new_password_by_email(page: Page, live_server: LiveServer, southwark:
     assert_accessible(page, "reset empty")
     page.get_by_label("Email address").fill("alice@example.org")
     page.get_by_role("button", name="Send the link").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email or your phone")
     assert_accessible(page, "reset sent")
     found = re.search(r"http://[^/\s]+(/password-reset/\S+/)", mail.outbox[-1].body)
     assert found is not None
