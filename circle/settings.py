@@ -190,7 +190,9 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        # Our users have a full name and an email, not Django's first and last names.
+        # Our users have a full name and an email (or, having claimed an account joined by
+        # phone, none: the validator passes over an empty attribute), not Django's first and
+        # last names.
         "OPTIONS": {"user_attributes": ("email", "full_name")},
     },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

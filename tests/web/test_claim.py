@@ -92,6 +92,8 @@ def test_the_operator_sends_a_text_from_the_card(
     assert response["Location"] == f"/console/southwark/members/{pat.pk}/"
     card = text_of(client.get(response["Location"]))
     assert "Sent Pat Phillips a text message with a link to set a password" in card
+    # And in what staff did for her, on the card.
+    assert "Sent a link to set a password" in text_of(client.get(response["Location"]))
     assert len(sms_outbox) == 1
     assert (
         AuditEvent.objects.get(action="member.claim_link_sent", member=pat).call_reference
@@ -284,3 +286,25 @@ def test_a_forgotten_password_by_email_still_works(client: Client, personas: Per
 
 def test_sign_in_page_asks_for_email_or_mobile(client: Client, db: None) -> None:
     assert "Email address or mobile number" in text_of(client.get("/sign-in/"))
+
+
+def test_the_sign_in_page_locks_out_a_mobile_number_whatever_its_spacing(
+    client: Client, pat_claimed: User, settings: Any
+) -> None:
+    spellings = ["07900 123456", "+447900123456", "07900123456", "+44 7900 123 456"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/sign-in/", {"username": spellings[attempt % len(spellings)], "password": "wrong"}
+        )
+
+    response = client.post("/sign-in/", {"username": "07900 123456", "password": NEW_PASSWORD})
+
+    assert response.status_code == 429
+    assert "Please wait before signing in again" in text_of(response)
+    # The API refuses the same number from the same address too.
+    api = client.post(
+        "/api/v1/auth/token/",
+        {"phone": PAT_MOBILE, "password": NEW_PASSWORD},
+        content_type="application/json",
+    )
+    assert api.status_code == 429
