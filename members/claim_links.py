@@ -203,6 +203,9 @@ def claim_link_use(
                 if member.user_id is None:
                     raise ClaimLinkUnknown
                 user = User.objects.select_for_update().get(pk=member.user_id)
+                if not user.is_active:
+                    # Switched off since the text went: the link opens nothing.
+                    raise ClaimLinkUnknown
                 _password_check(password=password, user=user)
                 user.set_password(password)
                 user.save(update_fields=["password"])

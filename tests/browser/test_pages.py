@@ -46,7 +46,9 @@ def test_sign_in_empty_wrong_and_locked_out(
     page.goto(f"{live_server.url}/sign-in/")
     assert_accessible(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter email address or mobile number.")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter email address or mobile number."
+    )
     assert_accessible(page, "sign-in empty")
     page.get_by_label("Email address").fill("alice@example.org")
     page.get_by_label("Password").fill("wrong")
