@@ -26,6 +26,8 @@ from members.claim_links import (
     claim_token_hash,
 )
 from members.models import AuditEvent, ClaimLink, JoinedVia, Member, User
+from members.selectors import caller_for
+from members.services import member_details_update
 from messaging.models import Sms
 from messaging.services import password_reset_by_text
 from tests.api.checks import assert_error
@@ -341,3 +343,44 @@ def test_forgotten_password_for_an_unknown_number_texts_nobody(
     assert not password_reset_by_text(phone=PAT_MOBILE)
     assert not password_reset_by_text(phone="07900 999999")
     assert not sms_outbox
+
+
+def test_a_mobile_another_login_signs_in_with_needs_an_email(
+    personas: Personas, pat: Member, pat_claimed: User, client_for: Any
+) -> None:
+    # Pat's husband, registered with the same mobile: the number signs in to Pat's login only.
+    ron = MemberFactory(
+        circle=personas.southwark,
+        user=None,
+        full_name="Ron Phillips",
+        email=None,
+        phone=PAT_MOBILE,
+        joined_via=JoinedVia.PHONE,
+    )
+    send(client_for(personas.otto), ron)
+    token = texted_token(sms.outbox)
+
+    with pytest.raises(InvalidInput) as refused:
+        claim_link_use(token=token, password=NEW_PASSWORD)
+    assert refused.value.code == "email_required"
+
+    user = claim_link_use(token=token, password=NEW_PASSWORD, email="ron@example.net")
+    assert user.phone is None
+    assert user.email == "ron@example.net"
+
+
+def test_a_new_mobile_on_the_record_is_the_one_to_sign_in_with(
+    personas: Personas, pat: Member, pat_claimed: User
+) -> None:
+    member_details_update(
+        member=pat,
+        caller=caller_for(user=personas.otto.user, circle=personas.southwark),
+        phone="07900 654321",
+        call_reference="CALL-5",
+    )
+    pat_claimed.refresh_from_db()
+    assert pat_claimed.phone == "+447900654321"
+    response = APIClient().post(
+        TOKEN_URL, {"phone": "07900 654321", "password": NEW_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
