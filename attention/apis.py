@@ -59,7 +59,7 @@ class FollowUpOutput(serializers.Serializer[Any]):
     def get_claimed_by_name(self, item: Any) -> str | None:
         """Who is dealing with it: the staff member's name, or null when nobody is."""
         user = item.claimed_by
-        return (user.full_name or user.email) if user is not None else None
+        return (user.full_name or str(user)) if user is not None else None
 
 
 class NoteOutput(serializers.Serializer[Any]):

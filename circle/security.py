@@ -13,13 +13,25 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from circle.errors import InvalidInput
+from circle.services import phone_e164
+
 
 def login_username(request: Any, credentials: dict[str, Any] | None) -> str | None:
-    """The email a sign-in names, as django-axes counts failures by it: lower-cased, as emails
-    are stored, so "Alice@" and "alice@" are one person's attempts."""
+    """The email or mobile number a sign-in names, as django-axes counts failures by it: an
+    email lower-cased, as emails are stored, so "Alice@" and "alice@" are one person's
+    attempts; a mobile number as E.164, so "07700 900123" and "+447700900123" are too."""
     source = credentials if credentials is not None else getattr(request, "POST", {})
     value = source.get(settings.AXES_USERNAME_FORM_FIELD)
-    return value.strip().lower() if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    if value and "@" not in value:
+        try:
+            return phone_e164(value)
+        except InvalidInput:
+            pass
+    return value
 
 
 def client_ip(request: HttpRequest | Request) -> str | None:

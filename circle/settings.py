@@ -190,7 +190,9 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        # Our users have a full name and an email, not Django's first and last names.
+        # Our users have a full name and an email (or, having claimed an account joined by
+        # phone, none: the validator passes over an empty attribute), not Django's first and
+        # last names.
         "OPTIONS": {"user_attributes": ("email", "full_name")},
     },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -362,6 +364,9 @@ STRIPE_WEBHOOK_TOLERANCE = envint("STRIPE_WEBHOOK_TOLERANCE", 300)
 STRIPE_CHECKOUT_RETURN_URL = os.environ.get("STRIPE_CHECKOUT_RETURN_URL", "http://127.0.0.1:8000")
 # How many days a card payment link (`/pay/{token}/`, sent by an operator) can be followed.
 PAY_LINK_MAX_AGE_DAYS = envint("PAY_LINK_MAX_AGE_DAYS", 7)
+# A link to set a password (DESIGN.md's /claim/{token}/: a member joined by phone claiming their
+# account, or a forgotten password by text) works once, for this many hours.
+CLAIM_LINK_MAX_AGE_HOURS = envint("CLAIM_LINK_MAX_AGE_HOURS", 72)
 # A gift link (family buying tokens for a member) is shared once and kept: it lasts longer.
 GIFT_LINK_MAX_AGE_DAYS = envint("GIFT_LINK_MAX_AGE_DAYS", 90)
 # How far back reconciliation looks for paid sessions and invoices no webhook delivered.

@@ -167,7 +167,7 @@ def helper_signup(
                     password=None if known else password,
                     password_hash=None if known else password_hash,
                     full_name=full_name.strip()
-                    or (known.full_name or known.email.split("@")[0] if known else ""),
+                    or (known.full_name or (known.email or "").split("@")[0] if known else ""),
                     phone=phone_e164,
                     postcode=norm_postcode,
                     latitude=latitude,

@@ -9,10 +9,10 @@ from members.models import AuditEvent, Member, Role, User
 @admin.register(User)
 class UserAdmin(BaseUserAdmin[User]):
     ordering = ["email"]
-    list_display = ["email", "full_name", "is_active", "is_staff"]
-    search_fields = ["email", "full_name"]
+    list_display = ["email", "phone", "full_name", "is_active", "is_staff"]
+    search_fields = ["email", "phone", "full_name"]
     fieldsets = (
-        (None, {"fields": ("email", "password", "full_name")}),
+        (None, {"fields": ("email", "phone", "password", "full_name")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
     add_fieldsets = (

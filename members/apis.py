@@ -110,46 +110,63 @@ class AuditOutput(serializers.Serializer[Any]):
     def get_actor(self, event: AuditEvent) -> dict[str, Any] | None:
         if event.actor is None:
             return None
-        return {"user_id": event.actor.pk, "name": event.actor.full_name or event.actor.email}
+        return {"user_id": event.actor.pk, "name": event.actor.full_name or str(event.actor)}
 
 
 # --- Auth -----------------------------------------------------------------------------------
 
 
 class AuthTokenApi(APIView):
-    """Exchange an email and password for an API token; DELETE revokes the caller's token."""
+    """Exchange an email or mobile number and a password for an API token; DELETE revokes the
+    caller's token."""
 
     class TokenInput(StrictInputSerializer):
-        email = serializers.CharField(max_length=254)
+        # One of the two: a login signs in with its email, or with its mobile number (a member
+        # joined by phone who claimed their account may have no email).
+        email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+        phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
         password = serializers.CharField(max_length=200, trim_whitespace=False)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not (attrs.get("email") or "").strip() and not (attrs.get("phone") or "").strip():
+                raise InvalidInput(
+                    "required",
+                    "Give the email address or the mobile number you sign in with.",
+                    field="email",
+                )
+            return attrs
 
     class TokenOutput(serializers.Serializer[Any]):
         token = serializers.CharField()
 
-    # 429: django-axes locks out an email and address after failed sign-ins.
+    # 429: django-axes locks out an email (or mobile number) and address after failed sign-ins.
     @extend_schema(
         request=TokenInput, responses={200: TokenOutput, **error_responses(429)}, auth=[]
     )
     def post(self, request: Request) -> Response:
         data = self.TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
+        # The email if given, else the mobile number: the user manager finds a login by either
+        # (members.models.UserManager.get_by_natural_key), and axes counts failures by it in
+        # one form whatever the spacing (circle.security.login_username).
+        username = (data.validated_data.get("email") or "").strip().lower() or (
+            data.validated_data.get("phone") or ""
+        ).strip()
         try:
             # django-axes counts failures per email and address and refuses a locked pair
             # before the password is even checked.
             user = authenticate(
-                request._request,
-                username=data.validated_data["email"].strip().lower(),
-                password=data.validated_data["password"],
+                request._request, username=username, password=data.validated_data["password"]
             )
         except AxesBackendPermissionDenied:
             user = None
         if getattr(request._request, "axes_locked_out", False):
             raise TooManyAttempts(
                 "too_many_attempts",
-                "Too many failed sign-ins for this email; try again in a few minutes.",
+                "Too many failed sign-ins for this email or number; try again in a few minutes.",
             )
         if user is None or not user.is_active:
-            raise InvalidInput("invalid_credentials", "That email and password do not match.")
+            raise InvalidInput("invalid_credentials", "Those sign-in details do not match.")
         # A token sign-in never calls login(), so send its signal ourselves: axes resets the
         # failure count on it (AXES_RESET_ON_SUCCESS) and Django records last_login.
         user_logged_in.send(sender=type(user), request=request._request, user=user)
@@ -174,7 +191,8 @@ class MeApi(APIView):
 
     class UserOutput(serializers.Serializer[Any]):
         id = serializers.IntegerField()
-        email = serializers.EmailField()
+        email = serializers.EmailField(allow_null=True)
+        phone = serializers.CharField(allow_null=True)
         full_name = serializers.CharField()
 
     @extend_schema(
@@ -182,7 +200,8 @@ class MeApi(APIView):
             "Me",
             {
                 "id": serializers.IntegerField(),
-                "email": serializers.EmailField(),
+                "email": serializers.EmailField(allow_null=True),
+                "phone": serializers.CharField(allow_null=True),
                 "full_name": serializers.CharField(),
                 "circles": CircleRoleOutput(many=True),
             },

@@ -67,7 +67,7 @@ def person_name(user: Any) -> str:
     """Who did something, as a member reads it: the staff member's name, or their email."""
     if user is None:
         return ""
-    return str(user.full_name or user.email)
+    return str(user.full_name or user)
 
 
 def safeguarding_audit_rows(member: Member) -> Q:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import phonenumbers
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -9,14 +10,22 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from circle.errors import InvalidInput
 from circle.models import Circle
+from circle.services import phone_e164
 
 
 class UserManager(BaseUserManager["User"]):
     def create_user(
-        self, email: str, password: str | None = None, *, password_hash: str = "", **extra: Any
+        self,
+        email: str | None,
+        password: str | None = None,
+        *,
+        password_hash: str = "",
+        **extra: Any,
     ) -> User:
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        # NULL, not "", for "no email" (a member who claimed a phone account may have none).
+        user = self.model(email=self.normalize_email(email).lower() if email else None, **extra)
         if password_hash:
             # Made earlier by make_password from a password already checked (a page that asked
             # for it before the last step keeps only this).
@@ -27,8 +36,15 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def get_by_natural_key(self, username: str | None) -> User:
-        # Emails are stored lower-cased; a sign-in form may not be.
-        return self.get(email__iexact=username or "")
+        """The login a sign-in names: by email (stored lower-cased; a sign-in form may not be),
+        or, for anything without an @, by mobile number in whatever spacing it was typed."""
+        username = (username or "").strip()
+        if "@" in username or not username:
+            return self.get(email__iexact=username)
+        phone = phone_or_none(username)
+        if phone is None:
+            raise self.model.DoesNotExist
+        return self.get(phone=phone)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
@@ -39,12 +55,17 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A login. People who join by phone have a Member record and no User.
 
-    Invariant: emails are unique whatever their case (stored lower-cased).
+    Invariants: emails are unique whatever their case (stored lower-cased), and optional (NULL,
+    never "", for none: a member who joined by phone and claimed their account may sign in with
+    their mobile number alone); phones are E.164 and unique when set (NULL for none). A login
+    has at least one of the two to sign in with.
     `is_staff` is Django admin access for the installation's own operators, not circle staff:
     circle roles live on Member.
     """
 
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    # The mobile number this login signs in with (E.164), set when a phone member claims it.
+    phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
     full_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -59,10 +80,38 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="members_user_unique_email"),
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                name="members_user_email_or_phone",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.email
+        return self.sign_in_name or f"User {self.pk}"
+
+    @property
+    def sign_in_name(self) -> str:
+        """What this person signs in with, as they would read it: the email, else the mobile."""
+        if self.email:
+            return self.email
+        return phone_national(self.phone) if self.phone else ""
+
+
+def phone_or_none(raw: str) -> str | None:
+    """`raw` as E.164 if it is a phone number we can call, else None."""
+    try:
+        return phone_e164(raw)
+    except InvalidInput:
+        return None
+
+
+def phone_national(e164: str) -> str:
+    """+447700900123 -> 07700 900123, as people write it."""
+    try:
+        number = phonenumbers.parse(e164, "GB")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 class MembershipStatus(models.TextChoices):
@@ -243,3 +292,63 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class ClaimChannel(models.TextChoices):
+    SMS = "sms", "Text message"
+    EMAIL = "email", "Email"
+
+
+class ClaimPurpose(models.TextChoices):
+    CLAIM = "claim", "Set a first password (an account joined by phone)"
+    RESET = "reset", "Set a new password (forgotten, by text)"
+
+
+class ClaimLink(models.Model):
+    """A one-time link to set a password (DESIGN.md's `/claim/{token}/`): sent by staff to a
+    member joined by phone, who has no login yet (`claim`), or by text to a login that forgot
+    its password and signs in with its mobile number (`reset`).
+
+    Only a SHA-256 of the token is kept, so a copy of the database opens no account.
+    Invariants: a link is used at most once (`used_at`); a newer link for the same member
+    supersedes the older ones (`superseded_at`, set when it is made), so at most one link per
+    member is live at a time; it stops working at `expires_at` (CLAIM_LINK_MAX_AGE_HOURS).
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="claim_links")
+    purpose = models.CharField(max_length=10, choices=ClaimPurpose.choices)
+    channel = models.CharField(max_length=10, choices=ClaimChannel.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["member", "-created_at"], name="members_claimlink_member")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=ClaimPurpose.values),
+                name="members_claimlink_purpose_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=ClaimChannel.values),
+                name="members_claimlink_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="members_claimlink_expires_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim link {self.pk} for member {self.member_id}"

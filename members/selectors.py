@@ -397,6 +397,9 @@ class StatusMonth:
 
 
 STATUS_CHANGED = "membership.status_changed"
+# A link to set a password was sent (by staff, or by text for a forgotten password), and used.
+CLAIM_LINK_SENT = "member.claim_link_sent"
+CLAIM_LINK_USED = "member.claim_link_used"
 
 
 def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[StatusMonth]:

@@ -216,7 +216,9 @@ def member_join(
         # join only as themselves. A reason, a call reference or another person's email means
         # they meant to register someone else, which would put that person's details on their
         # own login; refuse rather than guess.
-        other_email = bool(email) and (email or "").strip().lower() != caller.user.email.lower()
+        other_email = (
+            bool(email) and (email or "").strip().lower() != (caller.user.email or "").lower()
+        )
         if reason.strip() or call_reference.strip() or other_email:
             raise Forbidden(
                 "forbidden",
@@ -394,8 +396,8 @@ def member_details_update(
     """Change a member's contact details: only the ones given (None leaves one as it is), with
     the rules of joining (a postcode in the circle's area, placed again on the map; a phone
     number we can call; an email nobody else uses). A member with a login signs in with their
-    email, so the login's email changes with it. The audit row names the fields changed, never
-    their values (the log is read more widely than the record).
+    email or mobile number, so the login's changes with it. The audit row names the fields
+    changed, never their values (the log is read more widely than the record).
 
     The member changes their own; staff of the member's circle change anyone's, giving a reason
     or the call reference, as when they register someone.
@@ -441,10 +443,12 @@ def member_details_update(
         new_email = email.strip().lower() or None
         if new_email != (member.email.lower() if member.email else None):
             if new_email is None:
-                if member.user_id is not None:
+                login = member.user if member.user_id is not None else None
+                if login is not None and not login.phone:
                     raise InvalidInput(
                         "required",
-                        "email: A member who signs in needs an email address.",
+                        "email: A member who signs in needs an email address (or a mobile "
+                        "number to sign in with).",
                         field="email",
                     )
             else:
@@ -474,11 +478,15 @@ def member_details_update(
             fields = [*changed]
             if "postcode" in changed:
                 fields += ["latitude", "longitude"]
+            old_phone = locked.phone
             for name in fields:
                 setattr(locked, name, changes[name])
             locked.save(update_fields=fields)
-            if "email" in changed and locked.user_id is not None and new_email is not None:
+            if "email" in changed and locked.user_id is not None:
                 User.objects.filter(pk=locked.user_id).update(email=new_email)
+            if "phone" in changed and locked.user_id is not None:
+                # A login that signs in with the old number signs in with the new one.
+                User.objects.filter(pk=locked.user_id, phone=old_phone).update(phone=locked.phone)
             audit_record(
                 circle=member.circle,
                 action="member.details_changed",

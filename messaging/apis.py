@@ -12,7 +12,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,8 +20,11 @@ from rest_framework.views import APIView
 from circle.errors import error_body
 from circle.parsers import JSONParser
 from circle.schema import error_responses
+from circle.serializers import StrictInputSerializer
+from members.models import ClaimChannel
+from members.selectors import STAFF_ROLES, member_access
 from messaging.backends import notify_receipt_verify, twilio_error_words, twilio_receipt_verify
-from messaging.services import sms_receipt_record
+from messaging.services import claim_link_send, sms_receipt_record
 
 
 def _refused(detail: str) -> Response:
@@ -95,3 +98,39 @@ class NotifyStatusApi(APIView):
             error=f"Notify: {status_word}" if status_word.endswith("failure") else "",
         )
         return _received(outcome)
+
+
+class ClaimLinkApi(APIView):
+    """Staff of the member's circle send a member joined by phone a one-time link to set a
+    password (`/claim/{token}/`), by text or email. Refused: a member who already has a login
+    (409 `already_has_login`), no mobile number for a text (400 `no_mobile`) or no email for
+    an email (400 `no_email`), both on `channel`; a message the gateway did not take (400
+    `link_not_sent`). Another circle's member is 404, and anyone but staff 403."""
+
+    permission_classes = [IsAuthenticated]
+
+    class ClaimLinkInput(StrictInputSerializer):
+        channel = serializers.ChoiceField(choices=ClaimChannel.choices)
+        call_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+    class ClaimLinkOutput(serializers.Serializer[Any]):
+        channel = serializers.CharField()
+        to = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=ClaimLinkInput, responses={201: ClaimLinkOutput, **error_responses(404, 409)}
+    )
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(
+            user=request.user, member_id=member_id, roles=STAFF_ROLES, allow_self=False
+        )
+        data = self.ClaimLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sent = claim_link_send(
+            member=member,
+            caller=caller,
+            channel=data.validated_data["channel"],
+            call_reference=data.validated_data.get("call_reference", ""),
+        )
+        return Response(self.ClaimLinkOutput(sent).data, status=status.HTTP_201_CREATED)

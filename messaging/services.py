@@ -8,15 +8,28 @@ by "sms:<id>", so it is raised once however many receipts say so, for an operato
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from attention.models import ItemKind
 from attention.services import item_raise
+from circle.errors import DomainError
 from circle.sms import SmsFailed, send_sms
-from members.models import Member
+from members.claim_links import (
+    claim_link_lasts,
+    claim_link_record,
+    claim_link_refuse,
+    claim_link_url,
+    claim_token_new,
+    reset_member_for,
+    reset_recently_sent,
+)
+from members.models import ClaimChannel, ClaimPurpose, Member, phone_national, phone_or_none
+from members.selectors import Caller
 from messaging.models import Sms, SmsStatus
 
 logger = logging.getLogger(__name__)
@@ -68,10 +81,13 @@ def sms_send(
     task_id: int | None = None,
     follow_up: bool = True,
     now: datetime | None = None,
+    recorded_body: str | None = None,
 ) -> Sms | None:
     """Text `member` (None when they have no phone) and record it. Never raises for the
     provider: a refusal or an outage is logged, recorded as failed and, with `follow_up`,
     put on the attention queue, so the caller's other work (the email beside it) goes on.
+    `recorded_body` is what the record (and any follow-up) keeps instead of `body`, when the
+    text carries a secret (a link to set a password).
 
     The provider is called before any transaction opens: a slow gateway holds no locks."""
     if not member.phone:
@@ -90,7 +106,7 @@ def sms_send(
             circle_id=member.circle_id,
             member=member,
             to=member.phone,
-            body=body,
+            body=body if recorded_body is None else recorded_body,
             provider=provider,
             provider_id=provider_id,
             status=SmsStatus.FAILED if failed else SmsStatus.SENT,
@@ -150,3 +166,107 @@ def sms_receipt_record(
                 sms.refresh_from_db()
                 _follow_up(sms)
     return outcome
+
+
+# --- Links to set a password ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimLinkSent:
+    channel: str
+    to: str
+    expires_at: datetime
+
+
+def _claim_sms_body(url: str) -> str:
+    return f"Set a password for Circle: {url}. The link works once, for {claim_link_lasts()}."
+
+
+def claim_link_send(
+    *,
+    member: Member,
+    channel: str,
+    caller: Caller | None,
+    call_reference: str = "",
+    purpose: str = ClaimPurpose.CLAIM,
+    now: datetime | None = None,
+) -> ClaimLinkSent:
+    """Send `member` a one-time link to set a password (members.claim_links) by `channel`, then
+    keep its hash and audit the sending, superseding older links. As with card payment links,
+    the message goes while staff wait, so they can tell the caller or try the other channel; a
+    text or email that could not be sent is `link_not_sent` and no link is kept. The text kept
+    in the messaging record leaves the link out: only its hash is stored anywhere."""
+    claim_link_refuse(member=member, channel=channel, purpose=purpose)
+    token = claim_token_new()
+    url = claim_link_url(token)
+    body = _claim_sms_body(url)
+    sms_id: int | None = None
+    if channel == ClaimChannel.SMS:
+        sms = sms_send(
+            member=member,
+            body=body,
+            recorded_body=_claim_sms_body("(link not kept)"),
+            reference=f"claim-link:{purpose}",
+            # A new-password text the member asked for is theirs to ask again; a link staff sent
+            # is followed up, as staff expect it to arrive.
+            follow_up=purpose == ClaimPurpose.CLAIM,
+        )
+        if sms is None or sms.status == SmsStatus.FAILED:
+            raise DomainError(
+                "link_not_sent",
+                "The text could not be sent just now. Try again, or send the link by email.",
+                field="channel",
+            )
+        sms_id, to = sms.pk, sms.to
+    else:
+        assert member.email is not None
+        to = member.email
+        circle = member.circle
+        phone = f" or call us on {phone_national(circle.phone)}" if circle.phone else ""
+        message = (
+            f"Dear {member.first_name},\n\n"
+            f"{body}\n\n"
+            f"After that, ask {circle.name} for a new one{phone}.\n\n{circle.name}\n"
+        )
+        try:
+            send_mail("Set a password for Circle", message, None, [to])
+        except OSError as exc:  # SMTP refused or unreachable
+            logger.warning("claim link email to member %s failed: %s", member.pk, exc)
+            raise DomainError(
+                "link_not_sent",
+                "The email could not be sent just now. Try again, or send the link by text.",
+                field="channel",
+            ) from None
+    link = claim_link_record(
+        member=member,
+        token=token,
+        channel=channel,
+        purpose=purpose,
+        caller=caller,
+        call_reference=call_reference,
+        sms_id=sms_id,
+        now=now,
+    )
+    return ClaimLinkSent(channel=channel, to=to, expires_at=link.expires_at)
+
+
+def password_reset_by_text(*, phone: str, now: datetime | None = None) -> bool:
+    """Text a one-time link to set a new password to the login that signs in with `phone`
+    (any spacing), if there is one and none went in the last minute; True if a text went.
+    The page that asks says "sent" either way: whether a number has a login is not told."""
+    e164 = phone_or_none(phone)
+    member = reset_member_for(phone=e164) if e164 else None
+    if member is None or reset_recently_sent(member=member, now=now):
+        return False
+    try:
+        claim_link_send(
+            member=member,
+            channel=ClaimChannel.SMS,
+            caller=None,
+            purpose=ClaimPurpose.RESET,
+            now=now,
+        )
+    except DomainError as refused:
+        logger.warning("new-password text to member %s not sent: %s", member.pk, refused)
+        return False
+    return True

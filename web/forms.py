@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
+from members.models import phone_or_none
+
 
 def text(
     label: Any,
@@ -119,14 +121,16 @@ class SignInForm(AuthenticationForm):
     """Django's own sign-in form (so django-axes counts its failures), in plain words."""
 
     error_messages = {
-        "invalid_login": _("The email address or password is not right. Check them and try again."),
+        "invalid_login": _(
+            "The email address, mobile number or password is not right. Check them and try again."
+        ),
         "inactive": _("This account is switched off. Please call your circle."),
     }
 
     def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         self.fields["username"] = text(
-            _("Email address"), autocomplete="email", input_type="email", spellcheck="false"
+            _("Email address or mobile number"), autocomplete="username", spellcheck="false"
         )
         self.fields["password"] = text(
             _("Password"), autocomplete="current-password", input_type="password"
@@ -135,15 +139,28 @@ class SignInForm(AuthenticationForm):
 
 
 class ResetRequestForm(PasswordResetForm):
+    """An email address (the link goes by email) or a mobile number (by text, for a login that
+    signs in with it). The field keeps Django's name, `email`, for either."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"] = text(
-            _("Email address"),
-            hint=_("We will send a link to set a new password to this address."),
-            autocomplete="email",
-            input_type="email",
+            _("Email address or mobile number"),
+            hint=_("We will send a link to set a new password to this address or number."),
+            autocomplete="username",
             spellcheck="false",
+            max_length=254,
         )
+
+    def clean_email(self) -> str:
+        value = str(self.cleaned_data.get("email") or "").strip()
+        if "@" in value:
+            return value
+        if phone_or_none(value) is None:
+            raise forms.ValidationError(
+                _("Enter an email address, or a mobile number like 07700 900123.")
+            )
+        return value
 
 
 class NewPasswordForm(SetPasswordForm):

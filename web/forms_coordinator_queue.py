@@ -21,7 +21,7 @@ class AssignForm(forms.Form):
         field = self.fields["assignee"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [("", _("Choose someone"))] + [
-            (user.pk, user.full_name or user.email) for user in staff
+            (user.pk, user.full_name or str(user)) for user in staff
         ]
         field.error_messages.update(
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, concerns, gift_link, pay_link, public
+from web.views import auth, claim, concerns, gift_link, pay_link, public
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import data as console_data
@@ -46,6 +46,12 @@ urlpatterns = [
         name="password-reset-confirm",
     ),
     path("password-reset/done/", auth.password_reset_done, name="password-reset-done"),
+    path("claim/<str:token>/", claim.claim, name="claim"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/claim-link/",
+        claim.console,
+        name="console-claim-link",
+    ),
     # Joining, one question a page.
     path("circles/<slug:slug>/join/", join.start, name="join"),
     path("circles/<slug:slug>/join/check/", join.check, name="join-check"),

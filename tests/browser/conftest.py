@@ -269,7 +269,7 @@ def sign_in(page: Page, live_server: LiveServer, email: str, password: str) -> N
     refuses (saying what its error summary said). Personas' password is tests.factories.PASSWORD.
     """
     page.goto(f"{live_server.url}/sign-in/")
-    page.get_by_label("Email address", exact=True).fill(email)
+    page.get_by_label("Email address or mobile number", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()

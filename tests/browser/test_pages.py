@@ -46,7 +46,9 @@ def test_sign_in_empty_wrong_and_locked_out(
     page.goto(f"{live_server.url}/sign-in/")
     assert_accessible(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter email address.")
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Enter email address or mobile number."
+    )
     assert_accessible(page, "sign-in empty")
     page.get_by_label("Email address").fill("alice@example.org")
     page.get_by_label("Password").fill("wrong")
@@ -74,7 +76,7 @@ def test_a_new_password_by_email(page: Page, live_server: LiveServer, southwark:
     assert_accessible(page, "reset empty")
     page.get_by_label("Email address").fill("alice@example.org")
     page.get_by_role("button", name="Send the link").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email or your phone")
     assert_accessible(page, "reset sent")
     found = re.search(r"http://[^/\s]+(/password-reset/\S+/)", mail.outbox[-1].body)
     assert found is not None

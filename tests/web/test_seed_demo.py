@@ -28,7 +28,12 @@ def test_seed_demo_makes_people_of_every_role_and_prints_working_logins() -> Non
     # The demo's named people (its year of history adds members of its own).
     named = [person.name for person in PEOPLE]
     demo = Member.objects.filter(circle__slug="southwark-demo", full_name__in=named)
-    assert demo.filter(user__isnull=True).count() == 1
+    # Arthur (a landline) and Doris (a mobile: her card offers a link to set a password).
+    assert sorted(demo.filter(user__isnull=True).values_list("full_name", flat=True)) == [
+        "Arthur Lewis",
+        "Doris Pike",
+    ]
+    assert demo.get(full_name="Doris Pike").phone == "+447900900123"
     levels = dict(
         Helper.objects.filter(member__full_name__in=named).values_list(
             "member__full_name", "vetting_level"

@@ -62,14 +62,14 @@ def test_wrong_password_shows_the_error_summary_and_keeps_the_email(client, pers
     assert response.status_code == 200
     words = text_of(response)
     assert "There is a problem" in words
-    assert "The email address or password is not right" in words
+    assert "The email address, mobile number or password is not right" in words
     assert 'value="alice@example.org"' in response.content.decode()
     assert "<title>Error: Sign in" in response.content.decode()
 
 
 def test_empty_form_says_what_to_enter(client, db):
     words = text_of(client.post("/sign-in/", {}))
-    assert "Enter email address." in words
+    assert "Enter email address or mobile number." in words
     assert "Enter password." in words
 
 

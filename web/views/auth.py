@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 
 from members.models import User
+from messaging.services import password_reset_by_text
 from web.forms import NewPasswordForm, ResetRequestForm, SignInForm
 from web.views.base import landing_for
 
@@ -50,7 +51,22 @@ class SignOutView(auth_views.LogoutView):
 
 
 sign_out = SignOutView.as_view()
-password_reset = auth_views.PasswordResetView.as_view(
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's new password by email; for a mobile number, the same kind of one-time link by
+    text (messaging.services.password_reset_by_text) to the login that signs in with it. The
+    same "sent" page either way: whether an address or number has a login is not told."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        value = form.cleaned_data["email"]
+        if "@" not in value:
+            password_reset_by_text(phone=value)
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+password_reset = PasswordResetView.as_view(
     template_name="web/auth/password_reset.html",
     form_class=ResetRequestForm,
     email_template_name="web/auth/password_reset_email.txt",

@@ -49,6 +49,8 @@ class Person:
     role: str
     postcode: str
     note: str
+    # A mobile number, for someone a text can reach (the others get a London landline).
+    mobile: str = ""
 
     @property
     def start_page(self) -> str:
@@ -91,6 +93,15 @@ PEOPLE = (
         "member",
         "SE17 1AA",
         "joined by phone, no login (Omar finds him by 'Lewis' or 'SE17'); paid by cheque",
+    ),
+    Person(
+        "Doris Pike",
+        None,
+        "member",
+        "SE1 2AA",
+        "joined by phone with a mobile, no login yet: her card offers 'Send a link to set a "
+        "password' by text (the text shows where scripts/demo prints messages)",
+        mobile="07900 900123",
     ),
     Person(
         "Priya Shah",
@@ -146,7 +157,8 @@ class Command(BaseCommand):
         self._staff(circle, PEOPLE[1], password)
         omar_user = User.objects.get(email=PEOPLE[1].email)
         for phone_suffix, person in enumerate(PEOPLE[2:], start=10):
-            self._person(circle, person, password, f"020 7946 00{phone_suffix:02d}", omar_user)
+            phone = person.mobile or f"020 7946 00{phone_suffix:02d}"
+            self._person(circle, person, password, phone, omar_user)
         self._vet(circle, grace, "priya@demo.circle.test", DbsLevel.BASIC)
         self._vet(circle, grace, "tom@demo.circle.test", DbsLevel.ENHANCED)
         # Money in, as an operator takes it on the phone: a year's membership and tokens.

@@ -45,6 +45,7 @@ LEDGER_ECHOES = ("tokens.held", "tokens.released", "tokens.settled")
 ACTION_WORDS = {
     "member.registered_by_staff": gettext_lazy("Registered as a member"),
     "member.details_changed": gettext_lazy("Changed contact details"),
+    "member.claim_link_sent": gettext_lazy("Sent a link to set a password"),
     "membership.status_changed": gettext_lazy("Membership changed"),
     "payment.recorded": gettext_lazy("Recorded a payment"),
     "payment.checkout_started": gettext_lazy("Started a card payment"),

@@ -413,7 +413,7 @@ def _rows(who: Who, answers: Answers) -> list[dict[str, Any]]:
     elif member is not None:
         rows.append({"key": _("Phone number"), "value": phone_display(member.phone)})
     if who.user is not None:
-        rows.append({"key": _("You sign in with"), "value": who.user.email})
+        rows.append({"key": _("You sign in with"), "value": who.user.sign_in_name})
     else:
         rows.append({"key": _("Email address"), "value": answers["email"], "href": change("email")})
         rows.append(

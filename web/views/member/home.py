@@ -22,6 +22,7 @@ ACTION_WORDS = {
     "payment.recorded": _("Recorded a payment from you"),
     "payment.checkout_started": _("Started a card payment for you"),
     "payment.link_sent": _("Sent you a link to pay by card"),
+    "member.claim_link_sent": _("Sent you a link to set a password"),
     "payment.refund_requested": _("Asked for a refund to your card"),
     "payment.refunded": _("Refunded a card payment"),
     "tokens.purchased": _("Added tokens you bought"),

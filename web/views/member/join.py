@@ -307,7 +307,7 @@ def _rows(circle: Circle, answers: Answers, user: User | None) -> list[dict[str,
     ]
     if user is not None:
         # Joining as themselves: their login, and its email, stay as they are.
-        rows.append({"key": _("You sign in with"), "value": user.email})
+        rows.append({"key": _("You sign in with"), "value": user.sign_in_name})
     else:
         rows.append(
             {
