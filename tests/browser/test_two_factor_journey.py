@@ -71,7 +71,9 @@ def test_a_coordinator_without_a_second_factor_cannot_reach_the_desk_in_producti
     assert urlsplit(page.url).path == "/coordinator/southwark/"
     expect(page.get_by_role("heading", level=1)).to_have_text("Needs attention")
 
-    page.goto("/coordinator/southwark/staff/")
+    page.goto("/coordinator/southwark/settings/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="The circle's staff and their two-factor sign-in").click()
     expect(page.locator("main")).to_contain_text("Cora Coordinator (you)")
     check(page, "staff")
     page.goto("/account/two-factor/")

@@ -243,6 +243,8 @@ def cody(personas):
 def test_the_staff_page_lists_staff_with_their_two_factor(client, personas, cody):
     set_up_two_factor(personas.otto.user)
     client.force_login(personas.cora.user)
+    settings_page = client.get("/coordinator/southwark/settings/").content.decode()
+    assert 'href="/coordinator/southwark/staff/"' in settings_page
     page = client.get("/coordinator/southwark/staff/")
     words = text_of(page)
     assert "Otto Operator Operator On" in words

@@ -59,7 +59,6 @@ COORDINATOR_NAV = (
     ("web:coordinator-feedback", _("Feedback")),
     ("web:coordinator-reports", _("Reports")),
     ("web:coordinator-settings", _("Settings")),
-    ("web:coordinator-staff", _("Staff")),
     ("web:console", _("Console")),
 )
 
