@@ -83,9 +83,11 @@ def sign_in_pending(request: HttpRequest, user: User, *, backend: str, next_url:
 
 def _pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any]]:
     pending = request.session.get(PENDING)
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
-        request.session.pop(PENDING, None)
+    if not isinstance(pending, dict):
         return None, {}
+    if time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None, {"expired": True}
     user_id = pending.get("user")
     if not isinstance(user_id, int):
         return None, {}
@@ -106,7 +108,8 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     else:
         user, pending = _pending_user(request)
         if user is None:
-            messages.info(request, _("Please sign in again: it took longer than 10 minutes."))
+            if pending.get("expired"):
+                messages.info(request, _("Please sign in again: it took longer than 10 minutes."))
             return redirect("web:sign-in")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
