@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "djmoney",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "circle",
     "members",
     "attention",
@@ -109,6 +112,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the signed-in user verified (user.is_verified()) once they gave a second-factor code
+    # this session (staff two-factor, members/two_factor.py).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content Security Policy on every answer; the pages' one inline script carries its nonce.
@@ -216,6 +222,16 @@ AXES_USERNAME_CALLABLE = "circle.security.login_username"
 AXES_VERBOSE = False
 # Locked-out API sign-ins answer in the API's error format, not axes' HTML page.
 AXES_LOCKOUT_CALLABLE = "circle.errors.lockout_response"
+# Staff two-factor (members/two_factor.py): "required" makes every coordinator and operator
+# sign in with a code from an authenticator app (or a recovery code) before any staff page or
+# staff API token; "optional" lets each turn it on. Required in production, optional on a laptop.
+STAFF_TWO_FACTOR = os.environ.get("STAFF_TWO_FACTOR", "optional" if DEBUG else "required")
+if STAFF_TWO_FACTOR not in ("required", "optional"):
+    raise ImproperlyConfigured(
+        f"STAFF_TWO_FACTOR must be required or optional, not {STAFF_TWO_FACTOR!r}"
+    )
+# The name an authenticator app shows beside the code.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Circle")
 # Set only behind a proxy that overwrites X-Forwarded-For and X-Forwarded-Proto itself.
 TRUST_X_FORWARDED = envbool("TRUST_X_FORWARDED", False)
 AXES_CLIENT_IP_CALLABLE = "circle.security.client_ip"

@@ -36,6 +36,11 @@ api_v1: list[URLPattern | URLResolver] = [
         member_apis.MemberExportApi.as_view(),
         name="member-export",
     ),
+    path(
+        "members/<int:member_id>/two-factor/reset/",
+        member_apis.TwoFactorResetApi.as_view(),
+        name="member-two-factor-reset",
+    ),
     path("helpers/<int:helper_id>/", helper_apis.HelperDetailApi.as_view(), name="helper-detail"),
     path(
         "helpers/<int:helper_id>/vetting/",

@@ -4,7 +4,7 @@ from typing import Any
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -38,6 +38,7 @@ from members.selectors import (
     user_memberships,
 )
 from members.services import member_data_export, member_join
+from members.two_factor import token_code_check, two_factor_reset
 
 
 class TooManyAttempts(DomainError):
@@ -117,8 +118,8 @@ class AuditOutput(serializers.Serializer[Any]):
 
 
 class AuthTokenApi(APIView):
-    """Exchange an email or mobile number and a password for an API token; DELETE revokes the
-    caller's token."""
+    """Exchange an email or mobile number and a password (and, for staff with two-factor on,
+    `otp`) for an API token; DELETE revokes the caller's token."""
 
     class TokenInput(StrictInputSerializer):
         # One of the two: a login signs in with its email, or with its mobile number (a member
@@ -126,6 +127,8 @@ class AuthTokenApi(APIView):
         email = serializers.CharField(max_length=254, required=False, allow_blank=True)
         phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
         password = serializers.CharField(max_length=200, trim_whitespace=False)
+        # Staff with two-factor on: the code from their authenticator app, or a recovery code.
+        otp = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if not (attrs.get("email") or "").strip() and not (attrs.get("phone") or "").strip():
@@ -167,6 +170,17 @@ class AuthTokenApi(APIView):
             )
         if user is None or not user.is_active:
             raise InvalidInput("invalid_credentials", "Those sign-in details do not match.")
+        try:
+            token_code_check(user=user, otp=data.validated_data.get("otp", ""))
+        except DomainError as error:
+            if error.code == "otp_invalid":
+                # A wrong code counts as a failed sign-in, so django-axes locks out guessing.
+                user_login_failed.send(
+                    sender=__name__,
+                    credentials={"username": username},
+                    request=request._request,
+                )
+            raise
         # A token sign-in never calls login(), so send its signal ourselves: axes resets the
         # failure count on it (AXES_RESET_ON_SUCCESS) and Django records last_login.
         user_logged_in.send(sender=type(user), request=request._request, user=user)
@@ -360,3 +374,34 @@ class CircleAuditApi(PaginatedApi, APIView):
         paginator = self.paginator()
         page = paginator.paginate_queryset(events, request)
         return paginator.get_paginated_response(AuditOutput(page, many=True).data)
+
+
+class TwoFactorResetApi(APIView):
+    """A coordinator resets another staff member's two-factor sign-in (a lost phone): their
+    authenticator app, recovery codes and API token go, and they set it up again at their next
+    sign-in. `{reason}` is required and audited (staff.two_factor_reset). 403 `own_record` for
+    one's own; 409 `not_staff` for someone who is not an operator or coordinator with a login."""
+
+    permission_classes = [IsAuthenticated]
+
+    class ResetInput(StrictInputSerializer):
+        reason = serializers.CharField(max_length=500)
+
+    class ResetOutput(serializers.Serializer[Any]):
+        member_id = serializers.IntegerField()
+        two_factor = serializers.BooleanField()
+
+    @extend_schema(request=ResetInput, responses={200: ResetOutput, **error_responses(409)})
+    def post(self, request: Request, member_id: int) -> Response:
+        data = self.ResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member, caller = member_access(
+            user=request.user, member_id=member_id, roles={RoleName.COORDINATOR}
+        )
+        two_factor_reset(
+            circle=member.circle,
+            caller=caller,
+            member=member,
+            reason=data.validated_data["reason"],
+        )
+        return Response({"member_id": member.pk, "two_factor": False})

@@ -459,6 +459,9 @@ def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[S
     return out
 
 
+# Another coordinator removed a staff member's second factor (members/two_factor.py).
+TWO_FACTOR_RESET = "staff.two_factor_reset"
+
 # The audit actions of a circle's settings (members/circle_settings.py writes them).
 SETTING_CHANGED = "circle.setting_changed"
 CATEGORY_ADDED = "circle.category_added"

@@ -43,6 +43,14 @@ def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def staff_two_factor_optional(settings: pytest.FixtureRequest) -> None:
+    # Tests sign staff in with force_login (and the browser tests through the password page
+    # alone), whatever DEBUG says; tests of two-factor itself ask for "required" where they
+    # need it (tests/members/test_two_factor.py, tests/browser/test_two_factor_journey.py).
+    settings.STAFF_TWO_FACTOR = "optional"
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
     # Rate limits count in the cache; each test starts with none spent.
     cache.clear()

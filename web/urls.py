@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, claim, concerns, gift_link, pay_link, public
+from web.views import auth, claim, concerns, gift_link, pay_link, public, two_factor
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import data as console_data
@@ -19,6 +19,7 @@ from web.views.coordinator import ledger as coordinator_ledger
 from web.views.coordinator import queue as coordinator_queue
 from web.views.coordinator import reports as coordinator_reports
 from web.views.coordinator import settings as coordinator_settings
+from web.views.coordinator import staff as coordinator_staff
 from web.views.helper import feed as helper_feed
 from web.views.helper import join as helper_join
 from web.views.helper import mine as helper_mine
@@ -37,7 +38,17 @@ urlpatterns = [
     # Signing in and out.
     path("home/", auth.home, name="home"),
     path("sign-in/", auth.sign_in, name="sign-in"),
+    path("sign-in/code/", two_factor.sign_in_code, name="sign-in-code"),
     path("sign-out/", auth.sign_out, name="sign-out"),
+    # Staff two-factor sign-in: set it up, recovery codes, turn it off where allowed.
+    path("account/two-factor/", two_factor.account, name="two-factor"),
+    path("account/two-factor/set-up/", two_factor.set_up, name="two-factor-set-up"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor.recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
+    path("account/two-factor/turn-off/", two_factor.remove, name="two-factor-remove"),
     path("password-reset/", auth.password_reset, name="password-reset"),
     path("password-reset/sent/", auth.password_reset_sent, name="password-reset-sent"),
     path(
@@ -268,6 +279,12 @@ urlpatterns = [
         "coordinator/<slug:slug>/settings/kinds-of-help/<int:category_id>/",
         coordinator_settings.category_edit,
         name="coordinator-settings-category",
+    ),
+    path("coordinator/<slug:slug>/staff/", coordinator_staff.page, name="coordinator-staff"),
+    path(
+        "coordinator/<slug:slug>/staff/<int:member_id>/two-factor/reset/",
+        coordinator_staff.reset,
+        name="coordinator-staff-reset",
     ),
     # Gifts from family and friends (issue 14): the member's link to share, and its page.
     path("my/pay/gift-link/", gift_link.share, name="member-gift-link"),

@@ -254,7 +254,9 @@ def test_a_forgotten_password_by_mobile_number(
     done = client.post(
         path, {"new_password1": "Green-Teapot-7x", "new_password2": "Green-Teapot-7x"}
     )
-    assert done.status_code == 302
+    # Not signed in by the link: they sign in with the new password (and, for staff, a code).
+    assert done["Location"] == "/sign-in/"
+    assert "_auth_user_id" not in client.session
     pat_claimed.refresh_from_db()
     assert pat_claimed.check_password("Green-Teapot-7x")
 

@@ -25,6 +25,8 @@ def test_seed_demo_makes_people_of_every_role_and_prints_working_logins() -> Non
     roles = set(Role.objects.filter(circle__slug="southwark-demo").values_list("role", flat=True))
     assert roles == set(RoleName.values)
     assert "grace@demo.circle.test / circle-demo-2026" in printed
+    # On a laptop the demo staff sign in with the password alone, and the printout says so.
+    assert "Staff two-factor is optional on this laptop" in printed
     # The demo's named people (its year of history adds members of its own).
     named = [person.name for person in PEOPLE]
     demo = Member.objects.filter(circle__slug="southwark-demo", full_name__in=named)

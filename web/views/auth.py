@@ -11,9 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 
 from members.models import User
+from members.two_factor import staff_two_factor_state
 from messaging.services import password_reset_by_text
 from web.forms import NewPasswordForm, ResetRequestForm, SignInForm
 from web.views.base import landing_for
+from web.views.two_factor import sign_in_pending
 
 
 class SignInView(auth_views.LoginView):
@@ -23,6 +25,18 @@ class SignInView(auth_views.LoginView):
     template_name = "web/auth/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        """Staff with two-factor on give their code on a second page before they are signed
+        in (web/views/two_factor.py); everyone else is signed in now."""
+        user = form.get_user()
+        staff, on = staff_two_factor_state(user)
+        if staff and on:
+            sign_in_pending(
+                self.request, user, backend=user.backend, next_url=self.get_redirect_url()
+            )
+            return redirect("web:sign-in-code")
+        return super().form_valid(form)
 
     def get_default_redirect_url(self) -> str:
         user = self.request.user

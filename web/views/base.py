@@ -11,8 +11,9 @@ from typing import Any, Concatenate, ParamSpec
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from circle.errors import DomainError
@@ -21,6 +22,7 @@ from circle.models import Circle
 from helpers.models import Helper
 from members.models import STAFF_ROLES, Member, RoleName, User
 from members.selectors import Caller, caller_at, caller_for
+from members.two_factor import is_verified, two_factor_on, two_factor_required
 
 P = ParamSpec("P")
 
@@ -209,12 +211,34 @@ def _circle_staff(
         circle = caller.member.circle
         if not caller.roles & roles:
             return render_page(request, "web/errors/403.html", status=403)
+        if (gate := two_factor_gate(request)) is not None:
+            return gate
         request.circle = circle  # type: ignore[attr-defined]
         request.caller = caller  # type: ignore[attr-defined]
         request.nav = nav(request, items, circle.slug)  # type: ignore[attr-defined]
         return view(request, circle, *args, **kwargs)
 
     return wrapped
+
+
+def with_next(name: str, next_url: str) -> str:
+    """The page named, with `?next=` to come back to (when there is one)."""
+    url = reverse(name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def two_factor_gate(request: HttpRequest) -> HttpResponse | None:
+    """Where staff two-factor is required (STAFF_TWO_FACTOR), a staff page's answer to staff
+    not verified this session: set it up first, or give the code (web/views/two_factor.py).
+    None: go on. Verified staff pay nothing for the check: OTPMiddleware read their device."""
+    if not two_factor_required() or is_verified(request.user):
+        return None
+    user = request.user
+    assert isinstance(user, User)
+    here = request.get_full_path()
+    if two_factor_on(user):
+        return redirect(with_next("web:sign-in-code", here))
+    return redirect(with_next("web:two-factor-set-up", here))
 
 
 def staff_required(

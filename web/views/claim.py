@@ -78,13 +78,17 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 form_error(form, error)
         else:
-            # One backend named: axes' own only refuses, it never signs anyone in.
+            if not claiming:
+                # A new password signs nobody in, as Django's own reset does not: the login may
+                # be staff's, whose second factor a link by text must not stand in for.
+                messages.success(request, _("Your new password is set. Sign in with it now."))
+                return redirect("web:sign-in")
+            # A login just made has no second factor to skip. One backend named: axes' own
+            # only refuses, it never signs anyone in.
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
                 request,
-                _("Your password is set. Next time, sign in with your mobile number or email.")
-                if claiming
-                else _("Your new password is set."),
+                _("Your password is set. Next time, sign in with your mobile number or email."),
             )
             return redirect("web:member-home")
     return render_page(

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Max
@@ -196,6 +197,17 @@ class Command(BaseCommand):
             begin = f"{site}{person.start_page}" if person.email else "through the operator"
             self.stdout.write(f"  {person.name:<15} {login:<45} {begin}")
             self.stdout.write(f"  {'':<15} {person.note}")
+        if settings.STAFF_TWO_FACTOR == "required":
+            self.stdout.write(
+                "\nStaff two-factor is required here (STAFF_TWO_FACTOR=required): Grace and "
+                "Omar set up an authenticator app at their first sign-in, then give its code."
+            )
+        else:
+            self.stdout.write(
+                "\nStaff two-factor is optional on this laptop (STAFF_TWO_FACTOR=optional): "
+                "Grace and Omar sign in with the password alone, and can turn it on at "
+                f"{site}/account/two-factor/. Production requires it."
+            )
         self.stdout.write(
             "\nMargaret pays by card at /my/pay/: without STRIPE_SECRET_KEY, scripts/demo serves "
             "a local stand-in for Stripe whose page pays without a card."
