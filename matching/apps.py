@@ -12,3 +12,18 @@ class MatchingConfig(AppConfig):
         from members.export import export_part_register
 
         export_part_register(name="help", part=member_export_part)
+
+        # Erasing a member's data (members/erasure.py), and a ledger memo's task read through
+        # the task (tokens.memos).
+        from matching.erase import erase_part, erase_refusal, erase_words, task_labels
+        from members.erasure import (
+            erase_part_register,
+            erase_refusal_register,
+            erase_words_register,
+        )
+        from tokens.memos import task_labels_register
+
+        erase_refusal_register(name="matching", refusal=erase_refusal)
+        erase_words_register(name="matching", words=erase_words)
+        erase_part_register(name="matching", part=erase_part)
+        task_labels_register(task_labels)

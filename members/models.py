@@ -109,6 +109,9 @@ class Member(models.Model):
     )
     joined_via = models.CharField(max_length=20, choices=JoinedVia.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When their personal data was erased (members.erasure): the row stays, as "Former
+    # member <id>", so the ledger, tasks and audit stay whole.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["full_name", "id"]

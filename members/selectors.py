@@ -398,6 +398,11 @@ class StatusMonth:
 
 STATUS_CHANGED = "membership.status_changed"
 
+# A member's personal data erased (members.erasure), and one held back from retention's
+# erasure by a coordinator (payments.services.retention).
+MEMBER_ERASED = "member.erased"
+RETENTION_HELD_BACK = "member.retention_held_back"
+
 
 def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[StatusMonth]:
     """Members (those who hold the member role) by membership status at each month's end.

@@ -12,3 +12,10 @@ class PaymentsConfig(AppConfig):
         from payments.export import member_export_part
 
         export_part_register(name="payments", part=member_export_part)
+
+        # And its part of erasing a member's data (members/erasure.py).
+        from members.erasure import erase_part_register, erase_words_register
+        from payments.erase import erase_part, erase_words
+
+        erase_words_register(name="payments", words=erase_words)
+        erase_part_register(name="payments", part=erase_part)
