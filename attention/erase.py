@@ -31,9 +31,11 @@ def erase_refusal(member: Member) -> DomainError | None:
 def erase_part(erasure: Erasure) -> None:
     member = erasure.member
     items = 0
-    for item in Item.objects.filter(circle_id=member.circle_id).exclude(
-        kind=ItemKind.SAFEGUARDING
-    ).filter(Q(member=member) | erasure.quoting("note", "done_note")):
+    for item in (
+        Item.objects.filter(circle_id=member.circle_id)
+        .exclude(kind=ItemKind.SAFEGUARDING)
+        .filter(Q(member=member) | erasure.quoting("note", "done_note"))
+    ):
         own = item.member_id == member.pk
         Item.objects.filter(pk=item.pk).update(
             phone="" if own else item.phone,
@@ -41,9 +43,11 @@ def erase_part(erasure: Erasure) -> None:
             done_note=erasure.redact(item.done_note, own=own),
         )
         items += 1
-    for note in Note.objects.filter(circle_id=member.circle_id).exclude(
-        item__kind=ItemKind.SAFEGUARDING
-    ).filter(Q(item__member=member) | erasure.quoting("text")):
+    for note in (
+        Note.objects.filter(circle_id=member.circle_id)
+        .exclude(item__kind=ItemKind.SAFEGUARDING)
+        .filter(Q(item__member=member) | erasure.quoting("text"))
+    ):
         text = erasure.redact(note.text, own=note.item.member_id == member.pk) or "[erased]"
         Note.objects.filter(pk=note.pk).update(text=text)
         items += 1

@@ -55,9 +55,9 @@ def erase_words(erasure: Erasure) -> None:
         for word in row
     )
     erasure.add_words(
-        Feedback.objects.filter(task__member=member).exclude(comment="").values_list(
-            "comment", flat=True
-        )
+        Feedback.objects.filter(task__member=member)
+        .exclude(comment="")
+        .values_list("comment", flat=True)
     )
 
 
@@ -74,8 +74,10 @@ def erase_part(erasure: Erasure) -> None:
         )
         tasks += 1
     # Other tasks that quote the member (helped by them, or naming them).
-    for task in Task.objects.filter(circle_id=member.circle_id).exclude(member=member).filter(
-        Q(helper__member=member) | erasure.quoting("title", "details", "cancel_reason")
+    for task in (
+        Task.objects.filter(circle_id=member.circle_id)
+        .exclude(member=member)
+        .filter(Q(helper__member=member) | erasure.quoting("title", "details", "cancel_reason"))
     ):
         Task.objects.filter(pk=task.pk).update(
             title=erasure.redact(task.title)[:120],

@@ -178,8 +178,8 @@ def member_erase(*, caller: Caller | None, member: Member, reason: str) -> Membe
     if caller is not None and not caller.is_coordinator:
         raise Forbidden("forbidden", "Only the circle's coordinators can erase a member's data.")
     with transaction.atomic(durable=True):
-        locked = Member.objects.select_for_update().select_related("circle", "user").get(
-            pk=member.pk
+        locked = (
+            Member.objects.select_for_update().select_related("circle", "user").get(pk=member.pk)
         )
         erase_check(locked)
         erasure = Erasure(member=locked)
@@ -221,7 +221,9 @@ def _member_words(erasure: Erasure) -> None:
     member = erasure.member
     erasure.add_words([member.full_name, member.email or "", member.address_line1])
     if member.phone:
-        erasure.add_words([member.phone, _national(member.phone), _national(member.phone, spaced=False)])
+        erasure.add_words(
+            [member.phone, _national(member.phone), _national(member.phone, spaced=False)]
+        )
     if member.user is not None:
         erasure.add_words([member.user.email, member.user.full_name])
     erasure.add_words([member.postcode], own_only=True)
@@ -282,9 +284,10 @@ def _erase_member(erasure: Erasure) -> None:
     member.latitude = None
     member.longitude = None
     member.erased_at = timezone.now()
-    if user is not None and Member.objects.filter(user=user, erased_at__isnull=True).exclude(
-        pk=member.pk
-    ).exists():
+    if (
+        user is not None
+        and Member.objects.filter(user=user, erased_at__isnull=True).exclude(pk=member.pk).exists()
+    ):
         # The same person is a member of another circle too: that circle keeps their login;
         # this record lets go of it.
         member.user = None

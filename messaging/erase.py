@@ -12,8 +12,10 @@ from messaging.models import Sms
 def erase_part(erasure: Erasure) -> None:
     member = erasure.member
     wiped = Sms.objects.filter(member=member).update(to="", body="", error="")
-    for sms in Sms.objects.filter(circle_id=member.circle_id).exclude(member=member).filter(
-        erasure.quoting("body")
+    for sms in (
+        Sms.objects.filter(circle_id=member.circle_id)
+        .exclude(member=member)
+        .filter(erasure.quoting("body"))
     ):
         Sms.objects.filter(pk=sms.pk).update(body=erasure.redact(sms.body))
         wiped += 1

@@ -65,7 +65,9 @@ def erase_part(erasure: Erasure) -> None:
     # Every Stripe id that ties an event to the member, with our own metadata's member id.
     ids: set[str] = {f'"circle_member_id": "{member.pk}"'}
     ids |= {sid for sid in checkouts.values_list("stripe_session_id", flat=True) if sid}
-    ids |= set(StripeCustomer.objects.filter(member=member).values_list("stripe_customer_id", flat=True))
+    ids |= set(
+        StripeCustomer.objects.filter(member=member).values_list("stripe_customer_id", flat=True)
+    )
     ids |= {
         pi
         for pi in Payment.objects.filter(member=member).values_list(
@@ -87,9 +89,10 @@ def erase_part(erasure: Erasure) -> None:
             StripeEvent.objects.filter(pk=event.pk).update(payload=payload)
             scrubbed += 1
     erasure.count("stripe_events", scrubbed)
-    erasure.count("checkouts", checkouts.exclude(gift_from="", gift_email="").update(
-        gift_from="", gift_email=""
-    ))
+    erasure.count(
+        "checkouts",
+        checkouts.exclude(gift_from="", gift_email="").update(gift_from="", gift_email=""),
+    )
     refunds = 0
     for refund in Refund.objects.filter(member=member).exclude(reason=""):
         reason = erasure.redact(refund.reason, own=True)

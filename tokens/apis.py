@@ -29,8 +29,8 @@ from members.selectors import (
     member_get,
     signed_in,
 )
-from tokens.models import Account, Approval, ApprovalKind, LedgerTransaction
 from tokens.memos import rows_describe
+from tokens.models import Account, Approval, ApprovalKind, LedgerTransaction
 from tokens.selectors import (
     account_balances,
     approval_access,

@@ -499,4 +499,11 @@ def _export_chunk(chunk: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     memos = memos_describe((row[1], row[3] or "") for row in chunk)
     for created_at, tx_id, kind, _memo, *rest in chunk:
         local = created_at.astimezone(LONDON)
-        yield (local.date().isoformat(), local.strftime("%H:%M:%S"), tx_id, kind, memos[tx_id], *rest)
+        yield (
+            local.date().isoformat(),
+            local.strftime("%H:%M:%S"),
+            tx_id,
+            kind,
+            memos[tx_id],
+            *rest,
+        )

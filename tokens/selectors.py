@@ -3,6 +3,7 @@ proves the books hold."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,8 +18,8 @@ from circle.models import Circle
 from circle.periods import ReportPeriod, local_date
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
-from tokens.memos import ENTRY_MEMO_SHOWN, MEMO_SHOWN, memos_describe
 from members.selectors import Caller, coordinator_access
+from tokens.memos import ENTRY_MEMO_SHOWN, MEMO_SHOWN, memos_describe
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
@@ -120,7 +121,9 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
     return count, statement_lines(member=member, entries=list(rows), balance=balance)
 
 
-def statement_lines(*, member: Member, entries: list[Entry], balance: int) -> list[StatementLine]:
+def statement_lines(
+    *, member: Member, entries: Sequence[Entry], balance: int
+) -> list[StatementLine]:
     """Statement lines of a wallet's `entries` (newest first, with their transactions, and
     read with `memo_shown=ENTRY_MEMO_SHOWN` so a redacted memo is never seen), each with the
     balance after it, walking back from `balance`, the balance after the first. A memo that
@@ -151,7 +154,7 @@ def statement_lines(*, member: Member, entries: list[Entry], balance: int) -> li
     return lines
 
 
-def _staff_reasons(*, member: Member, entries: list[Entry]) -> dict[int, str]:
+def _staff_reasons(*, member: Member, entries: Sequence[Entry]) -> dict[int, str]:
     """Why staff moved tokens out of this wallet, by transaction: the reason they had to give
     (tokens/services/movements.py), read from the gift's audit row. Only gifts out of the
     wallet made by someone other than the member are looked up, so a page without any costs
