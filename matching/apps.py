@@ -15,15 +15,23 @@ class MatchingConfig(AppConfig):
 
         # Erasing a member's data (members/erasure.py), and a ledger memo's task read through
         # the task (tokens.memos).
-        from matching.erase import erase_part, erase_refusal, erase_words, task_labels
+        from matching.erase import (
+            erase_part,
+            erase_refusal,
+            erase_words,
+            retention_activity,
+            task_labels,
+        )
         from members.erasure import (
             erase_part_register,
             erase_refusal_register,
             erase_words_register,
+            retention_activity_register,
         )
         from tokens.memos import task_labels_register
 
         erase_refusal_register(name="matching", refusal=erase_refusal)
         erase_words_register(name="matching", words=erase_words)
         erase_part_register(name="matching", part=erase_part)
+        retention_activity_register(name="matching", activity=retention_activity)
         task_labels_register(task_labels)

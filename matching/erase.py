@@ -9,6 +9,7 @@ Refused while a task of theirs, as the member or as the helper, is still under w
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q
@@ -100,6 +101,16 @@ def erase_part(erasure: Erasure) -> None:
         Feedback.objects.filter(pk=row.pk).update(comment=erasure.redact(row.comment))
         feedback += 1
     erasure.count("feedback", feedback)
+
+
+def retention_activity(since: datetime) -> list[int]:
+    """Members who asked for help, or helped, since `since` (retention keeps them)."""
+    recent = Task.objects.filter(
+        Q(created_at__gte=since) | Q(accepted_at__gte=since) | Q(closed_at__gte=since)
+    )
+    asked = recent.values_list("member_id", flat=True)
+    helped = recent.exclude(helper=None).values_list("helper__member_id", flat=True)
+    return [*asked.distinct(), *helped.distinct()]
 
 
 def task_labels(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -119,12 +120,16 @@ def json_text(name: str) -> Cast:
 
 
 Refusal = Callable[[Member], DomainError | None]
+# Retention (payments/services/retention.py): ids of the members who did something since a
+# moment (asked for help, helped), as a query or list each app builds from its own tables.
+Activity = Callable[[datetime], Iterable[int]]
 Words = Callable[[Erasure], None]
 ErasePart = Callable[[Erasure], None]
 
 _REFUSALS: dict[str, Refusal] = {}
 _WORDS: dict[str, Words] = {}
 _PARTS: dict[str, ErasePart] = {}
+_ACTIVITY: dict[str, Activity] = {}
 
 
 def erase_refusal_register(*, name: str, refusal: Refusal) -> None:
@@ -137,6 +142,18 @@ def erase_words_register(*, name: str, words: Words) -> None:
 
 def erase_part_register(*, name: str, part: ErasePart) -> None:
     _PARTS[name] = part
+
+
+def retention_activity_register(*, name: str, activity: Activity) -> None:
+    _ACTIVITY[name] = activity
+
+
+def retention_active_since(since: datetime) -> list[int]:
+    """Ids of members active since `since` in any registered app (kept from retention)."""
+    found: set[int] = set()
+    for activity in _ACTIVITY.values():
+        found.update(member_id for member_id in activity(since) if member_id is not None)
+    return sorted(found)
 
 
 def erase_refusals(member: Member) -> list[DomainError]:

@@ -398,10 +398,8 @@ class StatusMonth:
 
 STATUS_CHANGED = "membership.status_changed"
 
-# A member's personal data erased (members.erasure), and one held back from retention's
-# erasure by a coordinator (payments.services.retention).
+# A member's personal data erased (members.erasure).
 MEMBER_ERASED = "member.erased"
-RETENTION_HELD_BACK = "member.retention_held_back"
 
 
 def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[StatusMonth]:
