@@ -195,8 +195,12 @@ def member_erase(*, caller: Caller | None, member: Member, reason: str) -> Membe
     if caller is not None and not caller.is_coordinator:
         raise Forbidden("forbidden", "Only the circle's coordinators can erase a member's data.")
     with transaction.atomic(durable=True):
+        # Only the member's row is locked (its login may be none: no outer join under FOR
+        # UPDATE on PostgreSQL).
         locked = (
-            Member.objects.select_for_update().select_related("circle", "user").get(pk=member.pk)
+            Member.objects.select_for_update(of=("self",))
+            .select_related("circle", "user")
+            .get(pk=member.pk)
         )
         erase_check(locked)
         erasure = Erasure(member=locked)
