@@ -28,6 +28,7 @@ from typing import Any
 
 import phonenumbers
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import LogEntry
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q, TextField
@@ -291,6 +292,13 @@ def _erase_member(erasure: Erasure) -> None:
             data=erasure.redact_json(event.data),
             reason=erasure.redact(event.reason),
             call_reference=erasure.redact(event.call_reference)[:100],
+        )
+        changed += 1
+    # The Django admin's own log names what it changed (its repr is the member's name).
+    for entry in LogEntry.objects.filter(erasure.quoting("object_repr", "change_message")):
+        LogEntry.objects.filter(pk=entry.pk).update(
+            object_repr=erasure.redact(entry.object_repr)[:200],
+            change_message=erasure.redact(entry.change_message),
         )
         changed += 1
     erasure.count("audit", changed)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from members.models import AuditEvent, Member
 from members.selectors import MEMBER_ERASED, caller_for
@@ -102,3 +103,37 @@ def test_another_circles_member_is_not_found(client: Client, personas: Personas)
     clara = sign_in(client, personas.clara)
     assert clara.get(f"/console/suffolk/members/{personas.bob.pk}/erase/").status_code == 404
     assert clara.get(url(personas.bob)).status_code == 404
+
+
+def test_the_desk_lists_who_retention_will_erase_and_a_coordinator_holds_one_back(
+    client: Client, personas: Personas
+) -> None:
+    from attention.models import Item, ItemKind
+    from payments.services.retention import retention_run
+
+    Member.objects.filter(pk=personas.bob.pk).update(
+        created_at=timezone.now() - timedelta(days=7 * 365)
+    )
+    assert retention_run(report_only=True)["reported"] == 1
+    item = Item.objects.get(kind=ItemKind.RETENTION_DUE)
+    cora = sign_in(client, personas.cora)
+
+    desk = text_of(cora.get("/coordinator/southwark/"))
+    assert "Data due for erasure (lapsed for years)" in desk
+    assert "Bob Baker" in desk
+    page = text_of(cora.get(f"/coordinator/southwark/items/{item.pk}/"))
+    assert "Their personal data will be erased on" in page
+    assert "Resolving this holds them back" in page
+    assert "Or erase their data now" in page
+
+    response = cora.post(
+        f"/coordinator/southwark/items/{item.pk}/resolve/",
+        {"outcome": "Held back: a complaint of his is still open"},
+    )
+    assert response.status_code == 302
+    counts = retention_run(now=timezone.now() + timedelta(days=60))
+    assert (counts["held_back"], counts["erased"]) == (1, 0)
+    assert Member.objects.get(pk=personas.bob.pk).erased_at is None
+    assert AuditEvent.objects.filter(
+        member=personas.bob, reason="Held back: a complaint of his is still open"
+    ).exists()
