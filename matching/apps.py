@@ -19,8 +19,8 @@ class MatchingConfig(AppConfig):
             erase_part,
             erase_refusal,
             erase_words,
+            memos_describe,
             retention_activity,
-            task_labels,
         )
         from members.erasure import (
             erase_part_register,
@@ -28,10 +28,10 @@ class MatchingConfig(AppConfig):
             erase_words_register,
             retention_activity_register,
         )
-        from tokens.memos import task_labels_register
+        from tokens.memos import memo_describer_register
 
         erase_refusal_register(name="matching", refusal=erase_refusal)
         erase_words_register(name="matching", words=erase_words)
         erase_part_register(name="matching", part=erase_part)
         retention_activity_register(name="matching", activity=retention_activity)
-        task_labels_register(task_labels)
+        memo_describer_register(name="matching", describer=memos_describe)

@@ -20,6 +20,7 @@ from matching.models import Feedback, Task, TaskSeries, TaskStatus
 from matching.services.booking import _label
 from members.erasure import Erasure
 from members.models import Member
+from tokens.memos import task_memos_describe
 
 # Still in play: the member is waiting for help, or a helper has it or has done it unconfirmed.
 _UNDER_WAY = (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.COMPLETED)
@@ -111,6 +112,11 @@ def retention_activity(since: datetime) -> list[int]:
     asked = recent.values_list("member_id", flat=True)
     helped = recent.exclude(helper=None).values_list("helper__member_id", flat=True)
     return [*asked.distinct(), *helped.distinct()]
+
+
+def memos_describe(rows: list[tuple[int, str]]) -> dict[int, str]:
+    """tokens.memos' describer for the memos matching writes."""
+    return task_memos_describe(rows, task_labels)
 
 
 def task_labels(

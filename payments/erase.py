@@ -10,6 +10,7 @@ From issue 14 on, events are stored already scrubbed (`stripe_scrub`, in events.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q
@@ -49,6 +50,31 @@ def stripe_scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [stripe_scrub(item) for item in value]
     return value
+
+
+_GIFT_REF = re.compile(r"^Gift (\d+):")
+
+
+def gift_memo(*, checkout_id: int, tokens: int) -> str:
+    """A card gift's ledger memo: the gift by its id, never the giver's name."""
+    return f"Gift {checkout_id}: {tokens} tokens (card)"
+
+
+def gift_memos_describe(rows: list[tuple[int, str]]) -> dict[int, str]:
+    """tokens.memos' describer for gifts: "Gift 45: 2 tokens (card)" reads "Gift from Dora:
+    2 tokens (card)", the name read through the gift (and "a friend" once it is erased).
+    One query, only when the page holds a gift."""
+    ids = {tx_id: int(found[1]) for tx_id, memo in rows if (found := _GIFT_REF.match(memo))}
+    if not ids:
+        return {}
+    givers = dict(
+        CheckoutSession.objects.filter(pk__in=set(ids.values())).values_list("pk", "gift_from")
+    )
+    memos = dict(rows)
+    return {
+        tx_id: _GIFT_REF.sub(f"Gift from {givers.get(gift) or 'a friend'}:", memos[tx_id])
+        for tx_id, gift in ids.items()
+    }
 
 
 def erase_words(erasure: Erasure) -> None:
