@@ -321,7 +321,7 @@ class MemberEraseApi(APIView):
     """Erase a member's personal data (UK GDPR right to erasure): coordinators only. The
     member's rows stay, pseudonymised ("Former member 123"); members/erasure.py says what
     each app wipes and keeps. 409 `already_erased`, `is_staff`, `concern_open`,
-    `tokens_held` or `task_open` while it cannot be done yet."""
+    `tokens_held`, `task_open` or `card_renews` while it cannot be done yet."""
 
     permission_classes = [IsAuthenticated]
 

@@ -4,8 +4,10 @@ balanced; what is personal in them is wiped or pseudonymised ("Former member 123
 
 Like the export (members/export.py, which says why), every app erases its own tables: each
 registers from its AppConfig.ready()
-- a *refusal* (`erase_refusal_register`): a reason not to erase now (tokens: minutes held in
-  escrow, 409 `tokens_held`; matching: a task still open, 409 `task_open`), checked first;
+- a *refusal* (`erase_refusal_register`): a reason not to erase now (attention: an open
+  safeguarding concern about them, 409 `concern_open`; tokens: minutes held in escrow,
+  `tokens_held`; matching: a task still under way, `task_open`; payments: a card that still
+  renews their membership, `card_renews`), checked first;
 - its *words* (`erase_words_register`): the member's own words the app holds that may be
   quoted elsewhere (matching: their tasks' titles and details), gathered before anything is
   wiped so that every app can take them out of its texts;
@@ -186,7 +188,7 @@ def member_erase(*, caller: Caller | None, member: Member, reason: str) -> Membe
     Coordinators only (the view checks the caller's access to the member; `caller` None is the
     retention job). Refused with 409 `already_erased`, `is_staff` (a member of staff is made
     an ordinary member first, by another coordinator), then each app's refusal
-    (`tokens_held`, `task_open`). In one transaction, with the member's row locked so two
+    (`concern_open`, `tokens_held`, `task_open`, `card_renews`). In one transaction, with the member's row locked so two
     erasures (a coordinator's and the job's) cannot run at once: every app's eraser, then the
     member's own record, their login, and the audit row, which keeps the reason (without the
     member's words) and what was done, never who they were."""

@@ -15,8 +15,11 @@ from typing import Any
 
 from django.db.models import Q
 
+from circle.errors import Conflict, DomainError
 from members.erasure import Erasure, json_text
+from members.models import Member
 from payments.models import CheckoutSession, Payment, Refund, StripeCustomer, StripeEvent
+from payments.selectors import LIVE_SUBSCRIPTION_STATUSES
 
 # Keys of a Stripe object that carry a person's details, anywhere in an event.
 _PERSONAL = frozenset(
@@ -75,6 +78,21 @@ def gift_memos_describe(rows: list[tuple[int, str]]) -> dict[int, str]:
         tx_id: _GIFT_REF.sub(f"Gift from {givers.get(gift) or 'a friend'}:", memos[tx_id])
         for tx_id, gift in ids.items()
     }
+
+
+def erase_refusal(member: Member) -> DomainError | None:
+    """A card that still renews their membership would keep charging someone we no longer
+    know: its renewal is cancelled first (then it ends with the paid year)."""
+    renews = member.subscriptions.filter(
+        status__in=LIVE_SUBSCRIPTION_STATUSES, cancel_at_period_end=False
+    ).exists()
+    if not renews:
+        return None
+    return Conflict(
+        "card_renews",
+        f"{member.first_name}'s membership still renews by card each year; cancel the card "
+        "renewal first.",
+    )
 
 
 def erase_words(erasure: Erasure) -> None:

@@ -416,3 +416,23 @@ def test_a_member_of_two_circles_keeps_their_login_for_the_other(
     other.refresh_from_db()
     assert other.user is not None
     assert other.user.is_active
+
+
+def test_refused_while_a_card_still_renews_their_membership(
+    world: Personas, client_for: ClientFor
+) -> None:
+    from payments.models import StripeSubscription
+
+    subscription = StripeSubscription.objects.create(
+        circle=world.southwark, member=world.bob, stripe_subscription_id="sub_1", status="active"
+    )
+    response = erase(client_for(world.cora), world.bob)
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "card_renews",
+        "detail": "Bob's membership still renews by card each year; cancel the card renewal first.",
+    }
+    # Once its renewal is cancelled (it ends with the paid year), erasure goes ahead.
+    subscription.cancel_at_period_end = True
+    subscription.save()
+    assert erase(client_for(world.cora), world.bob).status_code == 200
