@@ -188,8 +188,9 @@ def member_erase(*, caller: Caller | None, member: Member, reason: str) -> Membe
     Coordinators only (the view checks the caller's access to the member; `caller` None is the
     retention job). Refused with 409 `already_erased`, `is_staff` (a member of staff is made
     an ordinary member first, by another coordinator), then each app's refusal
-    (`concern_open`, `tokens_held`, `task_open`, `card_renews`). In one transaction, with the member's row locked so two
-    erasures (a coordinator's and the job's) cannot run at once: every app's eraser, then the
+    (`concern_open`, `tokens_held`, `task_open`, `card_renews`). In one transaction, with the
+    member's row locked so two erasures (a coordinator's and the job's) cannot run at once:
+    every app's eraser, then the
     member's own record, their login, and the audit row, which keeps the reason (without the
     member's words) and what was done, never who they were."""
     reason = (reason or "").strip()
