@@ -14,3 +14,10 @@ class AttentionConfig(AppConfig):
 
         export_part_register(name="attention", part=member_export_part)
         export_audit_hide_register(name="attention", hidden=safeguarding_audit)
+
+        # And its part of erasing a member's data (members/erasure.py).
+        from attention.erase import erase_part, erase_refusal
+        from members.erasure import erase_part_register, erase_refusal_register
+
+        erase_refusal_register(name="attention", refusal=erase_refusal)
+        erase_part_register(name="attention", part=erase_part)

@@ -35,6 +35,7 @@ class ItemKind(models.TextChoices):
     LAPSED_TOKENS = "lapsed_tokens", _("Lapsed with tokens left")
     CHECKS_DUE = "checks_due", _("Helper's DBS check due for renewal")
     LOW_RATING = "low_rating", _("Low rating (1 or 2)")
+    RETENTION_DUE = "retention_due", _("Data due for erasure (lapsed for years)")
 
 
 # Kinds that go to the top of a queue whatever their age: a safeguarding concern is never

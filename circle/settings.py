@@ -342,6 +342,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "matching-attention-sweep": {"task": "matching.tasks.attention_sweep", "schedule": 900.0},
     # Helpers whose DBS certificate is more than three years old.
     "helpers-checks-due": {"task": "helpers.tasks.checks_due_sweep", "schedule": 86400.0},
+    # Members lapsed for more than RETENTION_YEARS: reported on the desk, erased after notice.
+    "payments-retention": {"task": "payments.tasks.retention_sweep", "schedule": 86400.0},
     "matching-book-series": {"task": "matching.tasks.book_series_ahead", "schedule": 3600.0},
     # The outboxes: notices and reminder emails whose own job never ran (the broker was down
     # when they were queued, or the job was lost). Each is claimed, so it goes once.
@@ -385,6 +387,12 @@ PAY_LINK_MAX_AGE_DAYS = envint("PAY_LINK_MAX_AGE_DAYS", 7)
 CLAIM_LINK_MAX_AGE_HOURS = envint("CLAIM_LINK_MAX_AGE_HOURS", 72)
 # A gift link (family buying tokens for a member) is shared once and kept: it lasts longer.
 GIFT_LINK_MAX_AGE_DAYS = envint("GIFT_LINK_MAX_AGE_DAYS", 90)
+# Retention (payments/services/retention.py): the personal data of members lapsed for more than
+# RETENTION_YEARS is erased (members/erasure.py), RETENTION_NOTICE_DAYS after the circle's
+# coordinators were told on their desk. Six years: how long the law asks a charity to keep its
+# accounts, and the time within which a claim may be brought.
+RETENTION_YEARS = envint("RETENTION_YEARS", 6)
+RETENTION_NOTICE_DAYS = envint("RETENTION_NOTICE_DAYS", 30)
 # How far back reconciliation looks for paid sessions and invoices no webhook delivered.
 STRIPE_RECONCILE_DAYS = envint("STRIPE_RECONCILE_DAYS", 3)
 # DESIGN.md: grace lasts until the paid year ended 30 days ago.

@@ -41,6 +41,9 @@ api_v1: list[URLPattern | URLResolver] = [
         member_apis.TwoFactorResetApi.as_view(),
         name="member-two-factor-reset",
     ),
+    path(
+        "members/<int:member_id>/erase/", member_apis.MemberEraseApi.as_view(), name="member-erase"
+    ),
     path("helpers/<int:helper_id>/", helper_apis.HelperDetailApi.as_view(), name="helper-detail"),
     path(
         "helpers/<int:helper_id>/vetting/",

@@ -12,3 +12,9 @@ class HelpersConfig(AppConfig):
         from members.export import export_part_register
 
         export_part_register(name="helper", part=member_export_part)
+
+        # And its part of erasing a member's data (members/erasure.py).
+        from helpers.erase import erase_part
+        from members.erasure import erase_part_register
+
+        erase_part_register(name="helpers", part=erase_part)

@@ -124,7 +124,9 @@ class DbsLevel(models.TextChoices):
 
 class VettingCheck(models.Model):
     """What a coordinator checked, append-only. We record that a DBS certificate was seen, its
-    number, date and level, and who saw the original: never the certificate's contents."""
+    number, date and level, and who saw the original: never the certificate's contents.
+    Invariant: a DBS check names its certificate number, issue date and who saw the original,
+    but for the number once erased with the helper's data (`certificate_erased_at`)."""
 
     circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
     helper = models.ForeignKey(Helper, on_delete=models.PROTECT, related_name="vetting_checks")
@@ -134,6 +136,9 @@ class VettingCheck(models.Model):
     dbs_certificate_number = models.CharField(max_length=12, blank=True)
     dbs_issue_date = models.DateField(null=True, blank=True)
     original_seen_by = models.CharField(max_length=150, blank=True)
+    # When the certificate number was wiped, the helper's data being erased (helpers/erase.py
+    # says what a check keeps then, and why).
+    certificate_erased_at = models.DateTimeField(null=True, blank=True)
     resulting_level = models.CharField(max_length=10, choices=VettingLevel.choices)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -146,7 +151,10 @@ class VettingCheck(models.Model):
             models.CheckConstraint(
                 condition=models.Q(dbs_level="none")
                 | (
-                    ~models.Q(dbs_certificate_number="")
+                    (
+                        ~models.Q(dbs_certificate_number="")
+                        | models.Q(certificate_erased_at__isnull=False)
+                    )
                     & models.Q(dbs_issue_date__isnull=False)
                     & ~models.Q(original_seen_by="")
                 ),

@@ -25,6 +25,7 @@ from circle.schema import error_responses
 from circle.security import AnonymousSignupThrottle
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
+from members.erasure import member_erase
 from members.export import safeguarding_audit_rows
 from members.models import AuditEvent, Member, RoleName
 from members.selectors import (
@@ -347,6 +348,36 @@ class MemberExportApi(APIView):
         if request.query_params.get("download") == "1":
             response["Content-Disposition"] = f'attachment; filename="circle-data-{member.pk}.json"'
         return response
+
+
+class MemberEraseApi(APIView):
+    """Erase a member's personal data (UK GDPR right to erasure): coordinators only. The
+    member's rows stay, pseudonymised ("Former member 123"); members/erasure.py says what
+    each app wipes and keeps. 409 `already_erased`, `is_staff`, `concern_open`,
+    `tokens_held`, `task_open` or `card_renews` while it cannot be done yet."""
+
+    permission_classes = [IsAuthenticated]
+
+    class EraseInput(StrictInputSerializer):
+        reason = serializers.CharField(max_length=500)
+
+    class EraseOutput(serializers.Serializer[Any]):
+        id = serializers.IntegerField(source="pk")
+        full_name = serializers.CharField()
+        erased_at = serializers.DateTimeField()
+
+    @extend_schema(request=EraseInput, responses={200: EraseOutput, **error_responses(409)})
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(
+            user=request.user,
+            member_id=member_id,
+            roles=(RoleName.COORDINATOR,),
+            allow_self=False,
+        )
+        data = self.EraseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        erased = member_erase(caller=caller, member=member, reason=data.validated_data["reason"])
+        return Response(self.EraseOutput(erased).data)
 
 
 class CircleAuditApi(PaginatedApi, APIView):

@@ -80,8 +80,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="members_user_unique_email"),
+            # A login signs in with its email or its mobile number; only an erased login
+            # (inactive for good) has neither.
             models.CheckConstraint(
-                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                condition=models.Q(email__isnull=False)
+                | models.Q(phone__isnull=False)
+                | models.Q(is_active=False),
                 name="members_user_email_or_phone",
             ),
         ]
@@ -158,6 +162,9 @@ class Member(models.Model):
     )
     joined_via = models.CharField(max_length=20, choices=JoinedVia.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When their personal data was erased (members.erasure): the row stays, as "Former
+    # member <id>", so the ledger, tasks and audit stay whole.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["full_name", "id"]

@@ -401,6 +401,9 @@ STATUS_CHANGED = "membership.status_changed"
 CLAIM_LINK_SENT = "member.claim_link_sent"
 CLAIM_LINK_USED = "member.claim_link_used"
 
+# A member's personal data erased (members.erasure).
+MEMBER_ERASED = "member.erased"
+
 
 def members_by_status_monthly(*, circle: Circle, period: ReportPeriod) -> list[StatusMonth]:
     """Members (those who hold the member role) by membership status at each month's end.

@@ -198,7 +198,9 @@ def recovery_codes_renew(*, user: User) -> list[str]:
         return _new_recovery_codes(user)
 
 
-def _devices_remove(user: User) -> None:
+def devices_remove(user: User) -> None:
+    """The login's authenticator app and recovery codes, and its API token, removed (a reset,
+    turning it off, or the login's erasure)."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     # A staff API token was issued with a code from the app now gone: it goes too, and a new
@@ -215,7 +217,7 @@ def two_factor_remove(*, user: User) -> None:
             "If you lost your phone, ask another coordinator to reset it.",
         )
     with transaction.atomic():
-        _devices_remove(user)
+        devices_remove(user)
 
 
 def two_factor_reset(*, circle: Circle, caller: Caller, member: Member, reason: str) -> None:
@@ -242,7 +244,7 @@ def two_factor_reset(*, circle: Circle, caller: Caller, member: Member, reason: 
         )
     with transaction.atomic():
         had = two_factor_on(user)
-        _devices_remove(user)
+        devices_remove(user)
         audit_record(
             circle=circle,
             action=TWO_FACTOR_RESET,

@@ -13,3 +13,9 @@ class MessagingConfig(AppConfig):
         from messaging.export import member_export_part
 
         export_part_register(name="messaging", part=member_export_part)
+
+        # And its part of erasing a member's data (members/erasure.py).
+        from members.erasure import erase_part_register
+        from messaging.erase import erase_part
+
+        erase_part_register(name="messaging", part=erase_part)

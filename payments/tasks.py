@@ -64,3 +64,13 @@ def grace_ending_sweep() -> int:
     """Periodic: members whose grace ends within a week, onto the queue for a last call.
     Idempotent: each paid year is raised once (a unique constraint on the item's cause)."""
     return grace_ending_raise()
+
+
+@shared_task
+def retention_sweep() -> dict[str, int]:
+    """Daily: members lapsed for more than RETENTION_YEARS are reported to their coordinators,
+    then erased once the notice has run (payments/services/retention.py). Twice acts once: an
+    item is raised once per cause, and an erased member is no longer due."""
+    from payments.services.retention import retention_run
+
+    return retention_run()

@@ -29,6 +29,7 @@ from members.selectors import (
     member_get,
     signed_in,
 )
+from tokens.memos import rows_describe
 from tokens.models import Account, Approval, ApprovalKind, LedgerTransaction
 from tokens.selectors import (
     account_balances,
@@ -164,6 +165,8 @@ def transactions_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     serializers were most of the request's time. `created_at` goes through DRF's own field,
     so its text is the serializer's (a test compares the two)."""
     entries = transaction_entries(transaction_ids=[row["id"] for row in rows])
+    rows = [dict(row) for row in rows]
+    rows_describe(rows)
     return [
         {
             "id": row["id"],

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from members.models import Member
+from tokens.memos import ENTRY_MEMO_SHOWN
 from tokens.models import Account, Entry
 from tokens.selectors import statement_lines
 
@@ -18,7 +19,10 @@ def member_export_part(member: Member) -> dict[str, Any]:
     if account is None:
         return {"balance_minutes": 0, "statement": []}
     entries = list(
-        Entry.objects.filter(account=account).select_related("transaction").order_by("-id")
+        Entry.objects.filter(account=account)
+        .select_related("transaction")
+        .annotate(memo_shown=ENTRY_MEMO_SHOWN)
+        .order_by("-id")
     )
     lines = statement_lines(member=member, entries=entries, balance=account.balance)
     return {

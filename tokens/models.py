@@ -378,3 +378,27 @@ class AuditRun(models.Model):
 
     def __str__(self) -> str:
         return f"audit {self.ran_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'problems'}"
+
+
+class MemoRedaction(models.Model):
+    """What a transaction's memo says now, when the words it was written with had to go
+    (a member's data erased: members/erasure.py). Ledger rows are append-only (the triggers
+    refuse UPDATE), so a memo that quoted a member's words is not edited: this row stands in
+    front of it, and every reader of memos reads through it (`tokens.memos`:
+    COALESCE(redaction.memo, transaction.memo)). Since issue 14 memos name a task by its id
+    ("Held for request 123") and the words live in the task, so only memos written before
+    then, or typed by a person (a gift's note), ever need one.
+
+    Invariant: at most one per transaction (the latest wording replaces the earlier)."""
+
+    transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="redaction"
+    )
+    memo = models.CharField(max_length=300)
+    redacted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "tokens_memo_redaction"
+
+    def __str__(self) -> str:
+        return f"memo of {self.transaction_id} redacted"

@@ -3,6 +3,7 @@ proves the books hold."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from circle.periods import ReportPeriod, local_date
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, coordinator_access
+from tokens.memos import ENTRY_MEMO_SHOWN, MEMO_SHOWN, memos_describe
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
@@ -113,19 +115,28 @@ def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, l
     rows = (
         Entry.objects.filter(account=account)
         .select_related("transaction")
+        .annotate(memo_shown=ENTRY_MEMO_SHOWN)
         .order_by("-id")[offset : offset + limit]
     )
     return count, statement_lines(member=member, entries=list(rows), balance=balance)
 
 
-def statement_lines(*, member: Member, entries: list[Entry], balance: int) -> list[StatementLine]:
-    """Statement lines of a wallet's `entries` (newest first, with their transactions), each
-    with the balance after it, walking back from `balance`, the balance after the first."""
+def statement_lines(
+    *, member: Member, entries: Sequence[Entry], balance: int
+) -> list[StatementLine]:
+    """Statement lines of a wallet's `entries` (newest first, with their transactions, and
+    read with `memo_shown=ENTRY_MEMO_SHOWN` so a redacted memo is never seen), each with the
+    balance after it, walking back from `balance`, the balance after the first. A memo that
+    names a task shows the task's title, read through the task (tokens.memos)."""
     why = _staff_reasons(member=member, entries=entries)
+    memos = memos_describe(
+        (entry.transaction_id, getattr(entry, "memo_shown", entry.transaction.memo) or "")
+        for entry in entries
+    )
     lines = []
     for entry in entries:
         tx = entry.transaction
-        description = tx.memo or tx.get_kind_display()
+        description = memos[tx.pk] or tx.get_kind_display()
         if tx.pk in why:
             description = f"{description} (moved by staff: {why[tx.pk]})"
         lines.append(
@@ -143,7 +154,7 @@ def statement_lines(*, member: Member, entries: list[Entry], balance: int) -> li
     return lines
 
 
-def _staff_reasons(*, member: Member, entries: list[Entry]) -> dict[int, str]:
+def _staff_reasons(*, member: Member, entries: Sequence[Entry]) -> dict[int, str]:
     """Why staff moved tokens out of this wallet, by transaction: the reason they had to give
     (tokens/services/movements.py), read from the gift's audit row. Only gifts out of the
     wallet made by someone other than the member are looked up, so a page without any costs
@@ -194,8 +205,9 @@ def transaction_list(
         transactions = transactions.filter(created_at__lt=until)
     # Plain rows: a page of 50 model instances, with their entries and accounts prefetched,
     # was most of the request's time. `transaction_entries` reads the page's entries.
+    # `memo_shown` (through its redaction): tokens.memos.rows_describe makes it `memo`.
     return transactions.order_by("-id").values(
-        "id", "kind", "memo", "member_id", "reverses_id", "created_at"
+        "id", "kind", "member_id", "reverses_id", "created_at", memo_shown=MEMO_SHOWN
     )
 
 

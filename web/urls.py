@@ -8,6 +8,7 @@ from web.views import auth, claim, concerns, gift_link, pay_link, public, two_fa
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import data as console_data
+from web.views.console import erase as console_erase
 from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
@@ -337,6 +338,12 @@ urlpatterns = [
         "console/<slug:slug>/members/<int:member_id>/data/download/",
         console_data.console_download,
         name="console-data-download",
+    ),
+    # Erasing a member's personal data (UK GDPR right to erasure, issue 14): coordinators.
+    path(
+        "console/<slug:slug>/members/<int:member_id>/erase/",
+        console_erase.erase,
+        name="console-erase",
     ),
     # A signed card-payment link (an operator's SMS or email).
     path("pay/<str:token>/", pay_link.pay, name="pay-link"),

@@ -24,6 +24,7 @@ from matching.services.common import SERVED, Outcome, _now
 from members.models import Member
 from members.selectors import Caller
 from members.services import audit_record
+from tokens.memos import HOLD_MEMO, task_ref
 from tokens.selectors import member_available
 from tokens.services import hold_create
 
@@ -35,7 +36,9 @@ def _label(title: str, start: datetime) -> str:
 
 
 def _paid(task: Task) -> str:
-    return f"Paid for {_label(task.title, task.window_start)}"
+    # By the task's id only: the words live in the task, which erasure can redact, while
+    # ledger rows never change (tokens.memos shows the title, read through the task).
+    return f"Paid for {task_ref(task.pk)}"
 
 
 def billed_minutes(*, minutes: int, increment: int) -> int:
@@ -145,7 +148,9 @@ def _book(
         minutes=minutes,
         reference=reference,
         actor=caller.user if caller else None,
-        memo=f"Held for {_label(title, window_start)}",
+        # The task is not written yet: the hold names it, and tokens.memos finds it by the
+        # hold (the words stay in the task; see _paid).
+        memo=HOLD_MEMO,
     )
     task = Task.objects.create(
         circle=member.circle,

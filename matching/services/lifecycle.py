@@ -23,7 +23,7 @@ from matching.models import (
     TaskStatus,
 )
 from matching.selectors import helper_ineligibility
-from matching.services.booking import _label, _paid, billed_minutes
+from matching.services.booking import _paid, billed_minutes
 from matching.services.common import Outcome, _audit, _locked, _now, _update
 from matching.services.watch import (
     no_helper_item_possible,
@@ -32,6 +32,7 @@ from matching.services.watch import (
 )
 from members.models import AuditEvent, Member
 from members.selectors import Caller
+from tokens.memos import task_ref
 from tokens.models import Account
 from tokens.services import hold_release, hold_settle
 
@@ -289,7 +290,7 @@ def task_cancel(
         hold_release(
             hold=locked.hold,
             actor=caller.user,
-            memo=f"Back from {_label(locked.title, locked.window_start)}: cancelled",
+            memo=f"Back from {task_ref(locked.pk)}: cancelled",
         )
         _update(
             locked,
@@ -369,7 +370,7 @@ def task_expire(*, task: Task, now: datetime | None = None) -> Outcome:
         hold_release(
             hold=locked.hold,
             actor=None,
-            memo=f"Back from {_label(locked.title, locked.window_start)}: nobody was free",
+            memo=f"Back from {task_ref(locked.pk)}: nobody was free",
         )
         _update(
             locked,

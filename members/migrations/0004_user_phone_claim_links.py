@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('email__isnull', False), ('phone__isnull', False), _connector='OR'), name='members_user_email_or_phone'),
+            constraint=models.CheckConstraint(condition=models.Q(('email__isnull', False), ('phone__isnull', False), ('is_active', False), _connector='OR'), name='members_user_email_or_phone'),
         ),
         migrations.AddField(
             model_name='claimlink',

@@ -24,6 +24,7 @@ from djmoney.money import Money
 from members.models import Member
 from members.services import audit_record
 from payments import stripe_client
+from payments.erase import gift_memo
 from payments.models import (
     CheckoutSession,
     CheckoutStatus,
@@ -234,8 +235,11 @@ def _tokens_record(*, checkout: CheckoutSession, session: dict[str, Any]) -> str
                 minutes=tokens * circle.token_minutes,
                 payment_key=f"stripe:{session['id']}",
                 actor=None,
+                # A gift names its giver through the gift, never in the ledger's own row
+                # (append-only: the name could not be erased from it); tokens.memos shows
+                # "Gift from <name>" (payments/erase.py, gift_memos_describe).
                 memo=(
-                    f"Gift from {checkout.gift_from}: {tokens} tokens (card)"
+                    gift_memo(checkout_id=checkout.pk, tokens=tokens)
                     if checkout.gift_from
                     else f"{tokens} tokens bought (card)"
                 ),

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from payments import stripe_client
+from payments.erase import stripe_scrub
 from payments.models import StripeEvent
 from payments.services.card import (
     checkout_session_apply,
@@ -50,7 +51,12 @@ def stripe_event_receive(*, event: dict[str, Any]) -> str:
         return "ignored: not an event"
     try:
         with transaction.atomic(durable=True):
-            stored = StripeEvent.objects.create(event_id=event_id, type=kind, payload=event)
+            # Stored without the names, emails, phones and addresses Stripe sends: nothing
+            # reads them back (the handlers take the event as it came), and a stored copy of
+            # a member's or a giver's details would outlive an erasure (payments/erase.py).
+            stored = StripeEvent.objects.create(
+                event_id=event_id, type=kind, payload=stripe_scrub(event)
+            )
     except IntegrityError:
         StripeEvent.objects.filter(event_id=event_id).update(deliveries=F("deliveries") + 1)
         stored = StripeEvent.objects.get(event_id=event_id)

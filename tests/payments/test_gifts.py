@@ -31,6 +31,7 @@ from payments.services.links import PAY_LINK_SALT
 from payments.stripe_local import LocalStripe
 from tests.conftest import Personas
 from tests.payments.conftest import deliver_all, wallet_minutes
+from tokens.models import LedgerTransaction
 from tokens.selectors import member_statement
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +133,11 @@ def test_a_gift_is_credited_once_with_the_givers_name_on_the_statement(
     assert Payment.objects.filter(member=alice).count() == 1
     _, lines = member_statement(member=alice, limit=10, offset=0)
     assert [line.description for line in lines] == ["Gift from Dora Archer: 2 tokens (card)"]
+    # The giver is named through the gift, never in the append-only ledger row itself, so
+    # erasing the member can take her name out (payments/erase.py).
+    memo = LedgerTransaction.objects.get(kind="purchase").memo
+    assert "Dora" not in memo
+    assert memo.startswith("Gift ")
 
 
 def test_a_members_own_purchase_still_says_bought(

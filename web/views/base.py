@@ -248,6 +248,14 @@ def staff_required(
     return _circle_staff(view, roles=STAFF_ROLES, items=CONSOLE_NAV)
 
 
+def console_coordinator_required(
+    view: Callable[Concatenate[Any, Circle, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    """A console page only a coordinator may use (erasing a caller's data): the console's
+    menu, a coordinator's roles; an operator is told the page is not for them."""
+    return _circle_staff(view, roles=frozenset({RoleName.COORDINATOR}), items=CONSOLE_NAV)
+
+
 def coordinator_required(
     view: Callable[Concatenate[Any, Circle, P], HttpResponse],
 ) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:

@@ -59,6 +59,7 @@ ACTION_WORDS = {
     "tokens.refunded": gettext_lazy("Took back refunded tokens"),
     "task.booked": gettext_lazy("Booked help"),
     "task.cancelled": gettext_lazy("Cancelled a request"),
+    "member.erased": gettext_lazy("Erased their personal data"),
     "task.settled": gettext_lazy("Confirmed a job was done"),
     "task_series.created": gettext_lazy("Set up a repeating request"),
     "task_series.ended": gettext_lazy("Stopped a repeating request"),
@@ -123,6 +124,8 @@ def card(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
             ],
             "items": list(member_open_items(member=member)),
             "served": member.membership_status in ("active", "grace"),
+            # Erasing a member's data is a coordinator's act (web/views/console/erase.py).
+            "can_erase": member.erased_at is None and request.caller.is_coordinator,  # type: ignore[attr-defined]
         },
     )
 
