@@ -102,3 +102,16 @@ def test_a_page_that_fails_shows_the_pages_500_and_hides_the_cause(db) -> None:
     assert "Sorry, something went wrong" in words
     assert "Nothing you sent has been half saved" in words
     assert "boom" not in response.content.decode()
+
+
+@override_settings(RETENTION_YEARS=7, RETENTION_NOTICE_DAYS=14)
+def test_the_privacy_notice_says_how_long_with_this_installations_settings(client, db):
+    words = text_of(client.get("/privacy/"))
+    assert "for 7 years after your membership ends" in words
+    assert "A coordinator is told 14 days before" in words
+    for what in ("What we hold, and why", "Who sees it", "How long we keep it", "Your rights"):
+        assert what in words
+    # What erasure keeps, and where to complain.
+    assert "Former member" in words
+    assert "not the certificate's number" in words
+    assert "Information Commissioner's Office" in words

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -27,7 +28,16 @@ def circle_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render_page(request, "web/public/privacy.html")
+    """The privacy notice: what is kept, why and for how long, with this installation's own
+    retention settings (payments/services/retention.py applies them)."""
+    return render_page(
+        request,
+        "web/public/privacy.html",
+        {
+            "retention_years": settings.RETENTION_YEARS,
+            "retention_notice_days": settings.RETENTION_NOTICE_DAYS,
+        },
+    )
 
 
 def accessibility(request: HttpRequest) -> HttpResponse:
