@@ -125,3 +125,5 @@ class CsrfSessionScheme(SessionScheme):
     (registered when CircleConfig imports this module)."""
 
     target_class = "circle.authentication.CsrfSessionAuthentication"
+    # And members.authentication's, which only adds the staff's second factor.
+    match_subclasses = True

@@ -260,9 +260,11 @@ STORAGES = {
 # --- REST framework and the API schema ------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        # DRF's session authentication, its CSRF refusal under a stable code (csrf_failed).
-        "circle.authentication.CsrfSessionAuthentication",
+        # DRF's token and session authentication (the session's CSRF refusal under a stable
+        # code, csrf_failed); where STAFF_TWO_FACTOR is required, neither lets staff in without
+        # their second factor (members/authentication.py).
+        "members.authentication.TwoFactorTokenAuthentication",
+        "members.authentication.TwoFactorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     # DRF's JSON parser with a cap on nesting (circle/parsers.py says why 32).

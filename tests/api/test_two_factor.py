@@ -129,6 +129,37 @@ def test_members_and_helpers_are_never_asked(
     assert ask(api, email).status_code == 200
 
 
+def test_required_mode_a_staff_token_from_before_no_longer_signs_in(
+    personas: Personas, api: APIClient, settings
+) -> None:
+    """A token issued while two-factor was optional, to staff who never set it up, stops
+    working once it is required; one issued with a code goes on working."""
+    assert ask(api, "otto@example.org").status_code == 200
+    old = Token.objects.get(user=personas.otto.user).key
+    settings.STAFF_TWO_FACTOR = "required"
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    refused = api.get("/api/v1/circles/southwark/members/?q=Alice")
+    assert_error(refused, 401, "two_factor_required")
+    device, _codes = set_up_two_factor(personas.otto.user)
+    assert api.get("/api/v1/circles/southwark/members/?q=Alice").status_code == 200
+
+
+def test_required_mode_a_staff_session_without_a_code_reaches_no_api(
+    personas: Personas, api: APIClient, settings
+) -> None:
+    """Signed in on the pages with the password alone (sent on to set up two-factor), staff
+    cannot use the API through that session instead; members can, and never give a code."""
+    settings.STAFF_TWO_FACTOR = "required"
+    api.force_login(personas.otto.user)
+    assert_error(api.get("/api/v1/circles/southwark/members/?q=Alice"), 401, "two_factor_required")
+    assert_error(api.get("/api/v1/me/"), 401, "two_factor_required")
+    member = APIClient()
+    member.force_login(personas.alice.user)
+    assert member.get("/api/v1/me/").status_code == 200
+    settings.STAFF_TWO_FACTOR = "optional"
+    assert api.get("/api/v1/circles/southwark/members/?q=Alice").status_code == 200
+
+
 # --- Reset by another coordinator --------------------------------------------------------------
 
 
