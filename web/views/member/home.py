@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.access import member_tasks_in_progress
 from members.models import Member, User
-from members.selectors import member_paid_until, on_behalf_list
+from members.selectors import member_paid_until, on_behalf_list, trusted_links
 from tokens.selectors import member_tokens
 from web.views.base import behalf_who, member_list, member_required, render_page
 
@@ -62,6 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "in_progress": in_progress,
             "can_ask": member.membership_status in {"active", "grace"},
             "several_circles": request.several_circles,  # type: ignore[attr-defined]
+            # A member may also be someone else's trusted person: their way to /trusted/.
+            "helps_others": bool(trusted_links(user=request.user)),
         },
     )
 
