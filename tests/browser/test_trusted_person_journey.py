@@ -206,7 +206,7 @@ def test_the_member_ends_it_and_the_daughter_is_stopped_at_once(
     expect(page.locator("main")).to_contain_text("Dee Archer can no longer act for you.")
     page.context.clear_cookies()
 
-    page.context.add_cookies(dee_cookies)  # type: ignore[arg-type]
+    page.context.add_cookies(dee_cookies)
     page.goto("/my/tokens/")
     assert page.url.endswith("/trusted/")
     expect(page.locator("main")).to_contain_text("Nobody has named you")

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def signed_in(who: Member | User) -> Client:
     client = Client()
-    client.force_login(who.user if isinstance(who, Member) else who)  # type: ignore[arg-type]
+    client.force_login(who.user if isinstance(who, Member) else who)
     return client
 
 
