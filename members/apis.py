@@ -35,6 +35,7 @@ from members.selectors import (
     member_paid_until,
     member_roles,
     member_search,
+    trusted_links,
     trusted_person_access,
     trusted_person_list,
     user_memberships,
@@ -180,6 +181,15 @@ class MeApi(APIView):
         email = serializers.EmailField()
         full_name = serializers.CharField()
 
+    class TrustedForOutput(serializers.Serializer[Any]):
+        """A member this login acts for as their trusted person (members.models.TrustedPerson),
+        and what they may do: name them with `member_id` in the member endpoints."""
+
+        member_id = serializers.IntegerField()
+        full_name = serializers.CharField(source="member.full_name")
+        circle = serializers.CharField(source="member.circle.slug")
+        scopes = serializers.ListField(child=serializers.ChoiceField(choices=TrustedScope.choices))
+
     @extend_schema(
         responses=inline_serializer(
             "Me",
@@ -188,6 +198,7 @@ class MeApi(APIView):
                 "email": serializers.EmailField(),
                 "full_name": serializers.CharField(),
                 "circles": CircleRoleOutput(many=True),
+                "trusted_for": TrustedForOutput(many=True),
             },
         )
     )
@@ -195,6 +206,7 @@ class MeApi(APIView):
         user = request.user
         body = dict(self.UserOutput(user).data)
         body["circles"] = self.CircleRoleOutput(user_memberships(user=user), many=True).data  # type: ignore[arg-type]
+        body["trusted_for"] = self.TrustedForOutput(trusted_links(user=user), many=True).data
         return Response(body)
 
 

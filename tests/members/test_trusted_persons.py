@@ -200,3 +200,21 @@ def test_adding_and_ending_show_on_the_members_list_only_when_staff_did_it(
 
     actions = [(e.action, e.actor_id) for e in on_behalf_list(member=personas.alice)]
     assert actions == [(TRUSTED_PERSON_ADDED, personas.otto.user_id)]
+
+
+def test_me_lists_the_members_a_login_acts_for(personas: Personas, client_for: Client) -> None:
+    client_for(personas.alice).post(url(personas.alice.pk), DAUGHTER, "json")
+    dee = client_for(User.objects.get(email="dee@example.net"))
+
+    body = dee.get("/api/v1/me/").json()
+
+    assert body["circles"] == []
+    assert body["trusted_for"] == [
+        {
+            "member_id": personas.alice.pk,
+            "full_name": "Alice Archer",
+            "circle": "southwark",
+            "scopes": ["ask", "statement"],
+        }
+    ]
+    assert client_for(personas.alice).get("/api/v1/me/").json()["trusted_for"] == []
