@@ -218,3 +218,19 @@ def test_me_lists_the_members_a_login_acts_for(personas: Personas, client_for: C
         }
     ]
     assert client_for(personas.alice).get("/api/v1/me/").json()["trusted_for"] == []
+
+
+def test_the_members_copy_of_their_data_names_their_trusted_persons(
+    personas: Personas, client_for: Client
+) -> None:
+    client_for(personas.alice).post(url(personas.alice.pk), DAUGHTER, "json")
+
+    body = client_for(personas.alice).get(f"/api/v1/members/{personas.alice.pk}/export/").json()
+
+    (named,) = body["member"]["trusted_persons"]
+    assert (named["full_name"], named["email"], named["scopes"]) == (
+        "Dee Archer",
+        "dee@example.net",
+        ["ask", "statement"],
+    )
+    assert named["ended_at"] is None
