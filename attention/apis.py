@@ -39,7 +39,7 @@ from circle.pagination import PaginatedApi, UncappedPagination
 from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer
 from members.models import RoleName
-from members.selectors import caller_for
+from members.selectors import caller_for, caller_or_trusted
 
 
 class FollowUpOutput(serializers.Serializer[Any]):
@@ -259,7 +259,8 @@ class CircleConcernsApi(PaginatedApi, APIView):
     @extend_schema(request=ConcernRaiseInput, responses={201: ConcernRaisedOutput})
     def post(self, request: Request, slug: str) -> Response:
         circle = circle_get(slug=slug)
-        caller = caller_for(user=request.user, circle=circle)
+        # A trusted person of one of the circle's members may raise one too.
+        caller = caller_or_trusted(user=request.user, circle=circle)
         data = self.ConcernRaiseInput(data=request.data)
         data.is_valid(raise_exception=True)
         concern = concern_raise(circle=circle, caller=caller, **data.validated_data)

@@ -372,11 +372,13 @@ def concern_raise(
     task_id: int | None = None,
     happened_on: date | None = None,
 ) -> Concern:
-    """Anyone with a record in the circle (a member, a helper, staff for a caller) raises a
-    safeguarding concern about a member or a helper (their member record), perhaps a task. It
-    goes to the top of the coordinators' queue as a safeguarding item that says a concern was
-    raised and nothing of what it says."""
-    if caller.user is None or caller.member is None or caller.member.circle_id != circle.pk:
+    """Anyone with a record in the circle (a member, a helper, staff for a caller) or a trusted
+    person of one of its members raises a safeguarding concern about a member or a helper
+    (their member record), perhaps a task. It goes to the top of the coordinators' queue as a
+    safeguarding item that says a concern was raised and nothing of what it says."""
+    # Someone with a record in the circle, or a trusted person of one of its members.
+    standing = caller.member or caller.trusted_for
+    if caller.user is None or standing is None or standing.circle_id != circle.pk:
         raise Forbidden("not_in_circle", "Only people in this circle can raise a concern here.")
     what_happened = (what_happened or "").strip()
     if not what_happened:

@@ -44,6 +44,16 @@ api_v1: list[URLPattern | URLResolver] = [
     path(
         "members/<int:member_id>/erase/", member_apis.MemberEraseApi.as_view(), name="member-erase"
     ),
+    path(
+        "members/<int:member_id>/trusted-persons/",
+        member_apis.TrustedPersonsApi.as_view(),
+        name="member-trusted-persons",
+    ),
+    path(
+        "trusted-persons/<int:trusted_id>/",
+        member_apis.TrustedPersonApi.as_view(),
+        name="trusted-person",
+    ),
     path("helpers/<int:helper_id>/", helper_apis.HelperDetailApi.as_view(), name="helper-detail"),
     path(
         "helpers/<int:helper_id>/vetting/",

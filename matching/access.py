@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from circle.errors import Forbidden, NotFound
@@ -22,8 +22,8 @@ from circle.models import Circle, VettingLevel
 from helpers.models import Helper
 from matching.models import FINAL, Feedback, Notice, NoticeKind, Task, TaskSeries, TaskStatus
 from matching.selectors import helper_ineligibility
-from members.models import AuditEvent, Member, User
-from members.selectors import Caller, caller_for
+from members.models import AuditEvent, Member, TrustedPerson, User
+from members.selectors import Caller, caller_for, trusted_caller, trusted_scope_refuse
 
 
 class TaskRole(enum.Enum):
@@ -33,6 +33,10 @@ class TaskRole(enum.Enum):
     STAFF = "staff"
     HELPER = "helper"  # the task's helper, while it is theirs
     OTHER_HELPER = "other_helper"  # a helper of the circle who does not have it
+    # A trusted person of the task's member (members.models.TrustedPerson), within the scopes
+    # the member gave: they read it with "ask" or "confirm", cancel it with "ask", confirm it
+    # with "confirm" (the views check which).
+    TRUSTED = "trusted"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class TaskAccess:
     def sees_address(self) -> bool:
         """The member's address and phone: for the member, staff, and the helper only while
         the task is theirs and not yet settled."""
-        if self.role in (TaskRole.MEMBER, TaskRole.STAFF):
+        if self.role in (TaskRole.MEMBER, TaskRole.STAFF, TaskRole.TRUSTED):
             return True
         return self.role is TaskRole.HELPER and self.task.status in (
             TaskStatus.ACCEPTED,
@@ -78,12 +82,28 @@ def task_access(
         tasks = tasks.select_related(
             "member", "member__user", "category", "hold", "helper", "helper__member"
         )
-    task = tasks.filter(
-        pk=task_id, circle_id__in=Member.objects.filter(user=account).values("circle_id")
-    ).first()
+    trusting = TrustedPerson.objects.filter(user=account, ended_at__isnull=True)
+    task = (
+        tasks.filter(
+            Q(circle_id__in=Member.objects.filter(user=account).values("circle_id"))
+            | Q(member_id__in=trusting.values("member_id")),
+            pk=task_id,
+        )
+        # Whether the caller is a trusted person of the task's member, read in the same
+        # statement: everyone else (helpers reading their feed's tasks) pays no query for it.
+        .annotate(trusted=Exists(trusting.filter(member_id=OuterRef("member_id"))))
+        .first()
+    )
     if task is None:
         raise NotFound("No such task.", code="task_not_found")
     caller = caller_for(user=account, circle=task.circle)
+    own = caller.member is not None and task.member_id == caller.member.pk
+    if task.trusted and not own and not caller.is_staff:
+        link = trusting.filter(member_id=task.member_id).select_related("member").first()
+        if link is not None:
+            caller = trusted_caller(user=account, link=link)
+            trusted_scope_refuse(caller=caller, scope=("ask", "confirm"))
+            return TaskAccess(task=task, caller=caller, role=TaskRole.TRUSTED, helper=None)
     helper = (
         Helper.objects.filter(member=caller.member).select_related("member").first()
         if caller.member
@@ -95,6 +115,8 @@ def task_access(
 
 
 def _role(task: Task, caller: Caller, helper: Helper | None, reading: bool) -> TaskRole:
+    if caller.trusted_for is not None and task.member_id == caller.trusted_for.pk:
+        return TaskRole.TRUSTED
     if caller.member is not None and task.member_id == caller.member.pk:
         return TaskRole.MEMBER
     if caller.is_staff:
@@ -162,7 +184,14 @@ def _may_look(task: Task, helper: Helper) -> bool:
     ).exists()
 
 
-def require(access: TaskAccess, *allowed: TaskRole, what: str) -> None:
+def require(
+    access: TaskAccess, *allowed: TaskRole, what: str, trusted_scope: str | None = None
+) -> None:
+    """Refuse (403) a caller whose role is not `allowed`; a trusted person is allowed only
+    with `trusted_scope` given by the member (and never without one)."""
+    if access.role is TaskRole.TRUSTED:
+        trusted_scope_refuse(caller=access.caller, scope=trusted_scope)
+        return
     if access.role not in allowed:
         raise Forbidden("forbidden", f"You may not {what}.")
 

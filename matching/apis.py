@@ -196,7 +196,9 @@ class TasksApi(PaginatedApi, APIView):
         data = TaskBookInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
+        member, caller = acting_member(
+            user=request.user, member_id=values.get("member_id"), scope="ask"
+        )
         outcome = services.task_book(
             member=member,
             caller=caller,
@@ -218,13 +220,21 @@ class TasksApi(PaginatedApi, APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, caller = acting_member(user=request.user, member_id=member_id)
+        member, caller = acting_member(
+            user=request.user, member_id=member_id, scope=("ask", "confirm")
+        )
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in TaskStatus.values:
             raise InvalidInput("invalid_choice", "No such task status.", field="status")
         paginator = self.paginator()
         page = paginator.paginate_queryset(member_task_list(member=member, status=wanted), request)
-        role = TaskRole.MEMBER if caller.member == member else TaskRole.STAFF
+        role = (
+            TaskRole.TRUSTED
+            if caller.is_trusted
+            else TaskRole.MEMBER
+            if caller.member == member
+            else TaskRole.STAFF
+        )
         body = [
             TaskOutput(
                 task,
@@ -259,7 +269,13 @@ class TaskMatchesApi(PaginatedApi, APIView):
     @extend_schema(responses=MatchOutput(many=True))
     def get(self, request: Request, task_id: int) -> Response:
         view = task_access(user=request.user, task_id=task_id)
-        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="see who could take this task")
+        require(
+            view,
+            TaskRole.MEMBER,
+            TaskRole.STAFF,
+            what="see who could take this task",
+            trusted_scope="ask",
+        )
         paginator = self.paginator()
         page = paginator.paginate_queryset(task_matches(task=view.task), request)
         return paginator.get_paginated_response(MatchOutput(page, many=True).data)
@@ -409,7 +425,9 @@ class TaskConfirmApi(APIView):
         data = TaskConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
         view = _acted(request, task_id)
-        require(view, TaskRole.MEMBER, TaskRole.STAFF, what="confirm this task")
+        require(
+            view, TaskRole.MEMBER, TaskRole.STAFF, what="confirm this task", trusted_scope="confirm"
+        )
         feedback = data.validated_data.get("feedback") or {}
         outcome = services.task_confirm(
             task=view.task,
@@ -440,7 +458,9 @@ class TaskCancelApi(APIView):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         view = _acted(request, task_id)
-        if view.role in (TaskRole.MEMBER, TaskRole.STAFF):
+        if view.role is TaskRole.TRUSTED:
+            require(view, what="cancel this request", trusted_scope="ask")
+        if view.role in (TaskRole.MEMBER, TaskRole.STAFF, TaskRole.TRUSTED):
             outcome = services.task_cancel(
                 task=view.task,
                 caller=view.caller,
@@ -506,7 +526,9 @@ class SeriesApi(PaginatedApi, APIView):
         data = SeriesCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member, caller = acting_member(user=request.user, member_id=values.get("member_id"))
+        member, caller = acting_member(
+            user=request.user, member_id=values.get("member_id"), scope="ask"
+        )
         series = services.series_create(
             member=member,
             caller=caller,
@@ -521,7 +543,7 @@ class SeriesApi(PaginatedApi, APIView):
     )
     def get(self, request: Request) -> Response:
         member_id = query_id(request.query_params.get("member_id"), field="member_id")
-        member, _ = acting_member(user=request.user, member_id=member_id)
+        member, _ = acting_member(user=request.user, member_id=member_id, scope="ask")
         paginator = self.paginator()
         page = paginator.paginate_queryset(member_series(member=member), request)
         return paginator.get_paginated_response(SeriesOutput(page, many=True).data)
@@ -565,7 +587,8 @@ class PreferencesApi(APIView):
 
     @extend_schema(responses=PreferenceOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        # A member's words about helpers are theirs: no trusted person's scope covers them.
+        member, _ = member_access(user=request.user, member_id=member_id, scope=None)
         words = HelperPreference.objects.filter(member=member).select_related("helper__member")
         return Response(PreferenceOutput(words.order_by("kind", "helper_id"), many=True).data)
 
@@ -577,7 +600,7 @@ class PreferenceInput(StrictInputSerializer):
 def _member_and_helper(
     request: Request, member_id: int, helper_id: int
 ) -> tuple[Member, Caller, Helper]:
-    member, caller = member_access(user=request.user, member_id=member_id)
+    member, caller = member_access(user=request.user, member_id=member_id, scope=None)
     helper = (
         Helper.objects.select_related("member").filter(pk=helper_id, circle=member.circle).first()
     )

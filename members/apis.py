@@ -27,7 +27,7 @@ from circle.selectors import circle_get
 from circle.serializers import StrictInputSerializer, query_id
 from members.erasure import member_erase
 from members.export import safeguarding_audit_rows
-from members.models import AuditEvent, Member, RoleName
+from members.models import AuditEvent, Member, RoleName, TrustedScope
 from members.selectors import (
     audit_list,
     caller_for,
@@ -36,9 +36,13 @@ from members.selectors import (
     member_paid_until,
     member_roles,
     member_search,
+    trusted_links,
+    trusted_person_access,
+    trusted_person_list,
     user_memberships,
 )
 from members.services import member_data_export, member_join
+from members.trusted_persons import trusted_person_add, trusted_person_end
 from members.two_factor import token_code_check, two_factor_reset
 
 
@@ -210,6 +214,15 @@ class MeApi(APIView):
         phone = serializers.CharField(allow_null=True)
         full_name = serializers.CharField()
 
+    class TrustedForOutput(serializers.Serializer[Any]):
+        """A member this login acts for as their trusted person (members.models.TrustedPerson),
+        and what they may do: name them with `member_id` in the member endpoints."""
+
+        member_id = serializers.IntegerField()
+        full_name = serializers.CharField(source="member.full_name")
+        circle = serializers.CharField(source="member.circle.slug")
+        scopes = serializers.ListField(child=serializers.ChoiceField(choices=TrustedScope.choices))
+
     @extend_schema(
         responses=inline_serializer(
             "Me",
@@ -219,6 +232,7 @@ class MeApi(APIView):
                 "phone": serializers.CharField(allow_null=True),
                 "full_name": serializers.CharField(),
                 "circles": CircleRoleOutput(many=True),
+                "trusted_for": TrustedForOutput(many=True),
             },
         )
     )
@@ -226,6 +240,7 @@ class MeApi(APIView):
         user = request.user
         body = dict(self.UserOutput(user).data)
         body["circles"] = self.CircleRoleOutput(user_memberships(user=user), many=True).data  # type: ignore[arg-type]
+        body["trusted_for"] = self.TrustedForOutput(trusted_links(user=user), many=True).data
         return Response(body)
 
 
@@ -304,7 +319,9 @@ class MemberDetailApi(APIView):
 
     @extend_schema(responses=MemberOutput)
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        # Details, audit and export are the member's and staff's alone, never a trusted
+        # person's (members.selectors.member_access: no scope).
+        member, _ = member_access(user=request.user, member_id=member_id, scope=None)
         return Response(MemberOutput(member).data)
 
 
@@ -316,7 +333,7 @@ class MemberAuditApi(PaginatedApi, APIView):
 
     @extend_schema(responses=AuditOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
-        member, caller = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id, scope=None)
         events = audit_list(circle=member.circle, member=member)
         if RoleName.COORDINATOR not in caller.roles:
             # A concern about them is for coordinators only: never the member, nor operators.
@@ -342,7 +359,7 @@ class MemberExportApi(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, member_id: int) -> Response:
-        member, caller = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id, scope=None)
         body = member_data_export(caller=caller, member=member)
         response = Response(body)
         if request.query_params.get("download") == "1":
@@ -436,3 +453,71 @@ class TwoFactorResetApi(APIView):
             reason=data.validated_data["reason"],
         )
         return Response({"member_id": member.pk, "two_factor": False})
+
+
+# --- Trusted persons --------------------------------------------------------------------------
+
+
+class TrustedPersonOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    email = serializers.EmailField(source="user.email", allow_null=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TrustedScope.choices))
+    consent_reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class TrustedPersonInput(StrictInputSerializer):
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.CharField(max_length=254, help_text="their own login's email")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TrustedScope.choices), max_length=4
+    )
+    consent_reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="staff: the reference of the call in which the member agreed",
+    )
+
+
+class TrustedPersonsApi(APIView):
+    """A member's trusted persons (GET, the active ones) and naming one (POST): for the member
+    and their circle's staff, never for a trusted person (403 trusted_person_not_allowed)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TrustedPersonOutput(many=True))
+    def get(self, request: Request, member_id: int) -> Response:
+        member, _ = member_access(user=request.user, member_id=member_id, scope=None)
+        return Response(TrustedPersonOutput(trusted_person_list(member=member), many=True).data)
+
+    @extend_schema(request=TrustedPersonInput, responses={201: TrustedPersonOutput})
+    def post(self, request: Request, member_id: int) -> Response:
+        member, caller = member_access(user=request.user, member_id=member_id, scope=None)
+        data = TrustedPersonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        link = trusted_person_add(
+            caller=caller,
+            member=member,
+            full_name=values["full_name"],
+            email=values["email"],
+            scopes=values["scopes"],
+            consent_reference=values.get("consent_reference", ""),
+        )
+        return Response(TrustedPersonOutput(link).data, status=status.HTTP_201_CREATED)
+
+
+class TrustedPersonApi(APIView):
+    """DELETE: end a trusted person's link at once (the member, or their circle's staff)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, trusted_id: int) -> Response:
+        link, caller = trusted_person_access(user=request.user, trusted_id=trusted_id)
+        trusted_person_end(caller=caller, trusted=link)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -39,7 +39,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from circle.errors import Conflict, DomainError, Forbidden, InvalidInput
-from members.models import AuditEvent, ClaimLink, Member, User
+from members.models import AuditEvent, ClaimLink, Member, TrustedPerson, User
 from members.selectors import MEMBER_ERASED, Caller, member_is_staff
 from members.services import audit_record
 from members.two_factor import devices_remove
@@ -307,6 +307,13 @@ def _erase_member(erasure: Erasure) -> None:
         changed += 1
     erasure.count("audit", changed)
 
+    # The people they trusted to act for them: their links end now (the acts done stay, as
+    # "done by <name> for Former member <id>"), and a consent note that quotes them loses it.
+    for link in TrustedPerson.objects.filter(member=member):
+        TrustedPerson.objects.filter(pk=link.pk).update(
+            ended_at=link.ended_at or timezone.now(),
+            consent_reference=erasure.redact(link.consent_reference)[:100],
+        )
     # Links to set a password not yet used: nobody may sign in as a former member.
     ClaimLink.objects.filter(member=member, used_at__isnull=True).delete()
     user = member.user
@@ -350,6 +357,10 @@ def _erase_login(user: User) -> None:
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
+    # Acting for others as their trusted person ends with the login, and the name the others
+    # knew them by goes.
+    TrustedPerson.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
+    TrustedPerson.objects.filter(user=user).update(full_name=ERASED)
     # Its authenticator app and recovery codes, if it was ever staff's.
     devices_remove(user)
     for name in names:

@@ -27,7 +27,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from members.models import AuditEvent, Member, Role, first_name_of
+from members.models import AuditEvent, Member, Role, TrustedPerson, first_name_of
 
 ExportPart = Callable[[Member], dict[str, Any]]
 
@@ -88,8 +88,9 @@ def safeguarding_audit_rows(member: Member) -> Q:
 def member_export(*, member: Member) -> dict[str, Any]:
     """Everything held about `member`: their record and roles, the audit rows about them
     (what was done, by whom, for them; none about a safeguarding concern), then each app's
-    section. Fixed queries: two here, and a fixed number per registered part."""
+    section. Fixed queries: three here, and a fixed number per registered part."""
     roles = sorted(Role.objects.filter(member=member).values_list("role", flat=True))
+    trusted = TrustedPerson.objects.filter(member=member).select_related("user").order_by("id")
     audit = (
         AuditEvent.objects.filter(circle_id=member.circle_id, member=member)
         .exclude(safeguarding_audit_rows(member))
@@ -115,6 +116,19 @@ def member_export(*, member: Member) -> dict[str, Any]:
             "joined_at": member.created_at,
             "has_login": member.user_id is not None,
             "roles": roles,
+            # Whom they named to act for them (ended ones too: what those did is in the
+            # audit below, by name).
+            "trusted_persons": [
+                {
+                    "full_name": link.full_name,
+                    "email": link.user.email,
+                    "scopes": link.scopes,
+                    "consent_reference": link.consent_reference,
+                    "named_at": link.created_at,
+                    "ended_at": link.ended_at,
+                }
+                for link in trusted
+            ],
         },
         "audit": [
             {

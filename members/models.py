@@ -359,3 +359,64 @@ class ClaimLink(models.Model):
 
     def __str__(self) -> str:
         return f"claim link {self.pk} for member {self.member_id}"
+
+
+class TrustedScope(models.TextChoices):
+    """What a trusted person may do for the member who named them (DESIGN.md)."""
+
+    ASK = "ask", "Ask for help (and cancel a request)"
+    CONFIRM = "confirm", "Confirm that a job was done"
+    PAY = "pay", "Pay (membership, tokens, a gift link)"
+    STATEMENT = "statement", "Read the tokens statement"
+
+
+class TrustedPerson(models.Model):
+    """A relative or friend who acts for one member within the scopes the member chose.
+
+    They sign in with their own login (`user`) and hold no member record for it (DESIGN.md).
+    Named by the member themselves, or recorded by staff with the member's consent given on a
+    call (`consent_reference`, that call's reference). Ended at once by setting `ended_at`;
+    nothing is deleted, so the audit rows they wrote keep naming someone.
+
+    Invariants: one active link per (member, user); `scopes` is a list of TrustedScope values
+    (checked by the service, which is the only writer).
+    """
+
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="trusted_persons")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trusted_for"
+    )
+    full_name = models.CharField(max_length=150)
+    scopes = models.JSONField(default=list)
+    consent_reference = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="members_trustedperson_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} for member {self.member_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = dict(TrustedScope.choices)
+        return [str(labels[s]) for s in TrustedScope.values if s in self.scopes]

@@ -19,6 +19,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     Max,
     OuterRef,
     Q,
@@ -41,6 +42,8 @@ from members.models import (
     MembershipStatus,
     Role,
     RoleName,
+    TrustedPerson,
+    TrustedScope,
     User,
 )
 
@@ -52,10 +55,19 @@ class Caller:
     user: User | None
     member: Member | None
     roles: frozenset[str]
+    # A trusted person acting for a member (members.models.TrustedPerson): the member they act
+    # for and what the member lets them do. They have no member record for it, so `member` is
+    # None and their audit rows name only their login as the actor.
+    trusted_for: Member | None = None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def is_trusted(self) -> bool:
+        return self.trusted_for is not None
 
     @property
     def is_coordinator(self) -> bool:
@@ -140,17 +152,67 @@ def _visible_circle_ids(user: User) -> QuerySet[Member, Any]:
     return Member.objects.filter(user=user).values("circle_id")
 
 
+def _trusted_link(*, user: User, member: Member) -> TrustedPerson | None:
+    return TrustedPerson.objects.filter(member=member, user=user, ended_at__isnull=True).first()
+
+
+def trusted_caller(*, user: User, link: TrustedPerson) -> Caller:
+    """The caller who is `link`'s trusted person acting for its member."""
+    return Caller(
+        user=user,
+        member=None,
+        roles=frozenset(),
+        trusted_for=link.member,
+        scopes=frozenset(link.scopes),
+    )
+
+
+# What an act needs of a trusted person: one scope, any of several, or None (never theirs).
+Scope = str | tuple[str, ...] | None
+
+
+def trusted_scope_refuse(*, caller: Caller, scope: Scope) -> None:
+    """Refuse (403) a trusted person's act outside what the member let them do: with `scope`
+    None the act is one no trusted person may ever do (`trusted_person_not_allowed`: their
+    details, their data, who the trusted persons are); else one the member did not give
+    (`scope_not_given`). A tuple is any of its scopes."""
+    if not caller.is_trusted:
+        return
+    if scope is None:
+        raise Forbidden(
+            "trusted_person_not_allowed",
+            "A trusted person cannot do this for a member; only the member or staff can.",
+        )
+    wanted = (scope,) if isinstance(scope, str) else scope
+    if not caller.scopes & set(wanted):
+        raise Forbidden(
+            "scope_not_given",
+            f"The member has not asked you to do this for them ({' or '.join(wanted)}).",
+        )
+
+
 def member_access(
-    *, user: Any, member_id: int, roles: Iterable[str] = STAFF_ROLES, allow_self: bool = True
+    *,
+    user: Any,
+    member_id: int,
+    roles: Iterable[str] = STAFF_ROLES,
+    allow_self: bool = True,
+    scope: Scope = None,
 ) -> tuple[Member, Caller]:
     """The member with this id, if the caller is that member or holds one of `roles` in its
-    circle."""
+    circle, or is a trusted person the member gave `scope` (None: no trusted person may).
+
+    Every endpoint names the scope it needs, so what a trusted person may do is written where
+    each act is: anything without one stays the member's and staff's alone (403)."""
     account = _user_or_none(user)
     if account is None:
         raise NotFound("No such member.", code="member_not_found")
+    trusting = TrustedPerson.objects.filter(
+        member_id=OuterRef("pk"), user=account, ended_at__isnull=True
+    )
     member = _with_roles(
         Member.objects.select_related("circle", "user").filter(
-            pk=member_id, circle_id__in=_visible_circle_ids(account)
+            Q(circle_id__in=_visible_circle_ids(account)) | Exists(trusting), pk=member_id
         )
     ).first()
     if member is None:
@@ -163,6 +225,11 @@ def member_access(
         return member, caller
     if caller.roles & frozenset(roles):
         return member, caller
+    link = _trusted_link(user=account, member=member)
+    if link is not None:
+        trusted = trusted_caller(user=account, link=link)
+        trusted_scope_refuse(caller=trusted, scope=scope)
+        return member, trusted
     raise Forbidden("forbidden", "You may not see or act for this member.")
 
 
@@ -175,12 +242,15 @@ def signed_in(user: Any) -> User:
     return account
 
 
-def acting_member(*, user: Any, member_id: int | None) -> tuple[Member, Caller]:
+def acting_member(
+    *, user: Any, member_id: int | None, scope: Scope = None
+) -> tuple[Member, Caller]:
     """Who the caller acts for, and as whom (DESIGN.md): staff (or a member for themselves)
     name the member with `member_id`; a member of one circle may leave it out and acts for
-    themselves. Another circle's member is 404; one the caller may not act for, 403."""
+    themselves; a trusted person names the member too, and may act within `scope` (see
+    `member_access`). Another circle's member is 404; one the caller may not act for, 403."""
     if member_id is not None:
-        return member_access(user=user, member_id=member_id)
+        return member_access(user=user, member_id=member_id, scope=scope)
     account = signed_in(user)
     # At most two rows tell "exactly one circle" from "several", in one statement.
     memberships = list(
@@ -330,18 +400,105 @@ def audit_list(
 
 
 def on_behalf_list(*, member: Member) -> QuerySet[AuditEvent]:
-    """What the circle's staff did for this member, newest first: the audit rows about them
-    whose actor was, when reading, an operator or coordinator of the circle other than the
-    member themselves. A helper accepting their task, or the member's own acts, are not done
-    on their behalf. (Trusted persons join this list when they arrive.) Nothing about a
-    safeguarding concern: the person it is about never learns of it here."""
+    """What was done for this member by others, newest first: the audit rows about them whose
+    actor was, when reading, an operator or coordinator of the circle other than the member
+    themselves, or one of the member's trusted persons (now or once: a link ended later still
+    did what it did). A helper accepting their task, or the member's own acts, are not done on
+    their behalf. Nothing about a safeguarding concern: the person it is about never learns of
+    it here.
+
+    Each row comes with `trusted_name`: the trusted person's name when one did it (their rows
+    name no member record as actor: they have none), else None."""
     staff = Role.objects.filter(circle=member.circle, role__in=STAFF_ROLES).values("member_id")
+    trusted = TrustedPerson.objects.filter(member=member)
+    name = (
+        trusted.filter(user_id=OuterRef("actor_id")).order_by("-created_at").values("full_name")[:1]
+    )
+    by_trusted = Q(actor_member__isnull=True, actor_id__in=trusted.values("user_id"))
     return (
         audit_list(circle=member.circle, member=member)
-        .filter(actor_member_id__in=staff)
+        .filter(Q(actor_member_id__in=staff) | by_trusted)
         .exclude(actor_member=member)
         .exclude(safeguarding_audit_rows(member))
+        .annotate(trusted_name=Subquery(name, output_field=CharField()))
     )
+
+
+# --- Trusted persons ---------------------------------------------------------------------------
+
+# The audit actions of trusted persons (members/services.py writes them).
+TRUSTED_PERSON_ADDED = "trusted_person.added"
+TRUSTED_PERSON_ENDED = "trusted_person.ended"
+
+TRUSTED_SCOPES = tuple(TrustedScope.values)
+
+
+def trusted_person_list(*, member: Member, include_ended: bool = False) -> QuerySet[TrustedPerson]:
+    """The member's trusted persons, active first then by name (ended ones only if asked)."""
+    links = TrustedPerson.objects.filter(member=member).select_related("user")
+    if not include_ended:
+        links = links.filter(ended_at__isnull=True)
+    return links.order_by(F("ended_at").desc(nulls_first=True), "full_name", "id")
+
+
+def trusted_links(*, user: Any) -> list[TrustedPerson]:
+    """The members this login acts for as a trusted person (active links), by name."""
+    account = _user_or_none(user)
+    if account is None:
+        return []
+    return list(
+        TrustedPerson.objects.filter(user=account, ended_at__isnull=True)
+        .select_related("member", "member__circle")
+        .order_by("member__full_name", "id")
+    )
+
+
+def caller_or_trusted(*, user: Any, circle: Circle, member_id: int | None = None) -> Caller:
+    """The caller as seen from `circle`; for someone with no record there who is a trusted
+    person of one of its members (the one with `member_id`, if they act for several), the
+    caller as that trusted person. For what anyone with a standing in the circle may do on
+    their own account, such as raising a safeguarding concern."""
+    caller = caller_for(user=user, circle=circle)
+    if caller.member is not None or caller.user is None:
+        return caller
+    links = [link for link in trusted_links(user=user) if link.member.circle_id == circle.pk]
+    link = next(
+        (link for link in links if link.member_id == member_id), links[0] if links else None
+    )
+    return trusted_caller(user=caller.user, link=link) if link is not None else caller
+
+
+def trusted_link_for(*, user: Any, member_id: int) -> TrustedPerson | None:
+    """This login's active link to the member with this id, if it has one."""
+    account = _user_or_none(user)
+    if account is None:
+        return None
+    return (
+        TrustedPerson.objects.filter(user=account, member_id=member_id, ended_at__isnull=True)
+        .select_related("member", "member__circle")
+        .first()
+    )
+
+
+def trusted_person_access(*, user: Any, trusted_id: int) -> tuple[TrustedPerson, Caller]:
+    """A trusted-person link, for its member or their circle's staff (who may end it); 404 for
+    another circle's or for someone who cannot see the member; 403 for a trusted person (they
+    never change who the trusted persons are)."""
+    account = _user_or_none(user)
+    link = (
+        TrustedPerson.objects.select_related("member", "member__circle", "user")
+        .filter(pk=trusted_id)
+        .first()
+        if account is not None
+        else None
+    )
+    if link is None:
+        raise NotFound("No such trusted person.", code="trusted_person_not_found")
+    try:
+        _member, caller = member_access(user=account, member_id=link.member_id)
+    except NotFound:
+        raise NotFound("No such trusted person.", code="trusted_person_not_found") from None
+    return link, caller
 
 
 def user_memberships(*, user: User) -> QuerySet[Member]:

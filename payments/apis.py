@@ -103,7 +103,7 @@ class MemberPaymentsApi(PaginatedApi, APIView):
 
     @extend_schema(responses=PaymentOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        member, _ = member_access(user=request.user, member_id=member_id, scope="pay")
         paginator = self.paginator()
         page = paginator.paginate_queryset(member_payments(member=member), request)
         return paginator.get_paginated_response(PaymentOutput(page, many=True).data)
@@ -125,7 +125,7 @@ class MembershipCheckoutApi(APIView):
 
     @extend_schema(request=None, responses={201: CheckoutOutput, **error_responses(503)})
     def post(self, request: Request, member_id: int) -> Response:
-        member, caller = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id, scope="pay")
         StrictInputSerializer(data=request.data).is_valid(raise_exception=True)
         return _checkout_response(membership_checkout_create(member=member, caller=caller))
 
@@ -142,7 +142,7 @@ class TokensCheckoutApi(APIView):
         request=TokensCheckoutInput, responses={201: CheckoutOutput, **error_responses(503)}
     )
     def post(self, request: Request, member_id: int) -> Response:
-        member, caller = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id, scope="pay")
         data = self.TokensCheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         checkout = tokens_checkout_create(
@@ -164,7 +164,7 @@ class GiftLinkApi(APIView):
 
     @extend_schema(request=None, responses={201: GiftLinkOutput})
     def post(self, request: Request, member_id: int) -> Response:
-        member, caller = member_access(user=request.user, member_id=member_id)
+        member, caller = member_access(user=request.user, member_id=member_id, scope="pay")
         StrictInputSerializer(data=request.data).is_valid(raise_exception=True)
         made = gift_link_create(member=member, caller=caller)
         return Response(GiftLinkOutput(made).data, status=status.HTTP_201_CREATED)

@@ -71,7 +71,7 @@ class MemberTokensApi(APIView):
         )
     )
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        member, _ = member_access(user=request.user, member_id=member_id, scope="statement")
         tokens = member_tokens(member=member)
         circle = member.circle
         return Response(
@@ -98,7 +98,7 @@ class MemberStatementApi(PaginatedApi, APIView):
 
     @extend_schema(responses=StatementLineOutput(many=True))
     def get(self, request: Request, member_id: int) -> Response:
-        member, _ = member_access(user=request.user, member_id=member_id)
+        member, _ = member_access(user=request.user, member_id=member_id, scope="statement")
         paginator = self.paginator()
         limit, offset = paginator.window(request)
         count, lines = member_statement(member=member, limit=limit, offset=offset)
@@ -198,7 +198,10 @@ class TransferApi(APIView):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        source, caller = acting_member(user=request.user, member_id=values.get("member_id"))
+        # Giving a member's tokens away is no trusted person's (no scope covers it).
+        source, caller = acting_member(
+            user=request.user, member_id=values.get("member_id"), scope=None
+        )
         destination = None
         if "to_member_id" in values:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from web.views import auth, claim, concerns, gift_link, pay_link, public, two_factor
+from web.views import auth, claim, concerns, gift_link, pay_link, public, trusted, two_factor
 from web.views.console import book as console_book
 from web.views.console import card as console_card
 from web.views.console import data as console_data
@@ -13,6 +13,7 @@ from web.views.console import find as console_find
 from web.views.console import follow_ups
 from web.views.console import payments as console_payments
 from web.views.console import register as console_register
+from web.views.console import trusted as console_trusted
 from web.views.coordinator import concerns as coordinator_concerns
 from web.views.coordinator import feedback as coordinator_feedback
 from web.views.coordinator import helpers as coordinator_helpers
@@ -28,6 +29,7 @@ from web.views.helper import profile as helper_profile
 from web.views.helper import tasks as helper_tasks
 from web.views.member import ask, details, home, join, pay, preferences, requests, tokens
 from web.views.member import data as member_data
+from web.views.member import trusted as member_trusted
 
 app_name = "web"
 
@@ -83,6 +85,25 @@ urlpatterns = [
     path("my/pay/tokens/", pay.buy_tokens, name="member-pay-tokens"),
     path("my/helpers/", preferences.helpers, name="member-helpers"),
     path("my/on-my-behalf/", home.on_my_behalf, name="member-behalf"),
+    path("my/trusted-persons/", member_trusted.overview, name="member-trusted"),
+    path(
+        "my/trusted-persons/<int:trusted_id>/end/",
+        member_trusted.end,
+        name="member-trusted-end",
+    ),
+    # A trusted person's own pages.
+    path("trusted/", trusted.home, name="trusted-home"),
+    path("trusted/<int:member_id>/", trusted.member, name="trusted-member"),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/trusted-persons/new/",
+        console_trusted.add,
+        name="console-trusted-add",
+    ),
+    path(
+        "console/<slug:slug>/members/<int:member_id>/trusted-persons/<int:trusted_id>/end/",
+        console_trusted.end,
+        name="console-trusted-end",
+    ),
     path("my/details/", details.overview, name="member-details"),
     path("my/details/<slug:field>/", details.change, name="member-details-change"),
     # Helpers' pages (a phone first).

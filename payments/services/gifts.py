@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from circle import words
 from circle.errors import Forbidden, InvalidInput
-from members.models import STAFF_ROLES, Member
+from members.models import STAFF_ROLES, Member, TrustedScope
 from members.selectors import Caller
 from members.services import audit_record
 from messaging.models import SmsStatus
@@ -110,15 +110,21 @@ def gift_link_url(token: str) -> str:
 def gift_link_create(
     *, member: Member, caller: Caller, now: datetime | None = None
 ) -> GiftLinkMade:
-    """A gift link for `member`, made by the member themselves or by staff of their circle
-    (403 `forbidden` for anyone else), and audited."""
+    """A gift link for `member`, made by the member themselves, by staff of their circle, or
+    by a trusted person of the member's with the "pay" scope (403 `forbidden` for anyone
+    else), and audited."""
     is_self = caller.user is not None and member.user_id == caller.user.pk
     is_staff = (
         caller.member is not None
         and caller.member.circle_id == member.circle_id
         and bool(caller.roles & STAFF_ROLES)
     )
-    if not (is_self or is_staff):
+    is_trusted = (
+        caller.trusted_for is not None
+        and caller.trusted_for.pk == member.pk
+        and TrustedScope.PAY in caller.scopes
+    )
+    if not (is_self or is_staff or is_trusted):
         raise Forbidden("forbidden", "You may not see or act for this member.")
     issued = (now or timezone.now()).replace(microsecond=0)  # as the link says it
     link = GiftLink(member_id=member.pk, circle_id=member.circle_id, issued_at=issued)

@@ -155,7 +155,7 @@ def test_a_member_with_nothing_done_for_them_yet(
     Member.objects.filter(pk=southwark.bob.pk).update(phone="+447700900002")
     sign_in(page, live_server, "bob@example.org", PASSWORD)
     page.goto(f"{live_server.url}/my/on-my-behalf/")
-    expect(page.locator("main")).to_contain_text("Staff have not done anything for you yet.")
+    expect(page.locator("main")).to_contain_text("Nobody has done anything for you yet.")
     assert_accessible(page, "on my behalf, empty")
     page.goto(f"{live_server.url}/my/")
     expect(page.locator("main")).to_contain_text("Your membership is not paid yet")

@@ -452,3 +452,40 @@ def test_refused_while_a_card_still_renews_their_membership(
     subscription.cancel_at_period_end = True
     subscription.save()
     assert erase(client_for(world.cora), world.bob).status_code == 200
+
+
+def test_their_trusted_persons_stop_acting_for_them_and_they_for_others(
+    world: Personas, client_for: ClientFor
+) -> None:
+    """Bob's daughter acted for him: erasing Bob ends her link (her acts stay, as hers), and
+    the consent call's note that named Bob loses his name. Bob acted for Alice: that ends too."""
+    from members.trusted_persons import trusted_person_add
+
+    otto = caller_for(user=world.otto.user, circle=world.southwark)
+    daughter = trusted_person_add(
+        caller=otto,
+        member=world.bob,
+        full_name="Bea Baker",
+        email="bea@example.net",
+        scopes=["statement"],
+        consent_reference="Bob Baker agreed on the call",
+    )
+    for_alice = trusted_person_add(
+        caller=caller_for(user=world.alice.user, circle=world.southwark),
+        member=world.alice,
+        full_name="Bob Baker",
+        email="bob@example.org",
+        scopes=["statement"],
+    )
+    bea = client_for(daughter.user)
+    assert bea.get(f"/api/v1/members/{world.bob.pk}/tokens/").status_code == 200
+
+    assert erase(client_for(world.cora), world.bob).status_code == 200
+
+    daughter.refresh_from_db()
+    assert daughter.ended_at is not None
+    assert "Bob Baker" not in daughter.consent_reference
+    assert bea.get(f"/api/v1/members/{world.bob.pk}/tokens/").status_code == 404
+    for_alice.refresh_from_db()
+    assert for_alice.ended_at is not None
+    assert for_alice.full_name == "[erased]"

@@ -32,7 +32,7 @@ from helpers.models import Helper
 from matching.models import Task, TaskSeries
 from matching.rules import local_zone
 from matching.services.recurring import series_create
-from members.models import Member, User
+from members.models import Member, TrustedPerson, User
 from members.selectors import caller_for
 from payments.models import Payment
 from payments.services import tokens_checkout_create
@@ -71,6 +71,8 @@ PERSONA_EMAILS = {
     "helper": "priya@demo.circle.test",
     "operator": "omar@demo.circle.test",
     "coordinator": "grace@demo.circle.test",
+    # Margaret's daughter: a login with no member record, acting for her within scopes.
+    "trusted": "susan@demo.circle.test",
 }
 
 
@@ -143,6 +145,9 @@ def world(django_db_setup: None, django_db_blocker: DjangoDbBlocker, stripe: Loc
             "account_id": list(Account.objects.filter(circle=circle).values_list("pk", flat=True)),
             "payment_id": list(Payment.objects.filter(circle=circle).values_list("pk", flat=True)),
             "followup_id": list(Item.objects.filter(circle=circle).values_list("pk", flat=True)),
+            "trusted_id": list(
+                TrustedPerson.objects.filter(circle=circle).values_list("pk", flat=True)
+            ),
         }
         categories = list(circle.categories.values_list("slug", flat=True))
     return World(slug=DEMO_SLUG, tokens=tokens, ids=ids, categories=categories)

@@ -60,7 +60,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-PERSONAS = ("anonymous", "member", "helper", "operator", "coordinator")
+PERSONAS = ("anonymous", "member", "helper", "operator", "coordinator", "trusted")
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application, config=CONFIG)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from attention.models import Concern, ConcernReading, Item, ItemKind
 from attention.services import concern_raise
@@ -16,6 +17,7 @@ from helpers.models import Helper
 from matching.models import Task, TaskStatus
 from members.models import Member
 from members.selectors import caller_for
+from members.trusted_persons import trusted_person_add, trusted_person_end
 from tests.conftest import Personas
 from tests.matching.tasks_factory import make_task
 from tests.web.pages import text_of
@@ -101,6 +103,58 @@ def test_a_helper_raises_a_concern_about_a_member_they_helped(personas: Personas
     assert "Your concern has reached the coordinators" in text_of(mine)
     assert "Not yet: a coordinator is looking at it" in text_of(mine)
     assert "Bruises" not in text_of(mine)
+
+
+def test_a_trusted_person_raises_a_concern_about_the_member_they_act_for(
+    personas: Personas, client: Client
+) -> None:
+    """A daughter acting for her mother is worried about her: she names her mother, or a
+    helper who came to her, and nobody else in the circle."""
+    make_task(member=personas.alice, status=TaskStatus.ACCEPTED, helper=personas.hana_helper)
+    dee = trusted_person_add(
+        caller=caller_for(user=personas.alice.user, circle=personas.southwark),
+        member=personas.alice,
+        full_name="Dee Archer",
+        email="dee@example.net",
+        scopes=["statement"],
+    )
+    client.force_login(dee.user)
+    form = text_of(client.get(NEW + "?danger=no"))
+    assert "Alice Archer" in form
+    assert "Hana Hughes (helper)" in form
+    assert "Bob Baker" not in form
+    sent = client.post(
+        NEW,
+        {
+            "danger": "no",
+            "about": f"member:{personas.alice.pk}",
+            "what_happened": "Mum says a man came to the door asking for her bank card.",
+        },
+    )
+    assert sent.status_code == 302, text_of(sent)
+    concern = Concern.objects.get()
+    assert (concern.about_member, concern.raised_by) == (personas.alice, dee.user)
+    assert Item.objects.filter(kind=ItemKind.SAFEGUARDING, member=personas.alice).exists()
+    assert "Not yet: a coordinator is looking at it" in text_of(client.get("/concerns/"))
+    # And through the API, naming the circle.
+    api = APIClient()
+    api.force_authenticate(dee.user)
+    response = api.post(
+        "/api/v1/circles/southwark/concerns/",
+        {"about_member_id": personas.alice.pk, "what_happened": "Again.", "danger_now": False},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    # Once the link ends, they have no standing in the circle.
+    trusted_person_end(
+        caller=caller_for(user=personas.alice.user, circle=personas.southwark), trusted=dee
+    )
+    again = api.post(
+        "/api/v1/circles/southwark/concerns/",
+        {"about_member_id": personas.alice.pk, "what_happened": "Again.", "danger_now": False},
+        format="json",
+    )
+    assert again.status_code == 403
 
 
 def test_raising_refusals_show_on_the_form(personas: Personas, as_: Any) -> None:

@@ -203,3 +203,16 @@ def test_the_demo_coordinators_ledger_shows_the_books_checked_and_a_year_of_repo
 
     seed()
     assert AuditRun.objects.filter(circle__slug="southwark-demo").count() == 1
+
+
+def test_seed_demo_names_margarets_daughter_her_trusted_person() -> None:
+    from members.models import TrustedPerson
+
+    printed = seed()
+
+    link = TrustedPerson.objects.get(member__full_name="Margaret Bell")
+    assert (link.full_name, link.scopes) == ("Susan Bell", ["ask", "confirm", "statement"])
+    assert link.user.check_password("circle-demo-2026")
+    assert not link.user.members.exists()
+    assert "susan@demo.circle.test / circle-demo-2026" in printed
+    assert "/trusted/" in printed

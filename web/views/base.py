@@ -14,14 +14,30 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from circle.errors import DomainError
 from circle.messages import message_for
 from circle.models import Circle
 from helpers.models import Helper
-from members.models import STAFF_ROLES, Member, RoleName, User
-from members.selectors import Caller, caller_at, caller_for
+from members.models import (
+    STAFF_ROLES,
+    AuditEvent,
+    Member,
+    RoleName,
+    TrustedPerson,
+    TrustedScope,
+    User,
+)
+from members.selectors import (
+    Caller,
+    caller_at,
+    caller_for,
+    trusted_caller,
+    trusted_link_for,
+    trusted_links,
+)
 from members.two_factor import is_verified, two_factor_on, two_factor_required
 
 P = ParamSpec("P")
@@ -102,6 +118,96 @@ def render_page(
     return render(request, template, context, status=status)
 
 
+# A trusted person acting for a member: which member (their id), kept in the session from
+# /trusted/{id}/ until they go back to /trusted/ (or sign out).
+ACTING_KEY = "acting_for"
+
+# The member's pages a trusted person may reach, each with the scope it needs, in menu order.
+TRUSTED_NAV = (
+    (TrustedScope.ASK, "web:member-ask", _("Ask for help")),
+    (TrustedScope.STATEMENT, "web:member-tokens", _("Tokens")),
+    (TrustedScope.PAY, "web:member-pay", _("Pay")),
+)
+
+
+def trusted_scope(*scopes: str) -> Callable[[Callable[P, HttpResponse]], Callable[P, HttpResponse]]:
+    """Declare which scopes (any of them) let a trusted person acting for a member see a member
+    page; `member_required` reads it. A page without one is the member's alone (403 for a
+    trusted person): details, data, helpers, what was done for them, trusted persons."""
+
+    def mark(view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
+        view.trusted_scopes = frozenset(scopes)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def acting_nav(request: HttpRequest, link: TrustedPerson) -> list[dict[str, Any]]:
+    """The menu of a trusted person acting for a member: what they may do, and no more."""
+    here = request.path
+    hub = reverse("web:trusted-member", args=[link.member_id])
+    out = [
+        {
+            "href": hub,
+            "text": _("For %(name)s") % {"name": link.member.first_name or link.member.full_name},
+            "current": here == hub,
+        }
+    ]
+    for scope, name, text in TRUSTED_NAV:
+        if scope in link.scopes:
+            href = reverse(name)
+            out.append({"href": href, "text": text, "current": here.startswith(href)})
+    return out
+
+
+def acting_set(request: HttpRequest, link: TrustedPerson) -> None:
+    """The request as one made by `link`'s trusted person for its member: the member pages'
+    request.member is the member, request.caller the trusted person (so services audit their
+    acts as theirs, for the member), and the banner and menu say so."""
+    request.member = link.member  # type: ignore[attr-defined]
+    request.circle = link.member.circle  # type: ignore[attr-defined]
+    request.several_circles = False  # type: ignore[attr-defined]
+    request.caller = trusted_caller(user=request.user, link=link)  # type: ignore[arg-type, attr-defined]
+    request.acting_for = link  # type: ignore[attr-defined]
+    request.nav = acting_nav(request, link)  # type: ignore[attr-defined]
+
+
+def _acting(
+    request: HttpRequest, view: Callable[..., HttpResponse]
+) -> HttpResponse | TrustedPerson | None:
+    """The trusted person's link if they are acting for a member (and may see this page: else
+    the 403 page); None if they are not acting for anyone; a redirect to /trusted/ if the
+    member ended the link (at once, even mid-journey)."""
+    member_id = request.session.get(ACTING_KEY)
+    if member_id is None:
+        return None
+    link = trusted_link_for(user=request.user, member_id=member_id)
+    if link is None:
+        request.session.pop(ACTING_KEY, None)
+        return redirect("web:trusted-home")
+    acting_set(request, link)
+    if request.path == reverse("web:member-home"):
+        # The member's home is theirs; the trusted person's view of it is the page of what
+        # they may do for them (links back "home" from the member's pages land there).
+        return redirect("web:trusted-member", link.member_id)
+    allowed: frozenset[str] = getattr(view, "trusted_scopes", frozenset())
+    if not allowed & set(link.scopes):
+        return render_page(request, "web/trusted/not_yours.html", status=403)
+    return link
+
+
+def behalf_who(event: AuditEvent, member: Member) -> str:
+    """Who did an act on a member's on-behalf list (members.selectors.on_behalf_list): staff by
+    name; a trusted person as "Done by X (trusted person) for Y", so nobody mistakes their acts
+    for the member's own or for staff's."""
+    if getattr(event, "trusted_name", None) and event.actor_member_id is None:
+        return gettext("Done by %(name)s (trusted person) for %(member)s") % {
+            "name": event.trusted_name,  # type: ignore[attr-defined]
+            "member": member.full_name,
+        }
+    return event.actor.full_name if event.actor else ""
+
+
 class MemberRequest(HttpRequest):
     user: User
     member: Member
@@ -134,12 +240,21 @@ def member_required(
     view: Callable[Concatenate[Any, P], HttpResponse],
 ) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """The member's own pages: signed in, with a member record. Sets request.member,
-    request.caller (for the services) and request.circle (for the header)."""
+    request.caller (for the services) and request.circle (for the header).
+
+    A trusted person acting for a member (ACTING_KEY in the session) sees the page as the
+    member's, if it declares one of their scopes (`trusted_scope`), with the member as
+    request.member and themselves as request.caller."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
+        acting = _acting(request, view)
+        if isinstance(acting, HttpResponse):
+            return acting
+        if acting is not None:
+            return view(request, *args, **kwargs)
         member, records = member_records(request)
         if member is None:
             return render_page(request, "web/member/not_a_member.html", status=403)
@@ -282,4 +397,8 @@ def landing_for(user: User) -> str:
         return reverse("web:member-home")
     if any(role == RoleName.HELPER for _slug, role in roles):
         return reverse("web:helper-feed")
+    if trusted_links(user=user):
+        # A trusted person has a login and no member record (DESIGN.md): their own home lists
+        # the members they act for.
+        return reverse("web:trusted-home")
     return reverse("web:member-home")

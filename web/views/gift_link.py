@@ -34,7 +34,7 @@ from payments.services.gifts import (
 from payments.services.offline import price_of
 from payments.stripe_client import PaymentsFailed, PaymentsUnavailable
 from web.forms_gift import GiftForm
-from web.views.base import form_error, member_required, render_page, staff_required
+from web.views.base import form_error, member_required, render_page, staff_required, trusted_scope
 from web.views.member.pay import SeeOther
 
 
@@ -98,6 +98,7 @@ def gift(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @member_required
+@trusted_scope("pay")
 def share(request: HttpRequest) -> HttpResponse:
     """A page to make the member's gift link (a POST, audited) and show it to copy."""
     member: Member = request.member  # type: ignore[attr-defined]

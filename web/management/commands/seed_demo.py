@@ -31,9 +31,10 @@ from helpers.services import Availability, helper_signup, helper_vetting_record
 from matching.models import Task
 from matching.rules import local_zone
 from matching.services import task_accept, task_book, task_complete, task_confirm
-from members.models import AuditEvent, Member, User
+from members.models import AuditEvent, Member, TrustedPerson, User
 from members.selectors import Caller, caller_for
 from members.services import member_join, staff_grant
+from members.trusted_persons import trusted_person_add
 from payments.models import Payment, PaymentMethod
 from payments.services import offline_payment_record
 from payments.services.links import pay_link_token, pay_link_url
@@ -128,6 +129,17 @@ PEOPLE = (
 )
 
 
+# A trusted person: a login and no member record (DESIGN.md), named by Margaret.
+TRUSTED_DAUGHTER = Person(
+    "Susan Bell",
+    "susan@demo.circle.test",
+    "trusted",
+    "",
+    "Margaret's daughter, her trusted person: asks for help, confirms jobs, reads her "
+    "statement (not her details)",
+)
+
+
 def _born(years: int) -> date:
     today = timezone.localdate()
     return today.replace(year=today.year - years, day=min(today.day, 28))
@@ -180,6 +192,7 @@ class Command(BaseCommand):
             idempotency_key="demo-jean-gift",
         )
         self._tasks(circle, omar_user)
+        self._trusted(circle, password)
         self._follow_ups(circle, omar_user)
         self._history(circle, omar_user)
         self._desk_items(circle, grace)
@@ -197,6 +210,11 @@ class Command(BaseCommand):
             begin = f"{site}{person.start_page}" if person.email else "through the operator"
             self.stdout.write(f"  {person.name:<15} {login:<45} {begin}")
             self.stdout.write(f"  {'':<15} {person.note}")
+        daughter = TRUSTED_DAUGHTER
+        self.stdout.write(
+            f"  {daughter.name:<15} {f'{daughter.email} / {password}':<45} {site}/trusted/"
+        )
+        self.stdout.write(f"  {'':<15} {daughter.note}")
         if settings.STAFF_TWO_FACTOR == "required":
             self.stdout.write(
                 "\nStaff two-factor is required here (STAFF_TWO_FACTOR=required): Grace and "
@@ -443,6 +461,27 @@ class Command(BaseCommand):
                 availability=[Availability(2, time(10), time(15))],
             )
         clock.backdate()
+
+    def _trusted(self, circle: Circle, password: str) -> None:
+        """Margaret names her daughter Susan as her trusted person, as she would on
+        /my/trusted-persons/; Susan's new login is given the demo password."""
+        margaret = Member.objects.get(circle=circle, full_name="Margaret Bell")
+        person = TRUSTED_DAUGHTER
+        assert person.email is not None
+        if TrustedPerson.objects.filter(
+            member=margaret, user__email=person.email, ended_at__isnull=True
+        ).exists():
+            return
+        link = trusted_person_add(
+            caller=caller_for(user=margaret.user, circle=circle),
+            member=margaret,
+            full_name=person.name,
+            email=person.email,
+            scopes=["ask", "confirm", "statement"],
+        )
+        if not link.user.has_usable_password():
+            link.user.set_password(password)
+            link.user.save(update_fields=["password"])
 
     def _follow_ups(self, circle: Circle, operator: User) -> None:
         """The operators' follow-ups: Arthur, who has no email, is due a call about renewing

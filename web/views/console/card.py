@@ -27,12 +27,18 @@ from circle.models import Circle
 from circle.words import LONDON
 from matching.access import member_tasks_in_progress
 from members.models import Member
-from members.selectors import Caller, member_get, member_paid_until, on_behalf_list
+from members.selectors import (
+    Caller,
+    member_get,
+    member_paid_until,
+    on_behalf_list,
+    trusted_person_list,
+)
 from members.services import age_on, member_details_update
 from tokens.selectors import member_tokens
 from web.forms_card import CallForm, ContactForm
 from web.templatetags.circle_web import phone_display
-from web.views.base import form_error, render_page, staff_required
+from web.views.base import behalf_who, form_error, render_page, staff_required
 
 # How many of the latest things staff did for the caller the card shows.
 RECENT = 8
@@ -66,6 +72,9 @@ ACTION_WORDS = {
     "helper.preferred": gettext_lazy("Named a preferred helper"),
     "helper.blocked": gettext_lazy("Blocked a helper"),
     "helper.preference_removed": gettext_lazy("Removed a preferred or blocked helper"),
+    "trusted_person.added": gettext_lazy("Named a trusted person"),
+    "trusted_person.ended": gettext_lazy("Ended a trusted person"),
+    "payment.gift_link_made": gettext_lazy("Made a gift link"),
 }
 
 
@@ -118,7 +127,7 @@ def card(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
                 {
                     "event": event,
                     "what": ACTION_WORDS.get(event.action, event.action),
-                    "who": event.actor.full_name if event.actor else "",
+                    "who": behalf_who(event, member),
                 }
                 for event in events
             ],
@@ -126,6 +135,7 @@ def card(request: HttpRequest, circle: Circle, member_id: int) -> HttpResponse:
             "served": member.membership_status in ("active", "grace"),
             # Erasing a member's data is a coordinator's act (web/views/console/erase.py).
             "can_erase": member.erased_at is None and request.caller.is_coordinator,  # type: ignore[attr-defined]
+            "trusted": list(trusted_person_list(member=member)),
         },
     )
 

@@ -46,7 +46,7 @@ from web.forms_ask import (
     TimeForm,
     window_of,
 )
-from web.views.base import member_required, render_page
+from web.views.base import member_required, render_page, trusted_scope
 
 SESSION_KEY = "ask"
 # Journeys already booked, by key, so the same button pressed again shows what it booked.
@@ -142,6 +142,7 @@ def _served(member: Member) -> bool:
 
 
 @member_required
+@trusted_scope("ask")
 def start(request: HttpRequest) -> HttpResponse:
     """What asking involves, and the way in; or, for a membership not paid up, why not yet."""
     member: Member = request.member  # type: ignore[attr-defined]
@@ -202,6 +203,7 @@ def _answers(slug: str, form: forms.Form) -> dict[str, Any]:
 
 
 @member_required
+@trusted_scope("ask")
 def question(request: HttpRequest, step: str) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
     if not _served(member):
@@ -350,6 +352,7 @@ def _refusal(error: DomainError) -> dict[str, str]:
 
 
 @member_required
+@trusted_scope("ask")
 def check(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
     caller: Caller = request.caller  # type: ignore[attr-defined]

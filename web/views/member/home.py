@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from matching.access import member_tasks_in_progress
 from members.models import Member, User
-from members.selectors import member_paid_until, on_behalf_list
+from members.selectors import member_paid_until, on_behalf_list, trusted_links
 from tokens.selectors import member_tokens
-from web.views.base import member_list, member_required, render_page
+from web.views.base import behalf_who, member_list, member_required, render_page
 
 # What each audited action means to the member it was done for, in their words.
 ACTION_WORDS = {
@@ -32,6 +32,9 @@ ACTION_WORDS = {
     "tokens.reversed": _("Undid a token movement"),
     "tokens.refunded": _("Took back tokens that were refunded"),
     "task.booked": _("Asked for help for you"),
+    "trusted_person.added": _("Named someone to act for you"),
+    "trusted_person.ended": _("Stopped someone acting for you"),
+    "payment.gift_link_made": _("Made a gift link for you"),
     "task.cancelled": _("Cancelled a request"),
     "task.settled": _("Confirmed a job was done"),
     "task_series.created": _("Set up a repeating request"),
@@ -60,6 +63,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "in_progress": in_progress,
             "can_ask": member.membership_status in {"active", "grace"},
             "several_circles": request.several_circles,  # type: ignore[attr-defined]
+            # A member may also be someone else's trusted person: their way to /trusted/.
+            "helps_others": bool(trusted_links(user=request.user)),
         },
     )
 
@@ -90,7 +95,7 @@ def on_my_behalf(request: HttpRequest) -> HttpResponse:
             "what": ACTION_WORDS.get(
                 event.action, event.action.replace("_", " ").replace(".", ": ")
             ),
-            "who": event.actor.full_name if event.actor else "",
+            "who": behalf_who(event, member),
         }
         for event in page.object_list
     ]

@@ -27,7 +27,7 @@ from payments.services.checkout import membership_checkout_create, tokens_checko
 from payments.services.offline import MAX_TOKENS_PER_PAYMENT, price_of
 from tokens.selectors import member_tokens
 from web.forms_join import TokensForm
-from web.views.base import form_error, member_required, render_page
+from web.views.base import form_error, member_required, render_page, trusted_scope
 
 # A member may renew from this long before their paid year ends; before that there is nothing
 # to pay, and the button would only confuse.
@@ -70,12 +70,14 @@ def _overview(
 
 
 @member_required
+@trusted_scope("pay")
 def overview(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
     return _overview(request, member)
 
 
 @member_required
+@trusted_scope("pay")
 def membership(request: HttpRequest) -> HttpResponse:
     """Starts a Stripe Checkout for a year's membership and sends the member to it."""
     member: Member = request.member  # type: ignore[attr-defined]
@@ -102,6 +104,7 @@ def _order(member: Member, tokens: int) -> dict[str, Any]:
 
 
 @member_required
+@trusted_scope("pay")
 def buy_tokens(request: HttpRequest) -> HttpResponse:
     """How many tokens (the question), then what that buys and costs (the check, at
     ?tokens=N), then Stripe. The number travels in the address and the form, not the session:

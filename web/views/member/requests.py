@@ -20,10 +20,10 @@ from matching.access import TaskAccess, TaskRole, task_access
 from matching.models import WITH_HELPER, RecurrenceInterval, Task, TaskStatus
 from matching.selectors import task_billing
 from matching.services import task_cancel, task_confirm
-from members.models import Member
+from members.models import Member, TrustedScope
 from tokens.models import HoldStatus
 from web.forms_ask import CancelForm, ConfirmForm
-from web.views.base import form_error, member_required, render_page
+from web.views.base import form_error, member_required, render_page, trusted_scope
 
 CANCELLABLE = (TaskStatus.OPEN, TaskStatus.ACCEPTED)
 # task_cancel needs a reason for the audit log; a member need not give one.
@@ -37,9 +37,17 @@ def _own(request: HttpRequest, task_id: int) -> TaskAccess:
         access = task_access(user=request.user, task_id=task_id, reading=True)
     except DomainError:
         raise Http404 from None
-    if access.role is not TaskRole.MEMBER or access.task.member_id != member.pk:
+    # A trusted person acting for the member reads it as the member does (their scopes were
+    # checked by task_access and the page's own `trusted_scope`).
+    if access.role not in (TaskRole.MEMBER, TaskRole.TRUSTED) or access.task.member_id != member.pk:
         raise Http404
     return access
+
+
+def _may(access: TaskAccess, scope: str) -> bool:
+    """Whether the caller may do what `scope` covers: the member always, a trusted person
+    only with the scope."""
+    return not access.caller.is_trusted or scope in access.caller.scopes
 
 
 def _helper_name(access: TaskAccess) -> str:
@@ -82,6 +90,7 @@ def _rows(task: Task, helper_name: str) -> list[dict[str, Any]]:
 
 
 @member_required
+@trusted_scope("ask", "confirm")
 def detail(request: HttpRequest, task_id: int) -> HttpResponse:
     access = _own(request, task_id)
     task = access.task
@@ -94,13 +103,15 @@ def detail(request: HttpRequest, task_id: int) -> HttpResponse:
             "helper_name": helper_name,
             "rows": _rows(task, helper_name),
             "billing": task_billing(task),
-            "can_cancel": task.status in CANCELLABLE,
-            "can_confirm": task.status == TaskStatus.COMPLETED,
+            "can_cancel": task.status in CANCELLABLE and _may(access, TrustedScope.ASK),
+            "can_confirm": task.status == TaskStatus.COMPLETED
+            and _may(access, TrustedScope.CONFIRM),
         },
     )
 
 
 @member_required
+@trusted_scope("ask")
 def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
     access = _own(request, task_id)
     task = access.task
@@ -133,6 +144,7 @@ def cancel(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 @member_required
+@trusted_scope("confirm")
 def confirm(request: HttpRequest, task_id: int) -> HttpResponse:
     access = _own(request, task_id)
     task = access.task

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from members.models import Member
 from tokens.selectors import member_statement, member_tokens
-from web.views.base import member_required, render_page
+from web.views.base import member_required, render_page, trusted_scope
 
 PER_PAGE = 25
 
@@ -24,6 +24,7 @@ def _page_number(raw: str | None) -> int:
 
 
 @member_required
+@trusted_scope("statement")
 def statement(request: HttpRequest) -> HttpResponse:
     member: Member = request.member  # type: ignore[attr-defined]
     number = _page_number(request.GET.get("page"))
