@@ -168,6 +168,61 @@ def sms_receipt_record(
     return outcome
 
 
+# --- Links sent while staff wait ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkDelivered:
+    """Where a link went: the text's record (None for an email) and the number or address."""
+
+    sms_id: int | None
+    to: str
+
+
+def link_deliver(
+    *,
+    member: Member,
+    by_text: bool,
+    text: str,
+    email_subject: str,
+    email_body: str,
+    reference: str,
+    recorded_text: str | None = None,
+    follow_up: bool = True,
+) -> LinkDelivered:
+    """Send `member` a link by text (`text`) or by email, while staff wait on the phone: what
+    could not be sent is `link_not_sent` (400, on `channel`), so they can tell the caller or
+    try the other way, and the caller keeps nothing of a link that never left. The sender has
+    checked that the member has a mobile number or an email. `recorded_text` is what the text's
+    record keeps instead of `text` when the link is a secret (a link to set a password)."""
+    if by_text:
+        sms = sms_send(
+            member=member,
+            body=text,
+            recorded_body=recorded_text,
+            reference=reference,
+            follow_up=follow_up,
+        )
+        if sms is None or sms.status == SmsStatus.FAILED:
+            raise DomainError(
+                "link_not_sent",
+                "The text could not be sent just now. Try again, or send the link by email.",
+                field="channel",
+            )
+        return LinkDelivered(sms_id=sms.pk, to=sms.to)
+    assert member.email is not None
+    try:
+        send_mail(email_subject, email_body, None, [member.email])
+    except OSError as exc:  # SMTP refused or unreachable
+        logger.warning("%s email to member %s failed: %s", reference, member.pk, exc)
+        raise DomainError(
+            "link_not_sent",
+            "The email could not be sent just now. Try again, or send the link by text.",
+            field="channel",
+        ) from None
+    return LinkDelivered(sms_id=None, to=member.email)
+
+
 # --- Links to set a password ------------------------------------------------------------------
 
 
@@ -200,43 +255,23 @@ def claim_link_send(
     token = claim_token_new()
     url = claim_link_url(token)
     body = _claim_sms_body(url)
-    sms_id: int | None = None
-    if channel == ClaimChannel.SMS:
-        sms = sms_send(
-            member=member,
-            body=body,
-            recorded_body=_claim_sms_body("(link not kept)"),
-            reference=f"claim-link:{purpose}",
-            # A new-password text the member asked for is theirs to ask again; a link staff sent
-            # is followed up, as staff expect it to arrive.
-            follow_up=purpose == ClaimPurpose.CLAIM,
-        )
-        if sms is None or sms.status == SmsStatus.FAILED:
-            raise DomainError(
-                "link_not_sent",
-                "The text could not be sent just now. Try again, or send the link by email.",
-                field="channel",
-            )
-        sms_id, to = sms.pk, sms.to
-    else:
-        assert member.email is not None
-        to = member.email
-        circle = member.circle
-        phone = f" or call us on {phone_national(circle.phone)}" if circle.phone else ""
-        message = (
-            f"Dear {member.first_name},\n\n"
-            f"{body}\n\n"
+    circle = member.circle
+    phone = f" or call us on {phone_national(circle.phone)}" if circle.phone else ""
+    sent = link_deliver(
+        member=member,
+        by_text=channel == ClaimChannel.SMS,
+        text=body,
+        recorded_text=_claim_sms_body("(link not kept)"),
+        email_subject="Set a password for Circle",
+        email_body=(
+            f"Dear {member.first_name},\n\n{body}\n\n"
             f"After that, ask {circle.name} for a new one{phone}.\n\n{circle.name}\n"
-        )
-        try:
-            send_mail("Set a password for Circle", message, None, [to])
-        except OSError as exc:  # SMTP refused or unreachable
-            logger.warning("claim link email to member %s failed: %s", member.pk, exc)
-            raise DomainError(
-                "link_not_sent",
-                "The email could not be sent just now. Try again, or send the link by text.",
-                field="channel",
-            ) from None
+        ),
+        reference=f"claim-link:{purpose}",
+        # A new-password text the member asked for is theirs to ask again; a link staff sent
+        # is followed up, as staff expect it to arrive.
+        follow_up=purpose == ClaimPurpose.CLAIM,
+    )
     link = claim_link_record(
         member=member,
         token=token,
@@ -244,10 +279,10 @@ def claim_link_send(
         purpose=purpose,
         caller=caller,
         call_reference=call_reference,
-        sms_id=sms_id,
+        sms_id=sent.sms_id,
         now=now,
     )
-    return ClaimLinkSent(channel=channel, to=to, expires_at=link.expires_at)
+    return ClaimLinkSent(channel=channel, to=sent.to, expires_at=link.expires_at)
 
 
 def password_reset_by_text(*, phone: str, now: datetime | None = None) -> bool:

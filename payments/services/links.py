@@ -20,18 +20,16 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from circle import words
-from circle.errors import DomainError, InvalidInput
+from circle.errors import InvalidInput
 from members.models import Member
 from members.selectors import Caller, own_record_refuse
 from members.services import audit_record
-from messaging.models import SmsStatus
-from messaging.services import sms_send
+from messaging.services import link_deliver
 from payments.models import PaymentPurpose
 from payments.services.offline import MAX_TOKENS_PER_PAYMENT, price_of
 
@@ -213,45 +211,28 @@ def pay_link_send(
     )
     days = settings.PAY_LINK_MAX_AGE_DAYS
     circle = member.circle
-    sms_id: int | None = None
-    if channel == PayLinkChannel.SMS:
-        body = (
+    phone = f" or call us on {_national(circle.phone)}" if circle.phone else ""
+    sent = link_deliver(
+        member=member,
+        by_text=channel == PayLinkChannel.SMS,
+        text=(
             f"{circle.name}: to pay {words.money(amount)} by card for {what}, open {url} "
             f"(it works for {days} days)."
-        )
-        sms = sms_send(member=member, body=body, reference=f"pay-link:{call_reference}")
-        if sms is None or sms.status == SmsStatus.FAILED:
-            raise DomainError(
-                "link_not_sent",
-                "The text could not be sent just now. Try again, or send the link by email.",
-                field="channel",
-            )
-        sms_id, to = sms.pk, sms.to
-    else:
-        assert member.email is not None
-        to = member.email
-        phone = f" or call us on {_national(circle.phone)}" if circle.phone else ""
-        message = (
+        ),
+        email_subject=(
+            f"Pay for your {circle.name} membership by card"
+            if purpose == PaymentPurpose.MEMBERSHIP
+            else f"Pay for your {circle.name} tokens by card"
+        ),
+        email_body=(
             f"Dear {member.first_name},\n\n"
             f"As we said on the phone, you can pay {circle.name} {words.money(amount)} by card "
             f"for {what} here:\n\n{url}\n\n"
             f"You type your card details on Stripe's secure page. The link works for {days} "
             f"days; after that, ask us for a new one{phone}.\n\n{circle.name}\n"
-        )
-        subject = (
-            f"Pay for your {circle.name} membership by card"
-            if purpose == PaymentPurpose.MEMBERSHIP
-            else f"Pay for your {circle.name} tokens by card"
-        )
-        try:
-            send_mail(subject, message, None, [to])
-        except OSError as exc:  # SMTP refused or unreachable
-            logger.warning("pay link email to member %s failed: %s", member.pk, exc)
-            raise DomainError(
-                "link_not_sent",
-                "The email could not be sent just now. Try again, or send the link by text.",
-                field="channel",
-            ) from None
+        ),
+        reference=f"pay-link:{call_reference}",
+    )
     expires_at = issued + timedelta(days=days)
     with transaction.atomic(durable=True):
         audit_record(
@@ -266,8 +247,8 @@ def pay_link_send(
                 "tokens": tokens,
                 "amount": str(amount.amount),
                 "channel": channel,
-                "sms_id": sms_id,
+                "sms_id": sent.sms_id,
                 "expires_at": expires_at.isoformat(),
             },
         )
-    return PayLinkSent(channel=channel, to=to, url=url, amount=amount, expires_at=expires_at)
+    return PayLinkSent(channel=channel, to=sent.to, url=url, amount=amount, expires_at=expires_at)
