@@ -163,16 +163,22 @@ class ResetRequestForm(PasswordResetForm):
         return value
 
 
+def new_password_fields(form: forms.Form) -> None:
+    """A new password typed twice (`new_password1`, `new_password2`), as typed, with the hint
+    of Django's validators: the reset page's and the claim page's."""
+    form.fields["new_password1"] = text(
+        _("New password"),
+        hint=_("At least 8 characters. Not only numbers, and not easy to guess."),
+        autocomplete="new-password",
+        input_type="password",
+    )
+    form.fields["new_password2"] = text(
+        _("Type the new password again"), autocomplete="new-password", input_type="password"
+    )
+    _as_typed(form, "new_password1", "new_password2")
+
+
 class NewPasswordForm(SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"] = text(
-            _("New password"),
-            hint=_("At least 8 characters. Not only numbers, and not easy to guess."),
-            autocomplete="new-password",
-            input_type="password",
-        )
-        self.fields["new_password2"] = text(
-            _("Type the new password again"), autocomplete="new-password", input_type="password"
-        )
-        _as_typed(self, "new_password1", "new_password2")
+        new_password_fields(self)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from web.forms import _as_typed, text
+from web.forms import new_password_fields, text
 from web.forms_card import CallForm
 
 
@@ -21,16 +21,7 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args: Any, with_email: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"] = text(
-            _("New password"),
-            hint=_("At least 8 characters. Not only numbers, and not easy to guess."),
-            autocomplete="new-password",
-            input_type="password",
-        )
-        self.fields["new_password2"] = text(
-            _("Type the new password again"), autocomplete="new-password", input_type="password"
-        )
-        _as_typed(self, "new_password1", "new_password2")
+        new_password_fields(self)
         if with_email:
             self.fields["email"] = text(
                 _("Email address (optional)"),
