@@ -125,6 +125,7 @@ def seed(args: argparse.Namespace, rng: random.Random) -> Seeded:
     from django.core.management.color import no_style
     from django.db import connection, transaction
     from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
     from djmoney.money import Money
 
     from circle.models import Category
@@ -210,6 +211,7 @@ def seed(args: argparse.Namespace, rng: random.Random) -> Seeded:
         "tokens_account", ["id", "circle_id", "kind", "member_id", "balance", "created_at"]
     )
     api_tokens = Loader("authtoken_token", ["key", "user_id", "created"])
+    staff_users: list[int] = []
     user_id, member_id = next_id("members_user"), next_id("members_member")
     helper_id, account_id = next_id("helpers_helper"), next_id("tokens_account")
     circles: list[dict[str, Any]] = []
@@ -302,11 +304,17 @@ def seed(args: argparse.Namespace, rng: random.Random) -> Seeded:
                 helper_id += 1
             else:
                 info[f"{role}s"].append(key)
+                # Production requires staff two-factor (STAFF_TWO_FACTOR): their tokens were
+                # issued with a code from an authenticator app, which they hold.
+                staff_users.append(user_id)
             user_id += 1
             member_id += 1
         circles.append(info)
     for loader in (users, members, roles, helpers, skills, slots, accounts, api_tokens):
         loader.flush()
+    TOTPDevice.objects.bulk_create(
+        TOTPDevice(user_id=pk, name="Authenticator app", confirmed=True) for pk in staff_users
+    )
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [User, Member, Helper, Account]):
             cursor.execute(sql)
