@@ -200,6 +200,7 @@ def seed(args: argparse.Namespace, rng: random.Random) -> Seeded:
             "vetting_level",
             "suspended",
             "suspended_reason",
+            "paused",
             "created_at",
         ],
     )
@@ -293,6 +294,7 @@ def seed(args: argparse.Namespace, rng: random.Random) -> Seeded:
                     "enhanced",
                     False,
                     "",
+                    False,
                     now,
                 )
                 for category in categories:
