@@ -8,8 +8,12 @@ from circle import apis as circle_apis
 from circle.errors import json_not_found
 from helpers import apis as helper_apis
 from members import apis as member_apis
+from members.admin import TwoFactorAdminSite
 from payments import apis as payment_apis
 from tokens import apis as token_apis
+
+# The admin behind staff two-factor, as django-otp installs its OTPAdminSite.
+admin.site.__class__ = TwoFactorAdminSite
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", member_apis.AuthTokenApi.as_view(), name="auth-token"),

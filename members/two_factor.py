@@ -50,7 +50,10 @@ def two_factor_required() -> bool:
 
 def user_is_staff(user: User) -> bool:
     """Whether this login is an operator or coordinator of any circle (roles are per circle;
-    the second factor guards the login, so one staff role anywhere is enough)."""
+    the second factor guards the login, so one staff role anywhere is enough), or the
+    installation's own staff, who open the Django admin."""
+    if user.is_staff or user.is_superuser:
+        return True
     return Role.objects.filter(member__user=user, role__in=STAFF_ROLES).exists()
 
 
@@ -71,7 +74,9 @@ def staff_two_factor_state(user: User) -> tuple[bool, bool]:
         .values_list("staff", "device")
         .first()
     )
-    return (bool(row[0]), bool(row[1])) if row else (False, False)
+    if row is None:
+        return (False, False)
+    return (bool(row[0]) or user.is_staff or user.is_superuser, bool(row[1]))
 
 
 def is_verified(user: object) -> bool:
