@@ -172,17 +172,28 @@ def item_claim(*, item: Item, caller: Caller, take_over_from: int | None = None)
     return item
 
 
+def _words_given(value: str, *, field: str, most: int, missing: str, too_long: str) -> str:
+    """`value` stripped of spaces, or the 400 its field's own sentences give: `required` when
+    blank, `too_long` past `most` characters."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput("required", f"{field}: {missing}", field=field)
+    if len(value) > most:
+        raise InvalidInput("too_long", f"{field}: {too_long}", field=field)
+    return value
+
+
 def item_note_add(*, item: Item, caller: Caller, text: str) -> Note:
     """A note on an open item, by `caller`, now. The words stay on the item, not in the audit
     row, which records only that a note was added (the log outlives the queue's details)."""
     assert caller.user is not None
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput("required", "text: Write the note.", field="text")
-    if len(text) > NOTE_MAX:
-        raise InvalidInput(
-            "too_long", f"text: A note is at most {NOTE_MAX} characters.", field="text"
-        )
+    text = _words_given(
+        text,
+        field="text",
+        most=NOTE_MAX,
+        missing="Write the note.",
+        too_long=f"A note is at most {NOTE_MAX} characters.",
+    )
     with transaction.atomic(durable=True):
         # The item's row is locked so a note never lands on an item closed a moment before.
         locked = Item.objects.select_for_update().filter(pk=item.pk).values("done_at").get()
@@ -215,13 +226,13 @@ OUTCOME_MAX = 500
 def item_resolve(*, item: Item, caller: Caller, outcome: str) -> Item:
     """A coordinator resolves an item, saying in words what came of it (the outcome is
     required: the next person reading the history needs it). Once: a second time is a 409."""
-    outcome = (outcome or "").strip()
-    if not outcome:
-        raise InvalidInput("required", "outcome: Say what the outcome was.", field="outcome")
-    if len(outcome) > OUTCOME_MAX:
-        raise InvalidInput(
-            "too_long", f"outcome: An outcome is at most {OUTCOME_MAX} characters.", field="outcome"
-        )
+    outcome = _words_given(
+        outcome,
+        field="outcome",
+        most=OUTCOME_MAX,
+        missing="Say what the outcome was.",
+        too_long=f"An outcome is at most {OUTCOME_MAX} characters.",
+    )
     return item_done(item=item, caller=caller, note=outcome)
 
 
@@ -380,19 +391,13 @@ def concern_raise(
     standing = caller.member or caller.trusted_for
     if caller.user is None or standing is None or standing.circle_id != circle.pk:
         raise Forbidden("not_in_circle", "Only people in this circle can raise a concern here.")
-    what_happened = (what_happened or "").strip()
-    if not what_happened:
-        raise InvalidInput(
-            "required",
-            "what_happened: Say what happened or what worries you.",
-            field="what_happened",
-        )
-    if len(what_happened) > CONCERN_MAX:
-        raise InvalidInput(
-            "too_long",
-            f"what_happened: Write at most {CONCERN_MAX} characters.",
-            field="what_happened",
-        )
+    what_happened = _words_given(
+        what_happened,
+        field="what_happened",
+        most=CONCERN_MAX,
+        missing="Say what happened or what worries you.",
+        too_long=f"Write at most {CONCERN_MAX} characters.",
+    )
     if happened_on is not None and happened_on > timezone.localdate():
         raise InvalidInput(
             "date_in_future", "happened_on: The date cannot be in the future.", field="happened_on"
@@ -449,13 +454,13 @@ def concern_note_add(*, concern: Concern, caller: Caller, text: str) -> ConcernN
     """A coordinator's note on an open concern. The audit row says a note was added, not what."""
     _concern_coordinator(concern=concern, caller=caller)
     assert caller.user is not None
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput("required", "text: Write the note.", field="text")
-    if len(text) > CONCERN_NOTE_MAX:
-        raise InvalidInput(
-            "too_long", f"text: A note is at most {CONCERN_NOTE_MAX} characters.", field="text"
-        )
+    text = _words_given(
+        text,
+        field="text",
+        most=CONCERN_NOTE_MAX,
+        missing="Write the note.",
+        too_long=f"A note is at most {CONCERN_NOTE_MAX} characters.",
+    )
     with transaction.atomic():
         locked = Concern.objects.select_for_update().get(pk=concern.pk)
         _concern_open(locked)
@@ -476,15 +481,13 @@ def concern_referral_record(
     """The coordinator referred the concern to the local authority's safeguarding team: when,
     and the reference the team gave. Recording it again corrects it (both kept in the audit)."""
     _concern_coordinator(concern=concern, caller=caller)
-    reference = (reference or "").strip()
-    if not reference:
-        raise InvalidInput(
-            "required",
-            "reference: Give the reference the safeguarding team gave.",
-            field="reference",
-        )
-    if len(reference) > 100:
-        raise InvalidInput("too_long", "reference: At most 100 characters.", field="reference")
+    reference = _words_given(
+        reference,
+        field="reference",
+        most=100,
+        missing="Give the reference the safeguarding team gave.",
+        too_long="At most 100 characters.",
+    )
     if referred_on > timezone.localdate():
         raise InvalidInput(
             "date_in_future", "referred_on: The date cannot be in the future.", field="referred_on"
@@ -513,13 +516,13 @@ def concern_close(*, concern: Concern, caller: Caller, outcome: str) -> Concern:
     """A coordinator closes a concern with its outcome; its item leaves the queue with it."""
     _concern_coordinator(concern=concern, caller=caller)
     assert caller.user is not None
-    outcome = (outcome or "").strip()
-    if not outcome:
-        raise InvalidInput("required", "outcome: Say how the concern ended.", field="outcome")
-    if len(outcome) > CONCERN_MAX:
-        raise InvalidInput(
-            "too_long", f"outcome: At most {CONCERN_MAX} characters.", field="outcome"
-        )
+    outcome = _words_given(
+        outcome,
+        field="outcome",
+        most=CONCERN_MAX,
+        missing="Say how the concern ended.",
+        too_long=f"At most {CONCERN_MAX} characters.",
+    )
     with transaction.atomic(durable=True):
         closed = Concern.objects.filter(pk=concern.pk, closed_at__isnull=True).update(
             closed_at=timezone.now(), closed_by=caller.user, outcome=outcome
