@@ -36,13 +36,7 @@ from payments.stripe_client import PaymentsFailed, PaymentsUnavailable
 from web.forms_gift import GiftForm
 from web.views.base import form_error, member_required, render_page, staff_required, trusted_scope
 from web.views.member.pay import SeeOther
-
-
-def _circle(circle_id: int) -> Circle:
-    circle = Circle.objects.filter(pk=circle_id).first()
-    if circle is None:
-        raise Http404
-    return circle
+from web.views.pay_link import link_circle
 
 
 def gift(request: HttpRequest, token: str) -> HttpResponse:
@@ -53,7 +47,7 @@ def gift(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404 from None
     except GiftLinkExpired as too_old:
         link, expired = too_old.link, True
-    circle = _circle(link.circle_id)
+    circle = link_circle(link.circle_id)
     request.circle = circle  # type: ignore[attr-defined]
     # Back from Stripe just after the link ran out: the payment still counts, so thank them.
     if expired and returned != "paid":

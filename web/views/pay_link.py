@@ -77,7 +77,8 @@ def _already_paid(member: Member, link: PayLink) -> dict[str, Any] | None:
     return {"tokens_paid_on": paid.created_at} if paid is not None else None
 
 
-def _circle(circle_id: int) -> Circle:
+def link_circle(circle_id: int) -> Circle:
+    """The circle a signed link names (a pay link's, a gift link's); 404 once it is gone."""
     circle = Circle.objects.filter(pk=circle_id).first()
     if circle is None:
         raise Http404
@@ -92,7 +93,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404 from None
     except PayLinkExpired as too_old:
         link, expired = too_old.link, True
-    circle = _circle(link.circle_id)
+    circle = link_circle(link.circle_id)
     request.circle = circle  # type: ignore[attr-defined]
     # Back from Stripe just after the link ran out: the payment still counts, so thank them.
     if expired and returned != "paid":
