@@ -75,33 +75,47 @@ class PayLinkExpired(Exception):
         self.link = link
 
 
+def member_link_sign(
+    *, member: Member, salt: str, issued_at: datetime | None = None, **extra: Any
+) -> str:
+    """A signed link naming a member, their circle and when it was made (short keys: links go
+    into text messages), with `extra` keys of its kind; `salt` keeps each kind apart (a pay
+    link, a gift link), so no other signed value of Circle reads as one."""
+    issued = issued_at or timezone.now()
+    payload = {"m": member.pk, "c": member.circle_id, "i": int(issued.timestamp()), **extra}
+    return signing.Signer(salt=salt).sign_object(payload, compress=True)
+
+
+def member_link_unsign(token: str, *, salt: str) -> tuple[int, int, datetime, dict[str, Any]]:
+    """(member id, circle id, when made, the whole payload) of a `member_link_sign` token.
+    Raises BadSignature for one not ours, and KeyError, TypeError or ValueError for one whose
+    payload is not a link's."""
+    payload = signing.Signer(salt=salt).unsign_object(token)
+    issued = datetime.fromtimestamp(int(payload["i"]), tz=UTC)
+    return int(payload["m"]), int(payload["c"]), issued, payload
+
+
 def pay_link_token(
     *, member: Member, purpose: str, tokens: int | None, issued_at: datetime | None = None
 ) -> str:
     """The signed token of a link (short keys: it goes into a text message)."""
-    issued = issued_at or timezone.now()
-    payload: dict[str, Any] = {
-        "m": member.pk,
-        "c": member.circle_id,
-        "p": purpose,
-        "i": int(issued.timestamp()),
-    }
+    extra: dict[str, Any] = {"p": purpose}
     if tokens is not None:
-        payload["t"] = tokens
-    return signing.Signer(salt=PAY_LINK_SALT).sign_object(payload, compress=True)
+        extra["t"] = tokens
+    return member_link_sign(member=member, salt=PAY_LINK_SALT, issued_at=issued_at, **extra)
 
 
 def pay_link_read(token: str, *, now: datetime | None = None) -> PayLink:
     """The link a token stands for; PayLinkInvalid when it is not ours, PayLinkExpired when it
     is too old."""
     try:
-        payload = signing.Signer(salt=PAY_LINK_SALT).unsign_object(token)
+        member_id, circle_id, issued, payload = member_link_unsign(token, salt=PAY_LINK_SALT)
         link = PayLink(
-            member_id=int(payload["m"]),
-            circle_id=int(payload["c"]),
+            member_id=member_id,
+            circle_id=circle_id,
             purpose=str(payload["p"]),
             tokens=int(payload["t"]) if "t" in payload else None,
-            issued_at=datetime.fromtimestamp(int(payload["i"]), tz=UTC),
+            issued_at=issued,
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise PayLinkInvalid from exc
