@@ -36,7 +36,7 @@ from members.selectors import (
     member_paid_until,
     member_roles,
     member_search,
-    trusted_links,
+    trusted_for_rows,
     trusted_person_access,
     trusted_person_list,
     user_memberships,
@@ -74,6 +74,9 @@ class MemberStandingOutput(serializers.Serializer[Any]):
         return dict(MembershipOutput(member).data)
 
     def get_helper_id(self, member: Member) -> int | None:
+        if hasattr(member, "helper_pk"):  # read with the member (`user_memberships`)
+            found: int | None = member.helper_pk
+            return found
         helper = getattr(member, "helper", None)
         return helper.pk if helper is not None else None
 
@@ -219,8 +222,8 @@ class MeApi(APIView):
         and what they may do: name them with `member_id` in the member endpoints."""
 
         member_id = serializers.IntegerField()
-        full_name = serializers.CharField(source="member.full_name")
-        circle = serializers.CharField(source="member.circle.slug")
+        full_name = serializers.CharField()
+        circle = serializers.CharField()
         scopes = serializers.ListField(child=serializers.ChoiceField(choices=TrustedScope.choices))
 
     @extend_schema(
@@ -240,7 +243,7 @@ class MeApi(APIView):
         user = request.user
         body = dict(self.UserOutput(user).data)
         body["circles"] = self.CircleRoleOutput(user_memberships(user=user), many=True).data  # type: ignore[arg-type]
-        body["trusted_for"] = self.TrustedForOutput(trusted_links(user=user), many=True).data
+        body["trusted_for"] = self.TrustedForOutput(trusted_for_rows(user=user), many=True).data
         return Response(body)
 
 
