@@ -77,6 +77,11 @@ class Account(models.Model):
                 name="tokens_account_one_system_account_per_kind",
             ),
         ]
+        indexes = [
+            # The trial balance's order (a page at a time, tokens.selectors.account_balances):
+            # without it each page sorted the circle's accounts joined to every member.
+            models.Index(fields=["circle", "kind", "id"], name="tokens_account_trial_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.member_id or self.circle_id}"

@@ -244,17 +244,26 @@ AccountBalance = tuple[int, str, int | None, str | None, int]
 """An account's (id, kind, member_id, member_name, balance)."""
 
 
+# A page of the trial balance. The index on (circle, kind, id) gives the order, and each member's
+# name is read for the page's rows only: joined, PostgreSQL hashed the whole members table
+# (44,000 rows in the load bench, 35 ms) to sort a circle's 2,000 accounts for a page of 50.
+_ACCOUNT_PAGE_SQL = """
+SELECT a.id, a.kind, a.member_id,
+       (SELECT m.full_name FROM members_member m WHERE m.id = a.member_id),
+       a.balance
+  FROM tokens_account a
+ WHERE a.circle_id = %s
+ ORDER BY a.kind, a.id
+ LIMIT %s OFFSET %s
+"""
+
+
 def account_balances(*, circle: Circle, limit: int, offset: int = 0) -> list[AccountBalance]:
     """A page of the circle's accounts with their balances, by kind then id: one account per
-    member, so thousands in all, read a page at a time. Plain tuples, not model instances (ten
-    times as long to build)."""
-    return list(
-        Account.objects.filter(circle=circle)
-        .order_by("kind", "id")
-        .values_list("id", "kind", "member_id", "member__full_name", "balance")[
-            offset : offset + limit
-        ]
-    )
+    member, so thousands in all, read a page at a time, as plain tuples."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCOUNT_PAGE_SQL, [circle.pk, limit, offset])
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def account_count_and_total(*, circle: Circle) -> tuple[int, int]:
