@@ -21,7 +21,7 @@ from circle.periods import ReportPeriod, local_date
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, coordinator_access
-from tokens.memos import MEMO_SHOWN, memos_describe
+from tokens.memos import memos_describe
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
@@ -167,12 +167,7 @@ def _wallet_page(*, account_id: int, limit: int, offset: int) -> list[Entry]:
     for row in rows:
         entry = Entry.from_db(connection.alias, _ENTRY_FIELDS, row[:n])
         values = list(row[n : n + len(_TX_FIELDS)])
-        created_at = values[_TX_CREATED_AT]
-        if isinstance(created_at, str):  # SQLite without its converter
-            created_at = parse_datetime(created_at)
-        if timezone.is_naive(created_at):  # SQLite keeps UTC without a zone
-            created_at = timezone.make_aware(created_at, UTC)
-        values[_TX_CREATED_AT] = created_at
+        values[_TX_CREATED_AT] = _aware(values[_TX_CREATED_AT])
         tx = LedgerTransaction.from_db(connection.alias, _TX_FIELDS, values)
         transaction_field.set_cached_value(entry, tx)
         setattr(entry, "memo_shown", row[-1])  # noqa: B010 (as ENTRY_MEMO_SHOWN annotates it)
@@ -244,48 +239,126 @@ def _sum_newest(*, account_id: int, n: int) -> int:
     return Entry.objects.filter(id__in=ids).aggregate(t=Sum("minutes"))["t"] or 0
 
 
+def _aware(moment: datetime | str) -> datetime:
+    """A time read with plain SQL, as the ORM gives it: aware. SQLite keeps UTC without a zone
+    (and gives text where its converter does not apply)."""
+    if isinstance(moment, str):
+        parsed = parse_datetime(moment)
+        assert parsed is not None, moment
+        moment = parsed
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+
+
+_TX = LedgerTransaction._meta.db_table
+# The page of a circle's ledger with each transaction's entries (one row per entry, in entry
+# order) and the count of every transaction the filters keep (computed once, not per row).
+# The memo is read through its redaction (tokens.memos.MEMO_SHOWN): rows_describe makes it
+# `memo`. Names from the models' _meta; values are parameters.
+_LEDGER_PAGE_SQL = f"""
+WITH page AS (
+    SELECT t.id, t.kind, t.member_id, t.reverses_id, t.created_at,
+           COALESCE(r.memo, t.memo) AS memo_shown
+      FROM {_TX} t LEFT JOIN {MemoRedaction._meta.db_table} r ON r.transaction_id = t.id
+     WHERE {{where}}
+     ORDER BY t.id DESC LIMIT %s OFFSET %s
+)
+SELECT page.id, page.kind, page.member_id, page.reverses_id, page.created_at, page.memo_shown,
+       e.account_id, a.kind, a.member_id, e.minutes,
+       (SELECT COUNT(*) FROM {_TX} t WHERE {{where}})
+  FROM page
+  LEFT JOIN {Entry._meta.db_table} e ON e.transaction_id = page.id
+  LEFT JOIN {Account._meta.db_table} a ON a.id = e.account_id
+ ORDER BY page.id DESC, e.id
+"""  # noqa: S608
+_LEDGER_COUNT_SQL = f"SELECT COUNT(*) FROM {_TX} t WHERE {{where}}"  # noqa: S608
+
+
+class TransactionRows:
+    """A circle's transactions, newest first, as the ledger's list pages them (through
+    circle.pagination, which slices a page and counts): a page is one plain statement that
+    also reads each transaction's entries (`entries`, each as the API shows it: its account's
+    id, kind and member) and the count of all, which the page's slice then answers without a
+    second query. A page of ORM rows, its entries and its COUNT were three statements, and
+    Django compiling them took more of the request than the database running them."""
+
+    def __init__(
+        self,
+        *,
+        circle: Circle,
+        account_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> None:
+        where = ["t.circle_id = %s"]
+        params: list[Any] = [circle.pk]
+        if account_id is not None:
+            # A semi-join, not a join with DISTINCT: the count was a DISTINCT over every
+            # column of the circle's whole ledger, whether or not an account was named.
+            where.append(
+                f"t.id IN (SELECT transaction_id FROM {Entry._meta.db_table} "  # noqa: S608
+                "WHERE account_id = %s)"
+            )
+            params.append(account_id)
+        # Times as the ORM writes them (SQLite compares them as text).
+        adapt = connection.ops.adapt_datetimefield_value
+        if since is not None:
+            where.append("t.created_at >= %s")
+            params.append(adapt(since))
+        if until is not None:
+            where.append("t.created_at < %s")
+            params.append(adapt(until))
+        self._where, self._params = " AND ".join(where), params
+        self._count: int | None = None
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        offset, stop = window.start or 0, window.stop
+        sql = _LEDGER_PAGE_SQL.format(where=self._where)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._params, stop - offset, offset, *self._params])
+            found = cursor.fetchall()
+        rows: list[dict[str, Any]] = []
+        for tx_id, kind, member_id, reverses_id, created_at, memo, *entry, count in found:
+            if not rows or rows[-1]["id"] != tx_id:
+                rows.append(
+                    {
+                        "id": tx_id,
+                        "kind": kind,
+                        "member_id": member_id,
+                        "reverses_id": reverses_id,
+                        "created_at": _aware(created_at),
+                        "memo_shown": memo,
+                        "entries": [],
+                    }
+                )
+            account_id, account_kind, account_member_id, minutes = entry
+            if account_id is not None:
+                rows[-1]["entries"].append(
+                    {
+                        "account_id": account_id,
+                        "account": account_kind,
+                        "member_id": account_member_id,
+                        "minutes": minutes,
+                    }
+                )
+            self._count = count
+        return rows
+
+    def count(self) -> int:
+        if self._count is None:  # an empty page: past the end
+            with connection.cursor() as cursor:
+                cursor.execute(_LEDGER_COUNT_SQL.format(where=self._where), self._params)
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+
 def transaction_list(
     *,
     circle: Circle,
     account_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> QuerySet[LedgerTransaction, Any]:
-    transactions = LedgerTransaction.objects.filter(circle=circle)
-    if account_id is not None:
-        # A semi-join, not a join with DISTINCT: the page's COUNT was a DISTINCT over every
-        # column of the circle's whole ledger, whether or not an account was named.
-        transactions = transactions.filter(
-            pk__in=Entry.objects.filter(account_id=account_id).values("transaction_id")
-        )
-    if since is not None:
-        transactions = transactions.filter(created_at__gte=since)
-    if until is not None:
-        transactions = transactions.filter(created_at__lt=until)
-    # Plain rows: a page of 50 model instances, with their entries and accounts prefetched,
-    # was most of the request's time. `transaction_entries` reads the page's entries.
-    # `memo_shown` (through its redaction): tokens.memos.rows_describe makes it `memo`.
-    return transactions.order_by("-id").values(
-        "id", "kind", "member_id", "reverses_id", "created_at", memo_shown=MEMO_SHOWN
-    )
-
-
-def transaction_entries(*, transaction_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The entries of these transactions, in entry order, each as the API shows it (its
-    account's id, kind and member), by transaction: one statement for a page."""
-    found: dict[int, list[dict[str, Any]]] = {tx_id: [] for tx_id in transaction_ids}
-    rows = (
-        Entry.objects.filter(transaction_id__in=transaction_ids)
-        .order_by("id")
-        .values_list(
-            "transaction_id", "account_id", "account__kind", "account__member_id", "minutes"
-        )
-    )
-    for tx_id, account_id, kind, member_id, minutes in rows:
-        found[tx_id].append(
-            {"account_id": account_id, "account": kind, "member_id": member_id, "minutes": minutes}
-        )
-    return found
+) -> TransactionRows:
+    return TransactionRows(circle=circle, account_id=account_id, since=since, until=until)
 
 
 def transaction_get(*, circle: Circle, transaction_id: int) -> LedgerTransaction | None:
