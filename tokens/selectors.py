@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from circle.errors import NotFound
 from circle.models import Circle
@@ -19,7 +21,7 @@ from circle.periods import ReportPeriod, local_date
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, coordinator_access
-from tokens.memos import ENTRY_MEMO_SHOWN, MEMO_SHOWN, memos_describe
+from tokens.memos import memos_describe
 from tokens.models import (
     NEVER_NEGATIVE,
     Account,
@@ -30,6 +32,7 @@ from tokens.models import (
     Hold,
     HoldStatus,
     LedgerTransaction,
+    MemoRedaction,
     TransactionKind,
 )
 
@@ -108,24 +111,75 @@ class StatementLine:
     transaction_id: int
 
 
+# A member's wallet (their one account: `Account.member` is one-to-one), its balance and its
+# number of entries.
+_WALLET_COUNT_SQL = (
+    f"SELECT a.id, a.balance, (SELECT COUNT(*) FROM {Entry._meta.db_table} e "  # noqa: S608
+    "WHERE e.account_id = a.id) "
+    f"FROM {Account._meta.db_table} a WHERE a.member_id = %s"
+)
+
+
 def member_statement(*, member: Member, limit: int, offset: int) -> tuple[int, list[StatementLine]]:
     """The wallet's entries, newest first, each with the wallet's balance after it."""
-    account = Account.objects.filter(member=member).first()
-    if account is None:
+    # The wallet and its number of entries in one plain statement: as two ORM queries (the
+    # wallet as a model, then its COUNT) they were a fifth of the request's time, most of it
+    # Django compiling them.
+    with connection.cursor() as cursor:
+        cursor.execute(_WALLET_COUNT_SQL, [member.pk])
+        found = cursor.fetchone()
+    if found is None:
         return 0, []
-    # Its own COUNT, not a subquery on the wallet's row: see member_tokens.
-    count = Entry.objects.filter(account=account).count()
+    account_id, account_balance, count = found
     # The running balance is the account's balance less everything that came after: read the
     # page newest first and walk back from the current balance, so no window over the whole
     # history is needed.
-    balance = account.balance - _sum_newest(account_id=account.pk, n=offset)
-    rows = (
-        Entry.objects.filter(account=account)
-        .select_related("transaction")
-        .annotate(memo_shown=ENTRY_MEMO_SHOWN)
-        .order_by("-id")[offset : offset + limit]
+    balance = account_balance - _sum_newest(account_id=account_id, n=offset)
+    return count, statement_lines(
+        member=member,
+        entries=_wallet_page(account_id=account_id, limit=limit, offset=offset),
+        balance=balance,
     )
-    return count, statement_lines(member=member, entries=list(rows), balance=balance)
+
+
+_ENTRY_FIELDS = [f.attname for f in Entry._meta.concrete_fields]
+_ENTRY_COLUMNS = [f.column for f in Entry._meta.concrete_fields]
+_TX_FIELDS = [f.attname for f in LedgerTransaction._meta.concrete_fields]
+_TX_COLUMNS = [f.column for f in LedgerTransaction._meta.concrete_fields]
+_TX_CREATED_AT = _TX_FIELDS.index("created_at")
+# A page of a wallet's entries, newest first, each with its transaction and its memo as shown
+# (through its redaction, as ENTRY_MEMO_SHOWN reads it). Plain SQL made into the same model
+# instances the ORM's `select_related("transaction")` makes: compiling that query was most of
+# a short statement's time.
+_WALLET_PAGE_SQL = (
+    "SELECT "  # noqa: S608 (names from the models' _meta; values are parameters)
+    + ", ".join(f"e.{column}" for column in _ENTRY_COLUMNS)
+    + ", "
+    + ", ".join(f"t.{column}" for column in _TX_COLUMNS)
+    + ", COALESCE(r.memo, t.memo)"
+    + f" FROM {Entry._meta.db_table} e"
+    + f" JOIN {LedgerTransaction._meta.db_table} t ON t.id = e.transaction_id"
+    + f" LEFT JOIN {MemoRedaction._meta.db_table} r ON r.transaction_id = t.id"
+    + " WHERE e.account_id = %s ORDER BY e.id DESC LIMIT %s OFFSET %s"
+)
+
+
+def _wallet_page(*, account_id: int, limit: int, offset: int) -> list[Entry]:
+    with connection.cursor() as cursor:
+        cursor.execute(_WALLET_PAGE_SQL, [account_id, limit, offset])
+        rows = cursor.fetchall()
+    entries = []
+    n = len(_ENTRY_FIELDS)
+    transaction_field = Entry._meta.get_field("transaction")
+    for row in rows:
+        entry = Entry.from_db(connection.alias, _ENTRY_FIELDS, row[:n])
+        values = list(row[n : n + len(_TX_FIELDS)])
+        values[_TX_CREATED_AT] = _aware(values[_TX_CREATED_AT])
+        tx = LedgerTransaction.from_db(connection.alias, _TX_FIELDS, values)
+        transaction_field.set_cached_value(entry, tx)
+        setattr(entry, "memo_shown", row[-1])  # noqa: B010 (as ENTRY_MEMO_SHOWN annotates it)
+        entries.append(entry)
+    return entries
 
 
 def statement_lines(
@@ -192,48 +246,126 @@ def _sum_newest(*, account_id: int, n: int) -> int:
     return Entry.objects.filter(id__in=ids).aggregate(t=Sum("minutes"))["t"] or 0
 
 
+def _aware(moment: datetime | str) -> datetime:
+    """A time read with plain SQL, as the ORM gives it: aware. SQLite keeps UTC without a zone
+    (and gives text where its converter does not apply)."""
+    if isinstance(moment, str):
+        parsed = parse_datetime(moment)
+        assert parsed is not None, moment
+        moment = parsed
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+
+
+_TX = LedgerTransaction._meta.db_table
+# The page of a circle's ledger with each transaction's entries (one row per entry, in entry
+# order) and the count of every transaction the filters keep (computed once, not per row).
+# The memo is read through its redaction (tokens.memos.MEMO_SHOWN): rows_describe makes it
+# `memo`. Names from the models' _meta; values are parameters.
+_LEDGER_PAGE_SQL = f"""
+WITH page AS (
+    SELECT t.id, t.kind, t.member_id, t.reverses_id, t.created_at,
+           COALESCE(r.memo, t.memo) AS memo_shown
+      FROM {_TX} t LEFT JOIN {MemoRedaction._meta.db_table} r ON r.transaction_id = t.id
+     WHERE {{where}}
+     ORDER BY t.id DESC LIMIT %s OFFSET %s
+)
+SELECT page.id, page.kind, page.member_id, page.reverses_id, page.created_at, page.memo_shown,
+       e.account_id, a.kind, a.member_id, e.minutes,
+       (SELECT COUNT(*) FROM {_TX} t WHERE {{where}})
+  FROM page
+  LEFT JOIN {Entry._meta.db_table} e ON e.transaction_id = page.id
+  LEFT JOIN {Account._meta.db_table} a ON a.id = e.account_id
+ ORDER BY page.id DESC, e.id
+"""  # noqa: S608
+_LEDGER_COUNT_SQL = f"SELECT COUNT(*) FROM {_TX} t WHERE {{where}}"  # noqa: S608
+
+
+class TransactionRows:
+    """A circle's transactions, newest first, as the ledger's list pages them (through
+    circle.pagination, which slices a page and counts): a page is one plain statement that
+    also reads each transaction's entries (`entries`, each as the API shows it: its account's
+    id, kind and member) and the count of all, which the page's slice then answers without a
+    second query. A page of ORM rows, its entries and its COUNT were three statements, and
+    Django compiling them took more of the request than the database running them."""
+
+    def __init__(
+        self,
+        *,
+        circle: Circle,
+        account_id: int | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> None:
+        where = ["t.circle_id = %s"]
+        params: list[Any] = [circle.pk]
+        if account_id is not None:
+            # A semi-join, not a join with DISTINCT: the count was a DISTINCT over every
+            # column of the circle's whole ledger, whether or not an account was named.
+            where.append(
+                f"t.id IN (SELECT transaction_id FROM {Entry._meta.db_table} "  # noqa: S608
+                "WHERE account_id = %s)"
+            )
+            params.append(account_id)
+        # Times as the ORM writes them (SQLite compares them as text).
+        adapt = connection.ops.adapt_datetimefield_value
+        if since is not None:
+            where.append("t.created_at >= %s")
+            params.append(adapt(since))
+        if until is not None:
+            where.append("t.created_at < %s")
+            params.append(adapt(until))
+        self._where, self._params = " AND ".join(where), params
+        self._count: int | None = None
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        offset, stop = window.start or 0, window.stop
+        sql = _LEDGER_PAGE_SQL.format(where=self._where)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._params, stop - offset, offset, *self._params])
+            found = cursor.fetchall()
+        rows: list[dict[str, Any]] = []
+        for tx_id, kind, member_id, reverses_id, created_at, memo, *entry, count in found:
+            if not rows or rows[-1]["id"] != tx_id:
+                rows.append(
+                    {
+                        "id": tx_id,
+                        "kind": kind,
+                        "member_id": member_id,
+                        "reverses_id": reverses_id,
+                        "created_at": _aware(created_at),
+                        "memo_shown": memo,
+                        "entries": [],
+                    }
+                )
+            account_id, account_kind, account_member_id, minutes = entry
+            if account_id is not None:
+                rows[-1]["entries"].append(
+                    {
+                        "account_id": account_id,
+                        "account": account_kind,
+                        "member_id": account_member_id,
+                        "minutes": minutes,
+                    }
+                )
+            self._count = count
+        return rows
+
+    def count(self) -> int:
+        if self._count is None:  # an empty page: past the end
+            with connection.cursor() as cursor:
+                cursor.execute(_LEDGER_COUNT_SQL.format(where=self._where), self._params)
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+
 def transaction_list(
     *,
     circle: Circle,
     account_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> QuerySet[LedgerTransaction, Any]:
-    transactions = LedgerTransaction.objects.filter(circle=circle)
-    if account_id is not None:
-        # A semi-join, not a join with DISTINCT: the page's COUNT was a DISTINCT over every
-        # column of the circle's whole ledger, whether or not an account was named.
-        transactions = transactions.filter(
-            pk__in=Entry.objects.filter(account_id=account_id).values("transaction_id")
-        )
-    if since is not None:
-        transactions = transactions.filter(created_at__gte=since)
-    if until is not None:
-        transactions = transactions.filter(created_at__lt=until)
-    # Plain rows: a page of 50 model instances, with their entries and accounts prefetched,
-    # was most of the request's time. `transaction_entries` reads the page's entries.
-    # `memo_shown` (through its redaction): tokens.memos.rows_describe makes it `memo`.
-    return transactions.order_by("-id").values(
-        "id", "kind", "member_id", "reverses_id", "created_at", memo_shown=MEMO_SHOWN
-    )
-
-
-def transaction_entries(*, transaction_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The entries of these transactions, in entry order, each as the API shows it (its
-    account's id, kind and member), by transaction: one statement for a page."""
-    found: dict[int, list[dict[str, Any]]] = {tx_id: [] for tx_id in transaction_ids}
-    rows = (
-        Entry.objects.filter(transaction_id__in=transaction_ids)
-        .order_by("id")
-        .values_list(
-            "transaction_id", "account_id", "account__kind", "account__member_id", "minutes"
-        )
-    )
-    for tx_id, account_id, kind, member_id, minutes in rows:
-        found[tx_id].append(
-            {"account_id": account_id, "account": kind, "member_id": member_id, "minutes": minutes}
-        )
-    return found
+) -> TransactionRows:
+    return TransactionRows(circle=circle, account_id=account_id, since=since, until=until)
 
 
 def transaction_get(*, circle: Circle, transaction_id: int) -> LedgerTransaction | None:

@@ -226,6 +226,35 @@ def test_transactions_are_paginated(
     ]
 
 
+def test_a_page_of_the_ledger_is_one_statement_after_the_caller(
+    books: Books, personas: Personas, client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    """Signing in, the circle and its coordinator, then one statement: the page with its
+    transactions' entries and the count of them all (a full page cannot tell its count).
+    Filtered the same; past the end, an empty page is counted by a statement of its own."""
+    client = client_for(personas.cora)
+    alice = wallet_id(personas.alice)
+    today = timezone.localdate().isoformat()
+
+    with django_assert_num_queries(4):
+        full = client.get(ledger("southwark", "transactions"), {"limit": 2}).json()
+    with django_assert_num_queries(5):  # and the account's check
+        filtered = client.get(
+            ledger("southwark", "transactions"), {"limit": 1, "account_id": alice, "from": today}
+        ).json()
+    with django_assert_num_queries(5):
+        past = client.get(ledger("southwark", "transactions"), {"offset": 10}).json()
+
+    assert (full["count"], ids_of(full)) == (3, [books.gift_to_pot, books.gift_to_bob])
+    assert [len(tx["entries"]) for tx in full["results"]] == [2, 2]
+    assert (filtered["count"], ids_of(filtered)) == (3, [books.gift_to_pot])
+    assert (past["count"], past["results"]) == (3, [])
+
+
+def ids_of(page: dict[str, Any]) -> list[int]:
+    return [tx["id"] for tx in page["results"]]
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from members.models import Member, User
 from tests.conftest import Personas
+from tokens.models import Account, Entry
 from tokens.services import (
     hold_create,
     hold_release,
@@ -294,3 +296,51 @@ def test_suffolks_coordinator_sees_suffolks_members(
     assert tokens.status_code == statement.status_code == 200
     assert tokens.json()["balance"] == quantity(30, "0.50")
     assert [line["minutes"] for line in statement.json()["results"]] == [30]
+
+
+# --- What a statement costs -------------------------------------------------------------------
+
+
+def test_a_statement_costs_the_same_few_statements_however_long_it_is(
+    personas: Personas, client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    """Signing in (the token) and finding the member, then one statement for the wallet and
+    its count and one for the page: the same for one entry as for six; a later page adds the
+    sum of the newer entries."""
+    make_history(personas)
+    bob, alice = client_for(personas.bob), client_for(personas.alice)
+
+    with django_assert_num_queries(4):
+        short = bob.get(statement_url(personas.bob))
+    with django_assert_num_queries(4):
+        long = alice.get(statement_url(personas.alice))
+    with django_assert_num_queries(5):
+        later = alice.get(statement_url(personas.alice), {"limit": 2, "offset": 2})
+
+    assert short.json()["count"] == 2
+    assert long.json()["count"] == 6
+    assert later.json()["results"] == long.json()["results"][2:4]
+
+
+def test_statement_lines_show_each_transactions_own_time_and_memo(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    make_history(personas)
+    wallet = Account.objects.get(member=personas.alice)
+    moment = DateTimeField()
+
+    lines = client_for(personas.alice).get(statement_url(personas.alice)).json()["results"]
+
+    entries = Entry.objects.filter(account=wallet).select_related("transaction").order_by("-id")
+    assert [(line["id"], line["transaction_id"], line["created_at"]) for line in lines] == [
+        (entry.pk, entry.transaction_id, moment.to_representation(entry.transaction.created_at))
+        for entry in entries
+    ]
+    assert [line["description"] for line in lines] == [
+        "Gift",
+        "back",
+        "Release task-1",
+        "Held for task-1",
+        "thanks",
+        "Tokens bought",
+    ]

@@ -22,6 +22,16 @@ from tokens.models import (
 _account_ids: dict[tuple[int, str, int | None], int] = {}
 
 
+_SYSTEM_ACCOUNT_SQL = (
+    f"SELECT id FROM {Account._meta.db_table} "  # noqa: S608 (a name from _meta; values are parameters)
+    "WHERE circle_id = %s AND kind = %s ORDER BY id LIMIT 1"
+)
+_MEMBER_ACCOUNT_SQL = (
+    f"SELECT id FROM {Account._meta.db_table} "  # noqa: S608 (a name from _meta; values are parameters)
+    "WHERE circle_id = %s AND kind = %s AND member_id = %s ORDER BY id LIMIT 1"
+)
+
+
 def _account_id(*, circle_id: int, kind: str, member_id: int | None = None) -> int:
     key = (circle_id, kind, member_id)
     cached = _account_ids.get(key)
@@ -30,7 +40,16 @@ def _account_id(*, circle_id: int, kind: str, member_id: int | None = None) -> i
     filters: dict[str, Any] = {"circle_id": circle_id, "kind": kind}
     if member_id is not None:
         filters["member_id"] = member_id
-    found = Account.objects.filter(**filters).values_list("id", flat=True).first()
+    # Plain SQL, the same query the ORM's `filter(**filters).first()` makes: a wallet is looked
+    # up at every purchase of a member not seen yet by this process, and compiling the query
+    # cost more than running it.
+    with connection.cursor() as cursor:
+        if member_id is None:
+            cursor.execute(_SYSTEM_ACCOUNT_SQL, [circle_id, kind])
+        else:
+            cursor.execute(_MEMBER_ACCOUNT_SQL, [circle_id, kind, member_id])
+        row = cursor.fetchone()
+    found: int | None = row[0] if row is not None else None
     if found is not None:
         if not connection.in_atomic_block:
             _account_ids[key] = found

@@ -42,6 +42,8 @@ def purchase_credit(
         memo=memo or "Tokens bought",
         action="tokens.purchased",
         data={"minutes": minutes, "payment": payment_key},
+        # Into a wallet from issuance: no balance rule can refuse it (see _post).
+        refusable=False,
     )
 
 

@@ -163,6 +163,7 @@ def _post(
     reason: str = "",
     call_reference: str = "",
     data: dict[str, Any] | None = None,
+    refusable: bool = True,
 ) -> Posted:
     """Write one balanced transaction with its entries and its audit row, or, if `key` was
     used before in this circle, return that transaction and write nothing.
@@ -170,6 +171,12 @@ def _post(
     On PostgreSQL this is one statement (one round trip, and atomic on its own, so it needs no
     BEGIN/COMMIT of its own when called outside a transaction); on SQLite a short transaction
     holding the database's write lock.
+
+    `refusable=False`: no rule of the ledger refuses this movement (tokens into a wallet from
+    issuance, which may go below zero), so inside a caller's transaction it needs no savepoint
+    to survive a refusal: two round trips fewer. Should it fail all the same, the caller's
+    transaction is marked for rollback (`atomic(savepoint=False)`), so nothing after it can
+    commit half a movement.
     """
     legs = sorted(legs)
     if sum(minutes for _, minutes in legs) != 0 or len(legs) < 2:
@@ -194,7 +201,11 @@ def _post(
         if connection.vendor == "postgresql":
             # Alone, the statement is its own transaction. Inside a caller's transaction it gets
             # a savepoint, so a refusal (an overdraft) leaves the caller's transaction usable.
-            nested = transaction.atomic() if connection.in_atomic_block else nullcontext()
+            nested = (
+                transaction.atomic(savepoint=refusable)
+                if connection.in_atomic_block
+                else nullcontext()
+            )
             with nested, connection.cursor() as cursor:
                 row = _execute_post_pg(cursor, params)
             # (An account id that does not exist fails the entries' foreign key at commit.)
