@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
@@ -585,13 +585,23 @@ _FEED_TASK_COLUMNS = (
 )
 
 
-# A helper's facts for their feed, with their member's name: by helper id, or every helper
-# profile of one login (a person may help in several circles).
+# A helper's facts for their feed, with their member's name and their weekly slots (as
+# "weekday start end" joined with commas; {agg} is STRING_AGG or GROUP_CONCAT): by helper
+# id, or every helper profile of one login (a person may help in several circles). The slots
+# were a statement of their own.
 _FEED_HELPER_SQL = """
 SELECT h.id, h.circle_id, h.member_id, m.full_name, h.suspended, h.paused, h.vetting_level,
-       h.latitude, h.longitude, h.travel_radius_km
+       h.latitude, h.longitude, h.travel_radius_km,
+       (SELECT {agg}(CAST(a.weekday AS TEXT) || ' ' || CAST(a.start AS TEXT) || ' '
+                     || CAST(a."end" AS TEXT), ',')
+          FROM {slot} a WHERE a.helper_id = h.id)
   FROM {helper} h JOIN {member} m ON m.id = h.member_id
 """
+
+
+def _feed_helper_sql() -> str:
+    agg = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+    return _sql(_FEED_HELPER_SQL.replace("{agg}", agg))
 
 
 class _FeedHelper(NamedTuple):
@@ -607,6 +617,7 @@ class _FeedHelper(NamedTuple):
     latitude: Any
     longitude: Any
     travel_radius_km: Any
+    slots: str | None  # "weekday start end,..."; None for none (available any time)
 
 
 def _feed_sql(helper: _FeedHelper, now: datetime, *, rows: bool) -> tuple[str, dict[str, Any]]:
@@ -633,17 +644,16 @@ def _feed_sql(helper: _FeedHelper, now: datetime, *, rows: bool) -> tuple[str, d
     return _sql(template, len(levels), _near_sql("t", "%(reach)s")), params
 
 
-def _feed_candidate(
-    helper: _FeedHelper, category_ids: Iterable[int], cursor: Any
-) -> rules.Candidate:
-    """The helper as the rules see them, with their weekly slots read in plain SQL (the
-    ORM's statement cost more to build than to run)."""
-    cursor.execute(
-        f'SELECT weekday, start, "end" FROM {AvailabilitySlot._meta.db_table}'  # noqa: S608
-        " WHERE helper_id = %s",
-        [helper.id],
+def _feed_candidate(helper: _FeedHelper, category_ids: Iterable[int]) -> rules.Candidate:
+    """The helper as the rules see them."""
+    slots = (
+        tuple(
+            rules.Slot(int(weekday), time.fromisoformat(start), time.fromisoformat(end))
+            for weekday, start, end in (slot.split(" ") for slot in helper.slots.split(","))
+        )
+        if helper.slots
+        else ()
     )
-    slots = tuple(rules.Slot(weekday, start, end) for weekday, start, end in cursor.fetchall())
     return rules.Candidate(
         helper_id=helper.id,
         member_id=helper.member_id,
@@ -665,7 +675,7 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
     helper's facts are read afresh (the instance given may be older than a pause)."""
     now = now or timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_FEED_HELPER_SQL) + " WHERE h.id = %s", [helper.pk])
+        cursor.execute(_feed_helper_sql() + " WHERE h.id = %s", [helper.pk])
         found = cursor.fetchone()
         if found is None:
             raise Helper.DoesNotExist
@@ -684,7 +694,7 @@ def helper_feed(*, helper: Helper, now: datetime | None = None) -> list[FeedItem
             .only(*_FEED_TASK_COLUMNS)
             .order_by()
         )
-        candidate = _feed_candidate(facts, (task.category_id for task in tasks), cursor)
+        candidate = _feed_candidate(facts, (task.category_id for task in tasks))
     # No member of these tasks blocked the helper: the query left those out. The distance is
     # `task_distance_km`'s, bit for bit geopy's that the rules use, in a fifth of the time.
     return _feed_items(candidate, tasks, blocked_by=set(), distance=task_distance_km)
@@ -719,7 +729,7 @@ def user_feed(*, user_id: int, now: datetime | None = None) -> list[FeedEntry] |
     now = now or timezone.now()
     entries: list[FeedEntry] = []
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_FEED_HELPER_SQL) + " WHERE m.user_id = %s ORDER BY h.id", [user_id])
+        cursor.execute(_feed_helper_sql() + " WHERE m.user_id = %s ORDER BY h.id", [user_id])
         profiles = [_FeedHelper(*found) for found in cursor.fetchall()]
         if not profiles:
             return None
@@ -730,7 +740,7 @@ def user_feed(*, user_id: int, now: datetime | None = None) -> list[FeedEntry] |
             rows = cursor.fetchall()
             if not rows:
                 continue
-            candidate = _feed_candidate(helper, (row[4] for row in rows), cursor)
+            candidate = _feed_candidate(helper, (row[4] for row in rows))
             for row in rows:
                 facts = rules.TaskFacts(
                     circle_id=row[1],
