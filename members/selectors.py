@@ -481,15 +481,23 @@ class MemberSearchRows:
         offset, stop = window.start or 0, window.stop
         periods, helpers = _related_table("membership_periods"), _related_table("helper")
         names = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+        columns = (
+            "m.id, m.full_name, m.email, m.phone, m.date_of_birth, m.address_line1, m.postcode,"
+            " m.user_id, m.joined_via, m.created_at, m.membership_status"
+        )
+        # The page is chosen first, in a subquery, and its roles, last paid day and helper
+        # read for its rows only: PostgreSQL otherwise read the last paid day of every member
+        # found (and sorted them whole) when the periods table looked cheap to it, twice the
+        # time for a search that finds a whole sector.
         sql = (
-            "SELECT m.id, m.full_name, m.email, m.phone, m.date_of_birth, m.address_line1,"  # noqa: S608
-            " m.postcode, m.user_id, m.joined_via, m.created_at, m.membership_status,"
+            f"SELECT {columns},"  # noqa: S608
             f" (SELECT {names}(r.role, ',') FROM {Role._meta.db_table} r"
             "   WHERE r.member_id = m.id),"
             f' (SELECT MAX(p."end") FROM {periods} p WHERE p.member_id = m.id),'
             f" (SELECT h.id FROM {helpers} h WHERE h.member_id = m.id)"
-            f" FROM {Member._meta.db_table} m WHERE {self._where}"
-            " ORDER BY m.full_name, m.id LIMIT %s OFFSET %s"
+            f" FROM (SELECT {columns} FROM {Member._meta.db_table} m WHERE {self._where}"
+            "        ORDER BY m.full_name, m.id LIMIT %s OFFSET %s) m"
+            " ORDER BY m.full_name, m.id"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*self._params, stop - offset, offset])
