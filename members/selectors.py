@@ -428,12 +428,12 @@ def _like(column: str, lookup: str) -> str:
     return f"{cast} {operators[lookup] % '%s'}"
 
 
-def _related_table(name: str) -> str:
-    """The table of a model that points at members (payments' and helpers' apps come after
-    this one, so they are reached through the relation rather than imported)."""
+def _related(name: str, *columns: str) -> tuple[str, ...]:
+    """The table of a model that points at members, and the columns of its fields `columns`
+    (payments' and helpers' apps come after this one, so they are reached through the
+    relation rather than imported or named)."""
     model: Any = Member._meta.get_field(name).related_model
-    table: str = model._meta.db_table
-    return table
+    return (model._meta.db_table, *(model._meta.get_field(c).column for c in columns))
 
 
 class MemberSearchRows:
@@ -479,7 +479,8 @@ class MemberSearchRows:
 
     def __getitem__(self, window: slice) -> list[SearchRow]:
         offset, stop = window.start or 0, window.stop
-        periods, helpers = _related_table("membership_periods"), _related_table("helper")
+        periods, end, paid_by = _related("membership_periods", "end", "member")
+        helpers, helper_id, helper_of = _related("helper", "id", "member")
         names = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
         columns = (
             "m.id, m.full_name, m.email, m.phone, m.date_of_birth, m.address_line1, m.postcode,"
@@ -493,8 +494,8 @@ class MemberSearchRows:
             f"SELECT {columns},"  # noqa: S608
             f" (SELECT {names}(r.role, ',') FROM {Role._meta.db_table} r"
             "   WHERE r.member_id = m.id),"
-            f' (SELECT MAX(p."end") FROM {periods} p WHERE p.member_id = m.id),'
-            f" (SELECT h.id FROM {helpers} h WHERE h.member_id = m.id)"
+            f' (SELECT MAX(p."{end}") FROM {periods} p WHERE p.{paid_by} = m.id),'
+            f" (SELECT h.{helper_id} FROM {helpers} h WHERE h.{helper_of} = m.id)"
             f" FROM (SELECT {columns} FROM {Member._meta.db_table} m WHERE {self._where}"
             "        ORDER BY m.full_name, m.id LIMIT %s OFFSET %s) m"
             " ORDER BY m.full_name, m.id"
