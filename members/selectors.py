@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncMonth
+from django.utils.timezone import is_aware, make_aware
 
 from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
@@ -315,35 +316,28 @@ _PHONE_CHARS = re.compile(r"^[\d\s()+\-.]+$")
 SEARCH_LIST_FIELDS = ("id", "full_name", "phone", "postcode", "date_of_birth", "membership_status")
 
 
-def member_search(*, circle: Circle, query: str, listing: bool = False) -> QuerySet[Member]:
-    """Find members of one circle by name, phone (any spacing) or postcode, as an operator
-    types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1".
+@dataclass(frozen=True)
+class _SearchTerms:
+    """What an operator's search asks for: members whose name holds every word, or whose phone
+    holds `phone_digits`, or whose postcode is `postcode` or starts with `postcode_prefix`
+    (each of the last three only when the text reads as one)."""
 
-    The members come with their roles and last paid day (the API's whole record); with
-    `listing`, for the console's list as the operator types, only `SEARCH_LIST_FIELDS` and the
-    last paid day are read, no roles (the list does not show them), and each member found comes
-    with `matches`, how many were found in all: counted in the same statement (`COUNT(*) OVER
-    ()`), not by a second scan of the circle's members for a list longer than its first page.
-    PostgreSQL still reads the last paid day of the returned rows only (after the LIMIT)."""
-    members = Member.objects.filter(circle=circle)
-    members = (
-        _with_paid_until(members.only(*SEARCH_LIST_FIELDS)).annotate(matches=Window(Count("id")))
-        if listing
-        else _with_paid_until(_with_roles(members))
-    )
+    words: tuple[str, ...]
+    phone_digits: str = ""
+    postcode: str = ""
+    postcode_prefix: str = ""
+
+
+def _search_terms(query: str) -> _SearchTerms | None:
+    """The terms of a search's text (see `member_search`), or None when it is blank."""
     if "\x00" in query:
         # PostgreSQL refuses NUL inside a string parameter; say so rather than fail with a 500.
         raise InvalidInput("invalid", "The search may not contain NUL characters.", field="q")
     query = query.strip()
     if not query:
-        return members.order_by("full_name", "id")
-
-    condition = Q()
+        return None
     words = query.split()
-    name_match = Q()
-    for word in words:
-        name_match &= Q(full_name__icontains=word)
-    condition |= name_match
+    phone_digits = postcode = postcode_prefix = ""
 
     if _PHONE_CHARS.match(query):
         digits = re.sub(r"\D", "", query)
@@ -353,26 +347,188 @@ def member_search(*, circle: Circle, query: str, listing: bool = False) -> Query
             digits = digits[2:]
         digits = digits.lstrip("0")
         if len(digits) >= 4:
-            condition |= Q(phone__contains=digits)
+            phone_digits = digits
 
     compact = re.sub(r"\s", "", query).upper()
     outward = r"[A-Z]{1,2}\d[A-Z\d]?"
     try:
-        condition |= Q(postcode=normalise_postcode(compact))
+        postcode = normalise_postcode(compact)
     except InvalidPostcode:
         sector = " ".join(words).upper()
         # The sector is tried first: "SE1 2" squashed is "SE12", which is also a district, but
         # the space says the caller means sector 2 of SE1.
         if len(words) == 2 and re.fullmatch(rf"{outward} \d", sector):
-            condition |= Q(postcode__startswith=sector)
+            postcode_prefix = sector
         elif re.fullmatch(outward, compact):
             # An outward code alone ("SE1"): the trailing space keeps SE10 out.
-            condition |= Q(postcode__startswith=compact + " ")
+            postcode_prefix = compact + " "
         elif partial := re.fullmatch(rf"({outward})(\d[A-Z])", compact):
             # A postcode typed as far as the inward code's first letter ("SE1 7P", or "SE17P"):
             # the inward code is a digit and two letters, so its digit is the last one typed.
-            condition |= Q(postcode__startswith=f"{partial[1]} {partial[2]}")
+            postcode_prefix = f"{partial[1]} {partial[2]}"
+    return _SearchTerms(tuple(words), phone_digits, postcode, postcode_prefix)
+
+
+def member_search(*, circle: Circle, query: str, listing: bool = False) -> QuerySet[Member]:
+    """Find members of one circle by name, phone (any spacing) or postcode, as an operator
+    types what a caller says: "Mary Smith", "020 7946 0018", "se1 7pb" or just "SE1".
+
+    The members come with their roles and last paid day (the API's whole record); with
+    `listing`, for the console's list as the operator types, only `SEARCH_LIST_FIELDS` and the
+    last paid day are read, no roles (the list does not show them), and each member found comes
+    with `matches`, how many were found in all: counted in the same statement (`COUNT(*) OVER
+    ()`), not by a second scan of the circle's members for a list longer than its first page.
+    PostgreSQL still reads the last paid day of the returned rows only (after the LIMIT).
+    The API's list reads the same members with `MemberSearchRows`."""
+    members = Member.objects.filter(circle=circle)
+    members = (
+        _with_paid_until(members.only(*SEARCH_LIST_FIELDS)).annotate(matches=Window(Count("id")))
+        if listing
+        else _with_paid_until(_with_roles(members))
+    )
+    terms = _search_terms(query)
+    if terms is None:
+        return members.order_by("full_name", "id")
+
+    name_match = Q()
+    for word in terms.words:
+        name_match &= Q(full_name__icontains=word)
+    condition = Q() | name_match
+    if terms.phone_digits:
+        condition |= Q(phone__contains=terms.phone_digits)
+    if terms.postcode:
+        condition |= Q(postcode=terms.postcode)
+    if terms.postcode_prefix:
+        condition |= Q(postcode__startswith=terms.postcode_prefix)
     return members.filter(condition).order_by("full_name", "id")
+
+
+class SearchRow(NamedTuple):
+    """One member found by `MemberSearchRows`: the API's record of them, as plain values."""
+
+    id: int
+    full_name: str
+    email: str | None
+    phone: str
+    date_of_birth: date | None
+    address_line1: str
+    postcode: str
+    has_login: bool
+    joined_via: str
+    created_at: datetime
+    membership_status: str
+    roles: list[str]
+    paid_until: date | None
+    helper_id: int | None
+
+
+def _like(column: str, lookup: str) -> str:
+    """`column` against a pattern parameter as the ORM writes the lookup on this database
+    (UPPER(...::text) LIKE UPPER(%s) for icontains on PostgreSQL, LIKE %s ESCAPE '\\' on
+    SQLite), so the plain SQL below matches exactly what `member_search`'s filter does."""
+    cast = connection.ops.lookup_cast(lookup, "CharField") % column
+    operators: dict[str, str] = connection.operators  # type: ignore[attr-defined]
+    return f"{cast} {operators[lookup] % '%s'}"
+
+
+def _related(name: str, *columns: str) -> tuple[str, ...]:
+    """The table of a model that points at members, and the columns of its fields `columns`
+    (payments' and helpers' apps come after this one, so they are reached through the
+    relation rather than imported or named)."""
+    model: Any = Member._meta.get_field(name).related_model
+    return (model._meta.db_table, *(model._meta.get_field(c).column for c in columns))
+
+
+class MemberSearchRows:
+    """`member_search`'s members for the API's list (`member_search` with roles, last paid day
+    and helper id), as a sliceable list that a paginator pages: `rows[offset:offset + limit]`
+    reads one page in one statement and `count()` counts every member found.
+
+    Written as plain SQL that SQLite and PostgreSQL both run, with the conditions built from
+    the same `_search_terms` and each written as the ORM's own lookup on this database
+    (`_like`): building the ORM's statement and a model instance, a circle and a helper for
+    each row cost more than the search itself. Roles, last paid day and helper id are
+    subqueries in the select list, which PostgreSQL evaluates for the page's rows only."""
+
+    def __init__(self, *, circle: Circle, query: str) -> None:
+        terms = _search_terms(query)
+        self._where, self._params = "m.circle_id = %s", [circle.pk]
+        if terms is None:
+            return
+        prep = connection.ops.prep_for_like_query
+        name = " AND ".join(_like("m.full_name", "icontains") for _ in terms.words)
+        either = [f"({name})"]
+        params: list[Any] = [f"%{prep(word)}%" for word in terms.words]
+        if terms.phone_digits:
+            either.append(_like("m.phone", "contains"))
+            params.append(f"%{prep(terms.phone_digits)}%")
+        if terms.postcode:
+            either.append("m.postcode = %s")
+            params.append(terms.postcode)
+        if terms.postcode_prefix:
+            either.append(_like("m.postcode", "startswith"))
+            params.append(f"{prep(terms.postcode_prefix)}%")
+        self._where += f" AND ({' OR '.join(either)})"
+        self._params += params
+
+    def count(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {Member._meta.db_table} m WHERE {self._where}",  # noqa: S608
+                self._params,
+            )
+            (found,) = cursor.fetchone()
+        return int(found)
+
+    def __getitem__(self, window: slice) -> list[SearchRow]:
+        offset, stop = window.start or 0, window.stop
+        periods, end, paid_by = _related("membership_periods", "end", "member")
+        helpers, helper_id, helper_of = _related("helper", "id", "member")
+        names = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+        columns = (
+            "m.id, m.full_name, m.email, m.phone, m.date_of_birth, m.address_line1, m.postcode,"
+            " m.user_id, m.joined_via, m.created_at, m.membership_status"
+        )
+        # The page is chosen first, in a subquery, and its roles, last paid day and helper
+        # read for its rows only: PostgreSQL otherwise read the last paid day of every member
+        # found (and sorted them whole) when the periods table looked cheap to it, twice the
+        # time for a search that finds a whole sector.
+        sql = (
+            f"SELECT {columns},"  # noqa: S608
+            f" (SELECT {names}(r.role, ',') FROM {Role._meta.db_table} r"
+            "   WHERE r.member_id = m.id),"
+            f' (SELECT MAX(p."{end}") FROM {periods} p WHERE p.{paid_by} = m.id),'
+            f" (SELECT h.{helper_id} FROM {helpers} h WHERE h.{helper_of} = m.id)"
+            f" FROM (SELECT {columns} FROM {Member._meta.db_table} m WHERE {self._where}"
+            "        ORDER BY m.full_name, m.id LIMIT %s OFFSET %s) m"
+            " ORDER BY m.full_name, m.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._params, stop - offset, offset])
+            found = cursor.fetchall()
+        order = list(RoleName.values)
+        utc = connection.timezone
+        return [
+            SearchRow(
+                id=row[0],
+                full_name=row[1],
+                email=row[2],
+                phone=row[3],
+                date_of_birth=row[4],
+                address_line1=row[5],
+                postcode=row[6],
+                has_login=row[7] is not None,
+                joined_via=row[8],
+                # SQLite gives the naive UTC time the ORM would have made aware.
+                created_at=row[9] if is_aware(row[9]) else make_aware(row[9], utc),
+                membership_status=row[10],
+                roles=sorted(set(row[11].split(",")), key=order.index) if row[11] else [],
+                # SQLite gives an aggregate's date as its ISO text.
+                paid_until=date.fromisoformat(row[12]) if isinstance(row[12], str) else row[12],
+                helper_id=row[13],
+            )
+            for row in found
+        ]
 
 
 def member_duplicates(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from members.models import Member
-from members.selectors import caller_for
+from members.apis import MemberOutput
+from members.models import Member, Role, RoleName
+from members.selectors import caller_for, member_search
 from payments.services.offline import offline_payment_record
 from tests.conftest import Personas
 from tests.factories import MemberFactory
@@ -387,3 +389,67 @@ def test_a_short_page_counts_itself_and_a_full_page_asks_for_the_count(
     assert rest["previous"] is not None
     beyond = search(client, "Shortpage", limit=2, offset=5).json()
     assert (beyond["count"], beyond["results"]) == (3, [])
+
+
+# --- What the list costs --------------------------------------------------------------------
+
+
+def test_search_rows_are_what_the_member_serializer_writes(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member]
+) -> None:
+    """The list builds each member's JSON directly from one statement; it must stay
+    MemberOutput's, the shape the schema documents: roles in their order, the last paid day,
+    the helper profile, a member without a login, email or date of birth."""
+    staff = caller_for(user=personas.otto.user, circle=personas.southwark)
+    offline_payment_record(
+        member=personas.alice, caller=staff, purpose="membership", method="cash", reference="C1"
+    )
+    for role in (RoleName.HELPER, RoleName.COORDINATOR):
+        Role.objects.create(circle=personas.southwark, member=personas.otto, role=role)
+    MemberFactory(circle=personas.southwark, user=None, full_name="Nell Noone", date_of_birth=None)
+
+    response = search(client_for(personas.otto), "", limit=100)
+
+    everyone = member_search(circle=personas.southwark, query="")
+    expected = MemberOutput(everyone.select_related("circle", "helper"), many=True).data
+    assert response.json()["results"] == json.loads(json.dumps(expected))
+    rows = {row["full_name"]: row for row in response.json()["results"]}
+    assert rows["Otto Operator"]["roles"] == ["helper", "operator", "coordinator"]
+    assert rows["Alice Archer"]["membership"]["paid_until"] is not None
+    assert rows["Hana Hughes"]["helper_id"] == personas.hana_helper.pk
+    assert rows["Nell Noone"]["email"] is None
+    assert rows["Nell Noone"]["date_of_birth"] is None
+    assert rows["Nell Noone"]["has_login"] is False
+
+
+@pytest.mark.parametrize(
+    "q", ["Alice", "ali arch", "07700 900001", "SE1", "SE1 2", "SE1 7P", "se1 7pb", "100%", "\\"]
+)
+def test_the_api_finds_whom_the_console_finds(
+    personas: Personas, client_for: ClientFor, neighbours: dict[str, Member], q: str
+) -> None:
+    """The API's list and the console's (`member_search`) read the same terms of the text,
+    each in its own statement: they find the same members in the same order."""
+    MemberFactory(circle=personas.southwark, full_name="Percy 100% Pike")
+    console = member_search(circle=personas.southwark, query=q, listing=True)
+    found = search(client_for(personas.otto), q, limit=100).json()["results"]
+    assert [row["id"] for row in found] == [member.pk for member in console]
+
+
+def test_search_reads_the_circle_caller_and_page_in_two_statements_after_sign_in(
+    personas: Personas, client_for: ClientFor
+) -> None:
+    """After the token's sign-in (one statement here, where staff two-factor is optional):
+    the circle with the caller's record and roles, then the page with each member's roles,
+    last paid day and helper profile; a full page then asks for the count. Nothing more,
+    whatever the page holds (the circle and the caller were two statements, and each member
+    read the circle and the helper profile by a join)."""
+    for i in range(4):
+        MemberFactory(circle=personas.southwark, full_name=f"Pat Counted{i}")
+    client = client_for(personas.otto)
+    with CaptureQueriesContext(connection) as short:
+        assert len(search(client, "Counted").json()["results"]) == 4
+    with CaptureQueriesContext(connection) as full:
+        assert search(client, "Counted", limit=2).json()["count"] == 4
+    assert len(short.captured_queries) == 3
+    assert len(full.captured_queries) == 4
