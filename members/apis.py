@@ -32,7 +32,6 @@ from members.selectors import (
     MemberSearchRows,
     SearchRow,
     audit_list,
-    caller_at,
     caller_for,
     coordinator_access,
     member_access,
@@ -318,16 +317,10 @@ class CircleMembersApi(PaginatedApi, APIView):
     def get(self, request: Request, slug: str) -> Response:
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        # The circle and the caller's record in it in one statement; only when they have no
-        # record there is the circle looked up alone, to tell "no such circle" (404) from
-        # "not yours" (403) as before.
-        caller = caller_at(user=request.user, slug=slug)
-        if caller is None:
-            circle_get(slug=slug)
-        if caller is None or not caller.is_staff:
+        circle = circle_get(slug=slug)
+        caller = caller_for(user=request.user, circle=circle)
+        if not caller.is_staff:
             raise Forbidden("forbidden", "Only the circle's staff can search its members.")
-        assert caller.member is not None  # caller_at answers only with the caller's record
-        circle = caller.member.circle
         rows = MemberSearchRows(circle=circle, query=request.query_params.get("q", ""))
         paginator = self.paginator()
         page = paginator.paginate_queryset(rows, request) or []

@@ -38,6 +38,7 @@ from circle.errors import Forbidden, InvalidInput, NotFound, NotSignedIn
 from circle.models import Circle
 from circle.periods import ReportPeriod, local_date
 from circle.postcodes import InvalidPostcode, normalise_postcode
+from circle.selectors import circle_by_id
 from members.export import safeguarding_audit_rows
 from members.models import (
     STAFF_ROLES,
@@ -85,14 +86,13 @@ def _user_or_none(user: Any) -> User | None:
 # A member's role names joined with commas (no role name holds one), as a correlated subquery:
 # STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite. SQL rather than a Subquery of an aggregate:
 # the caller's record and roles are read on every request, and Django took 0.4 ms of CPU to build
-# that Subquery each time, longer than the database took to answer it. `members_member` is the
-# name Django gives a model's own table in its query: these annotate only top-level querysets
-# of members, never one used inside another query.
+# that Subquery each time, longer than the database took to answer it. `{m}` is the members
+# table's name in the query: `members_member`, as Django names a model's own table (these
+# annotate only top-level querysets of members, never one used inside another query), or `m`
+# in `_member_row`'s statement.
 _ROLE_NAMES_SQL = {
-    "postgresql": "SELECT STRING_AGG(r.role, ',') FROM members_role r"
-    " WHERE r.member_id = members_member.id",
-    "sqlite": "SELECT GROUP_CONCAT(r.role) FROM members_role r"
-    " WHERE r.member_id = members_member.id",
+    "postgresql": "SELECT STRING_AGG(r.role, ',') FROM members_role r WHERE r.member_id = {m}.id",
+    "sqlite": "SELECT GROUP_CONCAT(r.role) FROM members_role r WHERE r.member_id = {m}.id",
 }
 # The last day of the member's last paid year (`member_paid_until`), the same way. The periods
 # are the payments app's, read (never written) here.
@@ -108,16 +108,33 @@ _HELPER_ID_SQL = "SELECT h.id FROM helpers_helper h WHERE h.member_id = members_
 def _with_roles(members: QuerySet[Member]) -> QuerySet[Member]:
     """The members with their role names (`role_names`) read in the same statement: the
     caller's record and roles are read on every request, and were two statements."""
-    roles = RawSQL(_ROLE_NAMES_SQL[connection.vendor], (), output_field=CharField())  # noqa: S611
+    names = _ROLE_NAMES_SQL[connection.vendor].format(m="members_member")
+    roles = RawSQL(names, (), output_field=CharField())  # noqa: S611
     return members.annotate(role_names=roles)
+
+
+# The member records every request reads (the caller's own in a circle; a member named by id),
+# each with its role names, as RawQuerySets: the same rows and model instances as the ORM's
+# queryset, without its building of the statement, which cost ten times the database's answer
+# (0.45 ms of CPU against 0.1 for the caller's record).
+_MEMBER_WITH_ROLES_SQL = "SELECT m.*, ({roles}) AS role_names FROM members_member m WHERE {where}"
+
+
+def _member_row(where: str, params: list[Any]) -> Member | None:
+    roles = _ROLE_NAMES_SQL[connection.vendor].format(m="m")
+    sql = _MEMBER_WITH_ROLES_SQL.format(roles=roles, where=where)
+    return next(iter(Member.objects.raw(sql, params)), None)
 
 
 def caller_for(*, user: Any, circle: Circle) -> Caller:
     account = _user_or_none(user)
     if account is None:
         return Caller(user=None, member=None, roles=frozenset())
-    member = _with_roles(Member.objects.filter(circle=circle, user=account)).first()
-    return Caller(user=account, member=member, roles=_roles_of(member) if member else frozenset())
+    member = _member_row("m.circle_id = %s AND m.user_id = %s", [circle.pk, account.pk])
+    if member is None:
+        return Caller(user=account, member=None, roles=frozenset())
+    member.circle, member.user = circle, account  # the rows already in hand, not read again
+    return Caller(user=account, member=member, roles=_roles_of(member))
 
 
 def caller_at(*, user: Any, slug: str) -> Caller | None:
@@ -220,12 +237,14 @@ def member_access(
     # The member by id alone, then whether the caller may see them: a plain statement where one
     # that also asked "in one of the caller's circles, or trusting them" cost more to build
     # than the answer saved (read on every member endpoint).
-    member = _with_roles(
-        Member.objects.select_related("circle", "user").filter(pk=member_id)
-    ).first()
+    # An id past the databases' 64-bit keys names nobody (the ORM answered such a lookup
+    # empty; the plain statement would fail on it).
+    member = _member_row("m.id = %s", [member_id]) if 0 < member_id < 2**63 else None
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
+    member.circle = circle_by_id(member.circle_id)
     if member.user_id == account.pk:
+        member.user = account
         caller = _caller_as(account, member)
         if allow_self:
             return member, caller

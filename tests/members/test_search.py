@@ -436,14 +436,14 @@ def test_the_api_finds_whom_the_console_finds(
     assert [row["id"] for row in found] == [member.pk for member in console]
 
 
-def test_search_reads_the_circle_caller_and_page_in_two_statements_after_sign_in(
+def test_search_reads_the_caller_circle_and_page_in_three_statements_after_sign_in(
     personas: Personas, client_for: ClientFor
 ) -> None:
     """After the token's sign-in (one statement here, where staff two-factor is optional):
-    the circle with the caller's record and roles, then the page with each member's roles,
-    last paid day and helper profile; a full page then asks for the count. Nothing more,
-    whatever the page holds (the circle and the caller were two statements, and each member
-    read the circle and the helper profile by a join)."""
+    the circle named by the address, the caller's record and roles in it, then the
+    page with each member's roles, last paid day and helper profile; a full page then asks for
+    the count. Nothing more, whatever the page holds (each member read the circle and the
+    helper profile by a join once)."""
     for i in range(4):
         MemberFactory(circle=personas.southwark, full_name=f"Pat Counted{i}")
     client = client_for(personas.otto)
@@ -451,5 +451,5 @@ def test_search_reads_the_circle_caller_and_page_in_two_statements_after_sign_in
         assert len(search(client, "Counted").json()["results"]) == 4
     with CaptureQueriesContext(connection) as full:
         assert search(client, "Counted", limit=2).json()["count"] == 4
-    assert len(short.captured_queries) == 3
-    assert len(full.captured_queries) == 4
+    assert len(short.captured_queries) == 4
+    assert len(full.captured_queries) == 5

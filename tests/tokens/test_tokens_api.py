@@ -304,17 +304,17 @@ def test_suffolks_coordinator_sees_suffolks_members(
 def test_a_statement_costs_the_same_few_statements_however_long_it_is(
     personas: Personas, client_for: ClientFor, django_assert_num_queries: Any
 ) -> None:
-    """Signing in (the token) and finding the member, then one statement for the wallet and
-    its count and one for the page: the same for one entry as for six; a later page adds the
-    sum of the newer entries."""
+    """Signing in (the token) and finding the member and their circle, then one statement for
+    the wallet and its count and one for the page: the same for one entry as for six; a later
+    page adds the sum of the newer entries."""
     make_history(personas)
     bob, alice = client_for(personas.bob), client_for(personas.alice)
 
-    with django_assert_num_queries(4):
-        short = bob.get(statement_url(personas.bob))
-    with django_assert_num_queries(4):
-        long = alice.get(statement_url(personas.alice))
     with django_assert_num_queries(5):
+        short = bob.get(statement_url(personas.bob))
+    with django_assert_num_queries(5):
+        long = alice.get(statement_url(personas.alice))
+    with django_assert_num_queries(6):
         later = alice.get(statement_url(personas.alice), {"limit": 2, "offset": 2})
 
     assert short.json()["count"] == 2
