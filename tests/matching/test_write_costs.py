@@ -175,7 +175,7 @@ def test_a_wave_is_claimed_read_and_sent_at_once(
     assert len(written) == size
     offers = Notice.objects.filter(pk__in=written)
     assert all(n.sent_at is not None and n.channels == ["email", "sms"] for n in offers)
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(n.recipient.email for n in offers)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(str(n.recipient.email) for n in offers)
     sent = statements(seen)
     claims = [sql for sql in sent if "SET sent_at" in sql or 'SET "sent_at"' in sql]
     assert len(claims) == 1, sent
