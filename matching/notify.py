@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from circle.queueing import enqueue_after_commit
@@ -122,11 +122,15 @@ def offer_wave(
             or task.next_offer_at > now
         ):
             return []
-        told = set(
-            Notice.objects.filter(task=task, kind=NoticeKind.TASK_OFFERED).values_list(
-                "recipient_id", flat=True
+        # Only a wave writes offers, and it moves `offer_wave` on in the same transaction:
+        # before the first wave nobody has been told, and nothing need be read to know it.
+        told: set[int] = set()
+        if task.offer_wave:
+            told = set(
+                Notice.objects.filter(task=task, kind=NoticeKind.TASK_OFFERED).values_list(
+                    "recipient_id", flat=True
+                )
             )
-        )
         # (helper id, member id) of those to tell.
         chosen: list[tuple[int, int]] = []
         last = task.series.last_helper if task.series else None
@@ -146,27 +150,55 @@ def offer_wave(
             ]
             chosen = fresh[: settings.MATCHING_OFFER_WAVE_SIZE]
         wave = task.offer_wave + 1
-        written: list[int] = []
-        for helper_id, member_id in chosen:
-            try:
-                with transaction.atomic():
-                    notice = Notice.objects.create(
-                        circle_id=task.circle_id,
-                        kind=NoticeKind.TASK_OFFERED,
-                        key=offer_key(task.pk, helper_id),
-                        task=task,
-                        recipient_id=member_id,
-                        wave=wave,
-                        created_at=now,
-                    )
-            except IntegrityError:
-                continue  # told already
-            written.append(notice.pk)
-            _after_commit_send(notice.pk)
+        written = _offers_write(task, chosen, wave=wave, now=now)
+        if written:
+            # The wave is sent by whoever wrote it, once it commits: one claim and one read
+            # for the wave, not a job per helper (each notice is still claimed before it is
+            # sent). A send that never happens (the worker dies) is the sweep's, as ever.
+            transaction.on_commit(lambda: notices_send(notice_ids=written))
         # Nobody left to tell: stop; a hand-back starts the waves again.
         wait = timedelta(minutes=task.circle.offer_wave_minutes)
         next_at = now + wait if chosen else None
         Task.objects.filter(pk=task.pk).update(offer_wave=wave, next_offer_at=next_at)
+    return written
+
+
+def _offers_write(
+    task: Task, chosen: list[tuple[int, int]], *, wave: int, now: datetime
+) -> list[int]:
+    """The offer notices of a wave, one for each (helper id, member id); the ids written.
+
+    All in one INSERT; only if a helper was told meanwhile (a concurrent wave, which the row
+    lock makes all but impossible) does the unique key refuse it, and then each is written
+    alone, skipping whoever was told already."""
+    notices = [
+        Notice(
+            circle_id=task.circle_id,
+            kind=NoticeKind.TASK_OFFERED,
+            key=offer_key(task.pk, helper_id),
+            task=task,
+            recipient_id=member_id,
+            wave=wave,
+            created_at=now,
+        )
+        for helper_id, member_id in chosen
+    ]
+    if not notices:
+        return []
+    try:
+        with transaction.atomic():
+            return [notice.pk for notice in Notice.objects.bulk_create(notices)]
+    except IntegrityError:
+        pass
+    written: list[int] = []
+    for notice in notices:
+        notice.pk = None
+        try:
+            with transaction.atomic():
+                notice.save(force_insert=True)
+        except IntegrityError:
+            continue  # told already
+        written.append(notice.pk)
     return written
 
 
@@ -223,11 +255,11 @@ def helper_task_url(task: Task) -> str:
     return f"{settings.SITE_URL}/helper/tasks/{task.pk}/"
 
 
-def _message(notice: Notice) -> tuple[str, str]:
+def _message(notice: Notice, helper: Helper | None) -> tuple[str, str]:
+    """What to say; `helper` is the recipient's helper row, for an offer."""
     task = notice.task
     when = _when(task)
     if notice.kind == NoticeKind.TASK_OFFERED:
-        helper = Helper.objects.filter(member_id=notice.recipient_id).first()
         far = ""
         if helper is not None:
             far = f", {helper_distance_km(task=task, helper=helper):.1f} km away"
@@ -265,18 +297,62 @@ def _message(notice: Notice) -> tuple[str, str]:
 
 def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
     """Send one notice by email and text, if this call is the one to claim it."""
+    return notices_send(notice_ids=[notice_id], now=now) == 1
+
+
+def _claim(notice_ids: list[int], now: datetime) -> list[int]:
+    """Mark these notices sent where nobody has (`UPDATE ... WHERE sent_at IS NULL`): the ones
+    this call claimed, which only it sends. A concurrent claimer's rows are locked until it
+    commits and then no longer match, so each notice is claimed once."""
+    marks = ", ".join(["%s"] * len(notice_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Notice._meta.db_table} SET sent_at = %s"  # noqa: S608  # our table, marks
+            f" WHERE id IN ({marks}) AND sent_at IS NULL RETURNING id",
+            [connection.ops.adapt_datetimefield_value(now), *notice_ids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def notices_send(*, notice_ids: list[int], now: datetime | None = None) -> int:
+    """Send notices by email and text, each only if this call is the one to claim it; how many
+    it sent. A wave's offers are claimed and read together: one statement each, not one a
+    notice."""
     now = now or timezone.now()
+    if not notice_ids:
+        return 0
     # The claim commits with the reading of what to say: if the database goes away before
-    # then, the claim is undone and the sweep sends the notice later, instead of it being
+    # then, the claim is undone and the sweep sends the notices later, instead of them being
     # claimed but never sent.
     with transaction.atomic():
-        claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+        claimed = _claim(notice_ids, now)
         if not claimed:
-            return False
-        notice = Notice.objects.select_related(
-            "recipient", "task", "task__category", "task__helper__member"
-        ).get(pk=notice_id)
-        subject, body = _message(notice)
+            return 0
+        notices = list(
+            Notice.objects.select_related(
+                "recipient", "task", "task__category", "task__helper__member"
+            ).filter(pk__in=claimed)
+        )
+        # An offer says how far away the task is: the helpers told, in one read.
+        offered = [n.recipient_id for n in notices if n.kind == NoticeKind.TASK_OFFERED]
+        helpers = (
+            {h.member_id: h for h in Helper.objects.filter(member_id__in=offered)}
+            if offered
+            else {}
+        )
+        messages = [(n, *_message(n, helpers.get(n.recipient_id))) for n in notices]
+    sent: dict[tuple[str, ...], list[int]] = {}
+    for notice, subject, body in messages:
+        sent.setdefault(_deliver(notice, subject, body), []).append(notice.pk)
+    # What each went by, one statement for all that went the same ways (all of a wave, most
+    # often).
+    for channels, ids in sent.items():
+        Notice.objects.filter(pk__in=ids).update(channels=list(channels))
+    return len(notices)
+
+
+def _deliver(notice: Notice, subject: str, body: str) -> tuple[str, ...]:
+    """Email and text the notice's recipient; the channels it went by."""
     channels: list[str] = []
     recipient = notice.recipient
     try:
@@ -296,5 +372,4 @@ def notice_send(*, notice_id: int, now: datetime | None = None) -> bool:
             channels.append("sms")
     except Exception:
         logger.exception("sending notice %s failed after %s", notice.key, channels)
-    Notice.objects.filter(pk=notice_id).update(channels=channels)
-    return True
+    return tuple(channels)

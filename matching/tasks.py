@@ -25,7 +25,9 @@ def send_notice(notice_id: int) -> bool:
 def offer_task(task_id: int, excluding: int | None = None) -> int:
     """Send the task's due wave of offers. Idempotent: the wave is claimed under the task's row
     lock and moved on in the same transaction, so a second run finds no wave due; a run killed
-    halfway rolls back whole and the redelivered one sends the wave."""
+    halfway rolls back whole and the redelivered one sends the wave. The wave's notices are
+    sent here once it commits (one claim for them all); any a run killed after the commit did
+    not send are the outbox sweep's (`notices_sweep`), as when the broker is down."""
     return len(notify.offer_wave(task_id=task_id, excluding=excluding))
 
 

@@ -136,22 +136,28 @@ def _book(
     minutes = _hold_minutes(member=member, estimated_minutes=estimated_minutes)
     if member.latitude is None or member.longitude is None or not member.postcode:
         raise Conflict("no_home_location", "The member has no home postcode to send help to.")
-    available = member_available(member=member)
-    if available < minutes:
+    # The wallet's CHECK, applied by the hold's posting, is what refuses a hold beyond the
+    # balance (under concurrency too); the balance is read only then, for the message, not
+    # before every booking. The refused posting is undone to its own savepoint, so the
+    # transaction can still read.
+    try:
+        hold = hold_create(
+            member=member,
+            minutes=minutes,
+            reference=reference,
+            actor=caller.user if caller else None,
+            # The task is not written yet: the hold names it, and tokens.memos finds it by the
+            # hold (the words stay in the task; see _paid).
+            memo=HOLD_MEMO,
+        )
+    except Conflict as refused:
+        if refused.code != "insufficient_tokens":
+            raise
+        available = member_available(member=member)
         raise Conflict(
             "insufficient_tokens",
             f"This needs {minutes} minutes of tokens held; {available} are available.",
-        )
-    # hold_create's own check (the wallet's CHECK) is the one that counts under concurrency.
-    hold = hold_create(
-        member=member,
-        minutes=minutes,
-        reference=reference,
-        actor=caller.user if caller else None,
-        # The task is not written yet: the hold names it, and tokens.memos finds it by the
-        # hold (the words stay in the task; see _paid).
-        memo=HOLD_MEMO,
-    )
+        ) from None
     task = Task.objects.create(
         circle=member.circle,
         member=member,

@@ -56,7 +56,7 @@ def task_accept(
     accepts, the first sets the helper, and every later one finds it taken (409)."""
     now = _now(now)
     with transaction.atomic(durable=True):
-        locked = _locked(task)
+        locked = _locked(task, helper=helper)
         if locked.helper_id == helper.pk and locked.status in (
             TaskStatus.ACCEPTED,
             TaskStatus.COMPLETED,
