@@ -492,6 +492,12 @@ def server_env(args: argparse.Namespace, url: str, secret: str) -> dict[str, str
             "STRIPE_WEBHOOK_SECRET": secret,
             # Nothing in the run calls Stripe's API; were it to, it would fail, not reach Stripe.
             "STRIPE_API_BASE": "http://127.0.0.1:9",
+            # Emails and texts are kept in memory, as the test suite's are. The console
+            # backends printed every message, which the worker turned into a log record a line
+            # (46,000 in a run): that measured the console, where a real gateway is a request
+            # the worker waits on.
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "SMS_BACKEND": "circle.sms.LocmemBackend",
             "BIND": f"127.0.0.1:{args.port}",
             "PYTHONPATH": str(ROOT),
         }

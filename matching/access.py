@@ -133,9 +133,12 @@ def access_booked(*, caller: Caller, task: Task) -> TaskAccess:
     their circle) stands to it, for the answer: the task is the one booking returned, with
     its circle, member, category and hold, so only the caller's helper profile is read (a
     member who also helps is shown their distance, as reading the task shows it)."""
+    member = caller.member
+    # The caller's record, as members.selectors reads it, says whether they have a helper
+    # profile (`helper_pk`): most who book have none, and then none is read.
     helper = (
-        Helper.objects.filter(member=caller.member).select_related("member").first()
-        if caller.member
+        Helper.objects.filter(member=member).select_related("member").first()
+        if member is not None and getattr(member, "helper_pk", True) is not None
         else None
     )
     return TaskAccess(
