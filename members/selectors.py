@@ -186,10 +186,6 @@ def coordinator_access(*, user: Any, circle: Circle, what: str = "this") -> Call
     return caller
 
 
-def _visible_circle_ids(user: User) -> QuerySet[Member, Any]:
-    return Member.objects.filter(user=user).values("circle_id")
-
-
 def _trusted_link(*, user: User, member: Member) -> TrustedPerson | None:
     return TrustedPerson.objects.filter(member=member, user=user, ended_at__isnull=True).first()
 
@@ -247,9 +243,8 @@ def member_access(
         raise NotFound("No such member.", code="member_not_found")
     # The member by id alone, then whether the caller may see them: a plain statement where one
     # that also asked "in one of the caller's circles, or trusting them" cost more to build
-    # than the answer saved (read on every member endpoint).
-    # An id past the databases' 64-bit keys names nobody (the ORM answered such a lookup
-    # empty; the plain statement would fail on it).
+    # than the answer saved (read on every member endpoint). An id past the databases' 64-bit
+    # keys names nobody (the ORM answered such a lookup empty; the plain statement would fail).
     member = _member_row("m.id = %s", [member_id]) if 0 < member_id < 2**63 else None
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
