@@ -355,10 +355,11 @@ def test_token_payment_credits_the_wallet_through_the_purchase_service(
 def test_token_payment_is_a_few_statements_in_one_transaction(
     personas: Personas, client_for: Client, payment_body: Body
 ) -> None:
-    """Signing in and finding the member, then, in the service's one transaction (in a test, a
-    savepoint): the payment, the accounts' ids, the movement with its audit row (one statement
-    on PostgreSQL) and the payment's audit row. Nothing can refuse tokens bought, so on
-    PostgreSQL the movement needs no savepoint of its own inside that transaction."""
+    """Signing in, finding the member, their circle and the caller's record, then, in the
+    service's one transaction (in a test, a savepoint): the payment, the accounts' ids, the
+    movement with its audit row (one statement on PostgreSQL) and the payment's audit row.
+    Nothing can refuse tokens bought, so on PostgreSQL the movement needs no savepoint of its
+    own inside that transaction."""
     otto = client_for(personas.otto)
     # The first payment opens the accounts (and prepares the movement's statement).
     first = pay(otto, personas.alice, tokens_body(payment_body, reference="R0"))
@@ -370,8 +371,8 @@ def test_token_payment_is_a_few_statements_in_one_transaction(
     assert response.status_code == 201, response.content
     sql = [query["sql"] for query in seen.captured_queries]
     if connection.vendor == "postgresql":
-        assert [s for s in sql if s.startswith("SAVEPOINT")] == sql[3:4], sql
-        assert len(sql) == 10, sql
+        assert [s for s in sql if s.startswith("SAVEPOINT")] == sql[4:5], sql
+        assert len(sql) == 11, sql
     payment_id = response.json()["id"]
     assert Payment.objects.filter(pk=payment_id).exists()
     assert LedgerTransaction.objects.filter(idempotency_key=f"purchase:payment:{payment_id}")
