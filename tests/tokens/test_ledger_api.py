@@ -371,9 +371,7 @@ def test_balances_page_through_every_account_and_total_them_all(
 ) -> None:
     """A page holds some accounts; `total_minutes` is every account's, on every page; the
     pages together hold each account once, in order of kind then id."""
-    accounts = sorted(
-        Account.objects.filter(circle=personas.southwark).values_list("kind", "id")
-    )
+    accounts = sorted(Account.objects.filter(circle=personas.southwark).values_list("kind", "id"))
     assert len(accounts) > 2
     client = client_for(personas.cora)
     seen: list[tuple[str, int]] = []
