@@ -24,7 +24,13 @@ from helpers.models import Helper
 from matching.models import FINAL, Feedback, Notice, NoticeKind, Task, TaskSeries, TaskStatus
 from matching.selectors import helper_ineligibility
 from members.models import AuditEvent, Member, TrustedPerson, User
-from members.selectors import Caller, caller_for, trusted_caller, trusted_scope_refuse
+from members.selectors import (
+    Caller,
+    caller_for,
+    trusted_caller,
+    trusted_link_for,
+    trusted_scope_refuse,
+)
 
 
 class TaskRole(enum.Enum):
@@ -139,13 +145,7 @@ def task_access(
         raise NotFound("No such task.", code="task_not_found")
     own = caller.member is not None and task.member_id == caller.member.pk
     if trusted and not own and not caller.is_staff:
-        link = (
-            TrustedPerson.objects.filter(
-                user=account, ended_at__isnull=True, member_id=task.member_id
-            )
-            .select_related("member")
-            .first()
-        )
+        link = trusted_link_for(user=account, member_id=task.member_id)
         if link is not None:
             caller = trusted_caller(user=account, link=link)
             trusted_scope_refuse(caller=caller, scope=("ask", "confirm"))
