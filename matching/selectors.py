@@ -31,6 +31,7 @@ from geopy.distance import EARTH_RADIUS
 from circle.models import Category, Circle, VettingLevel
 from circle.periods import ReportPeriod, local_date
 from circle.postcodes import Point, distance_km
+from circle.sql import aware
 from helpers.models import AvailabilitySlot, Helper, HelperSkill
 from helpers.services import MAX_TRAVEL_RADIUS_KM
 from matching import rules
@@ -714,11 +715,6 @@ class FeedEntry(NamedTuple):
     distance_km: float
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives the naive UTC time the ORM would have made aware.
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, connection.timezone)
-
-
 def user_feed(*, user_id: int, now: datetime | None = None) -> list[FeedEntry] | None:
     """`helper_feed` for every helper profile of this login as one list, nearest first, then
     soonest; None when the login is no helper anywhere. For the API, which polls it: the
@@ -750,8 +746,8 @@ def user_feed(*, user_id: int, now: datetime | None = None) -> list[FeedEntry] |
                     category_vetting_level=row[6],
                     latitude=float(row[13]),
                     longitude=float(row[14]),
-                    window_start=_aware(row[9]),
-                    window_end=_aware(row[10]),
+                    window_start=aware(row[9]),
+                    window_end=aware(row[10]),
                 )
                 far = task_distance_km(facts, candidate.latitude, candidate.longitude)
                 # No member of these tasks blocked the helper: the query left those out.

@@ -17,7 +17,7 @@ from circle.errors import InvalidInput, NotFound
 from circle.models import Circle
 from circle.pagination import PaginatedApi, Pagination
 from circle.selectors import circle_get
-from circle.serializers import StrictInputSerializer, query_id
+from circle.serializers import StrictInputSerializer, moment_text, query_id
 from circle.words import token_count_text
 from members.models import Member
 from members.selectors import (
@@ -155,14 +155,12 @@ class TransactionOutput(serializers.Serializer[Any]):
     entries = EntryOutput(many=True)
 
 
-_MOMENT = serializers.DateTimeField()
-
-
 def transactions_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """TransactionOutput's shape built from `transaction_list`'s plain rows with their
     entries, for the ledger's pages of 50 transactions: model instances and nested
-    serializers were most of the request's time. `created_at` goes through DRF's own field,
-    so its text is the serializer's (a test compares the two)."""
+    serializers were most of the request's time. `created_at` is written as DRF's field
+    writes it (`moment_text`; a test compares the two)."""
+    zone = get_current_timezone()
     rows = [dict(row) for row in rows]
     rows_describe(rows)
     return [
@@ -172,7 +170,7 @@ def transactions_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "memo": row["memo"],
             "member_id": row["member_id"],
             "reverses_id": row["reverses_id"],
-            "created_at": _MOMENT.to_representation(row["created_at"]),
+            "created_at": moment_text(row["created_at"], zone),
             "entries": row["entries"],
         }
         for row in rows

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from circle.errors import NotFound
 from circle.models import Circle
 from circle.periods import ReportPeriod, local_date
+from circle.sql import aware, prepared_execute
 from circle.words import token_count
 from members.models import AuditEvent, Member, User
 from members.selectors import Caller, coordinator_access
@@ -174,7 +173,7 @@ def _wallet_page(*, account_id: int, limit: int, offset: int) -> list[Entry]:
     for row in rows:
         entry = Entry.from_db(connection.alias, _ENTRY_FIELDS, row[:n])
         values = list(row[n : n + len(_TX_FIELDS)])
-        values[_TX_CREATED_AT] = _aware(values[_TX_CREATED_AT])
+        values[_TX_CREATED_AT] = aware(values[_TX_CREATED_AT])
         tx = LedgerTransaction.from_db(connection.alias, _TX_FIELDS, values)
         transaction_field.set_cached_value(entry, tx)
         setattr(entry, "memo_shown", row[-1])  # noqa: B010 (as ENTRY_MEMO_SHOWN annotates it)
@@ -246,16 +245,6 @@ def _sum_newest(*, account_id: int, n: int) -> int:
     return Entry.objects.filter(id__in=ids).aggregate(t=Sum("minutes"))["t"] or 0
 
 
-def _aware(moment: datetime | str) -> datetime:
-    """A time read with plain SQL, as the ORM gives it: aware. SQLite keeps UTC without a zone
-    (and gives text where its converter does not apply)."""
-    if isinstance(moment, str):
-        parsed = parse_datetime(moment)
-        assert parsed is not None, moment
-        moment = parsed
-    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
-
-
 _TX = LedgerTransaction._meta.db_table
 # The page of a circle's ledger with each transaction's entries (one row per entry, in entry
 # order) and the count of every transaction the filters keep (computed once, not per row).
@@ -298,6 +287,12 @@ class TransactionRows:
     ) -> None:
         where = ["t.circle_id = %s"]
         params: list[Any] = [circle.pk]
+        # Each combination of filters is its own statement, prepared under its own name.
+        self._name = "circle_ledger_page_" + "".join(
+            letter
+            for letter, given in (("a", account_id), ("s", since), ("u", until))
+            if given is not None
+        )
         if account_id is not None:
             # A semi-join, not a join with DISTINCT: the count was a DISTINCT over every
             # column of the circle's whole ledger, whether or not an account was named.
@@ -319,9 +314,14 @@ class TransactionRows:
 
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:
         offset, stop = window.start or 0, window.stop
-        sql = _LEDGER_PAGE_SQL.format(where=self._where)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self._params, stop - offset, offset, *self._params])
+            # Prepared: PostgreSQL took longer to plan the statement than to run it.
+            prepared_execute(
+                cursor,
+                name=self._name,
+                sql=_LEDGER_PAGE_SQL.format(where=self._where),
+                params=[*self._params, stop - offset, offset, *self._params],
+            )
             found = cursor.fetchall()
         rows: list[dict[str, Any]] = []
         for tx_id, kind, member_id, reverses_id, created_at, memo, *entry, count in found:
@@ -332,7 +332,7 @@ class TransactionRows:
                         "kind": kind,
                         "member_id": member_id,
                         "reverses_id": reverses_id,
-                        "created_at": _aware(created_at),
+                        "created_at": aware(created_at),
                         "memo_shown": memo,
                         "entries": [],
                     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-import weakref
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from circle.errors import Conflict, InvalidInput
 from circle.retry import TryAgain
+from circle.sql import prepared_execute
 from members.models import User
 from members.sql import audit_insert
 from tokens.models import (
@@ -113,22 +113,17 @@ _POST_PG_TYPES = (
     "bigint, text, text, text, bigint, bigint, bigint, bigint[], bigint[], text, text, text, "
     "jsonb, timestamptz"
 )
-# Connections on which the statement is prepared. A transfer is one short statement whose
-# planning cost as much as its execution; prepared once per connection, it is planned once.
-# (PREPARE outlives a rolled-back transaction; a new connection starts with nothing prepared.
-# Behind a transaction-pooling proxy such as PgBouncer in transaction mode, prepare per
-# transaction instead, or pool in session mode.)
-_prepared_on: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def _execute_post_pg(cursor: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    raw = connection.connection
-    if raw not in _prepared_on:
-        cursor.execute(f"PREPARE circle_ledger_post ({_POST_PG_TYPES}) AS {_POST_PG}")
-        _prepared_on[raw] = True
-    cursor.execute(
-        "EXECUTE circle_ledger_post (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [
+    # A transfer is one short statement whose planning cost as much as its execution:
+    # prepared once per connection (circle.sql), it is planned once.
+    prepared_execute(
+        cursor,
+        name="circle_ledger_post",
+        sql=_POST_PG,
+        types=_POST_PG_TYPES,
+        params=[
             params["circle"],
             params["kind"],
             params["memo"],
