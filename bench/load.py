@@ -66,7 +66,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -573,6 +573,52 @@ class Row:
     p50: float
     p95: float
     p99: float
+    # CPU milliseconds a request, by kind of process (CPU_KINDS), over the whole run and the
+    # worker's jobs it left queued; and how long those took to finish after it.
+    cpu: dict[str, float] = field(default_factory=dict)
+    drained: float = 0.0
+
+
+# Where a request's CPU goes: every process on the machine, named by what its command line
+# runs (PostgreSQL's backends, Redis and locust are the machine's too: they share its cores).
+CPU_KINDS = ("gunicorn", "celery", "postgres", "redis", "locust")
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by each kind of process on the machine (with their reaped
+    children: gunicorn's recycled workers count for gunicorn)."""
+    import psutil  # locust's own dependency
+
+    used = dict.fromkeys((*CPU_KINDS, "other"), 0.0)
+    for process in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
+        times, line = process.info["cpu_times"], " ".join(process.info["cmdline"] or ())
+        if times is None:
+            continue
+        if process.info["pid"] == os.getpid():
+            # This process's reaped children are the locust runs (the servers are reaped at
+            # the end only).
+            used["other"] += times.user + times.system
+            used["locust"] += times.children_user + times.children_system
+            continue
+        kind = next((k for k in CPU_KINDS if k in line), "other")
+        used[kind] += times.user + times.system + times.children_user + times.children_system
+    return used
+
+
+def worker_drain(url: str, *, limit: float = 180) -> float:
+    """Wait until the Celery worker has done every job queued so far (the broker's queue is
+    empty and nothing is unacknowledged: jobs are acknowledged late); the seconds it took.
+    Each run is measured with what it queued, and the next starts on an idle worker: a wave
+    of offers left from a run of bookings was counted against the run after it."""
+    import redis
+
+    broker = redis.Redis.from_url(url)
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        if not broker.llen("celery") and not broker.hlen("unacked"):
+            break
+        time.sleep(0.1)
+    return time.monotonic() - began
 
 
 def locust(
@@ -613,10 +659,13 @@ def locust(
         "0",
         *classes,
     ]
+    before = cpu_seconds()
     with (folder / f"{label}.log").open("wb") as log:
         subprocess.run(  # noqa: S603 (our own command)
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True
         )
+    drained = worker_drain(args.redis)
+    after = cpu_seconds()
     rows: dict[str, Row] = {}
     with open(f"{prefix}_stats.csv", newline="") as file:
         for line in csv.DictReader(file):
@@ -630,6 +679,12 @@ def locust(
                 float(line["95%"] or 0),
                 float(line["99%"] or 0),
             )
+    # A run's CPU is shared by all its requests (alone, they are one endpoint's).
+    total = rows["Aggregated"].requests if "Aggregated" in rows else 0
+    if total:
+        for row in rows.values():
+            row.cpu = {k: (after[k] - before[k]) * 1000 / total for k in after}
+            row.drained = drained
     errors = []
     failures = Path(f"{prefix}_failures.csv")
     if failures.exists():
@@ -677,8 +732,8 @@ def alone_table(
 ) -> tuple[str, bool]:
     lines = [
         "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors | reference requests/s"
-        " | ratio by round | ratio | target 0.5 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " | ratio by round | ratio | target 0.5 | CPU ms a request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     passed = True
     for runs in references.values():
@@ -689,7 +744,7 @@ def alone_table(
         lines.append(
             f"| `{runs[0][1].name}` (reference, {len(runs)} runs) | {min(rates):.0f} to"
             f" {max(rates):.0f} | {p50s[len(p50s) // 2]:.0f} | | |"
-            f" {sum(row.errors for _, row in runs)} | | | | |"
+            f" {sum(row.errors for _, row in runs)} | | | | | {cpu_text(runs)} |"
         )
     for name, rounds in alone.items():
         refs = references[kinds[name]]
@@ -707,9 +762,25 @@ def alone_table(
         lines.append(
             f"| `{name}` | {row.rps:.1f} | {row.p50:.0f} | {row.p95:.0f} | {row.p99:.0f} |"
             f" {errors} | {kinds[name]}: {ref:.0f} | {by_round} | {ratio:.2f} |"
-            f" {'PASS' if ok else 'FAIL'} |"
+            f" {'PASS' if ok else 'FAIL'} | {cpu_text(rounds)} |"
         )
     return "\n".join(lines), passed
+
+
+def cpu_text(runs: list[tuple[int, Row]]) -> str:
+    """The CPU a request of these runs took, by kind of process: the median of the runs'
+    totals, with that run's parts (web: gunicorn; worker: Celery; pg: PostgreSQL)."""
+    measured = sorted((row for _, row in runs if row.cpu), key=lambda r: sum(r.cpu.values()))
+    if not measured:
+        return ""
+    row = measured[(len(measured) - 1) // 2]
+    total = sum(row.cpu.values())
+    names = {"gunicorn": "web", "celery": "worker", "postgres": "pg", "locust": "locust"}
+    parts = ", ".join(
+        f"{label} {row.cpu[kind]:.1f}" for kind, label in names.items() if row.cpu[kind] >= 0.05
+    )
+    after = f"; the worker done {row.drained:.1f} s after" if row.drained >= 0.5 else ""
+    return f"{total:.1f} ({parts}{after})"
 
 
 def main() -> int:
