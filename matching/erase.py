@@ -122,6 +122,10 @@ def memos_describe(rows: list[tuple[int, str]]) -> dict[int, str]:
     return task_memos_describe(rows, task_labels)
 
 
+_TASK = Task._meta.db_table
+_HOLD = Hold._meta.db_table
+
+
 def task_labels(
     task_ids: set[int], hold_transaction_ids: set[int]
 ) -> tuple[dict[int, str], dict[int, int]]:
@@ -154,7 +158,3 @@ def task_labels(
             if hold_tx is not None:
                 task_of[hold_tx] = pk
     return labels, task_of
-
-
-_TASK = Task._meta.db_table
-_HOLD = Hold._meta.db_table
