@@ -315,7 +315,7 @@ class TransactionRows:
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:
         offset, stop = window.start or 0, window.stop
         with connection.cursor() as cursor:
-            # Prepared: PostgreSQL took longer to plan the statement than to run it.
+            # Prepared once per connection (circle/sql.py): parsed once, not for every page.
             prepared_execute(
                 cursor,
                 name=self._name,
