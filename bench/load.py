@@ -585,8 +585,9 @@ class Row:
 
 
 # Where a request's CPU goes: every process on the machine, named by what its command line
-# runs (PostgreSQL's backends, Redis and locust are the machine's too: they share its cores).
-CPU_KINDS = ("gunicorn", "celery", "postgres", "redis", "locust")
+# runs (PostgreSQL's backends and Redis are the machine's too: they share its cores). Locust's
+# runs, reaped by this process, fall under "other" with it.
+CPU_KINDS = ("gunicorn", "celery", "postgres", "redis")
 
 
 def cpu_seconds() -> dict[str, float]:
@@ -595,15 +596,9 @@ def cpu_seconds() -> dict[str, float]:
     import psutil  # locust's own dependency
 
     used = dict.fromkeys((*CPU_KINDS, "other"), 0.0)
-    for process in psutil.process_iter(["pid", "cmdline", "cpu_times"]):
+    for process in psutil.process_iter(["cmdline", "cpu_times"]):
         times, line = process.info["cpu_times"], " ".join(process.info["cmdline"] or ())
         if times is None:
-            continue
-        if process.info["pid"] == os.getpid():
-            # This process's reaped children are the locust runs (the servers are reaped at
-            # the end only).
-            used["other"] += times.user + times.system
-            used["locust"] += times.children_user + times.children_system
             continue
         kind = next((k for k in CPU_KINDS if k in line), "other")
         used[kind] += times.user + times.system + times.children_user + times.children_system
@@ -777,14 +772,13 @@ def cpu_text(runs: list[tuple[int, Row]]) -> str:
     that run's parts (web: gunicorn; worker: Celery; pg: PostgreSQL; and Redis). Locust's is
     left out: it includes locust starting (reading the data file), which is outside the
     measured seconds and weighs on the few requests of a slow endpoint."""
-    served = ("gunicorn", "celery", "postgres", "redis")
     measured = sorted(
-        (row for _, row in runs if row.cpu), key=lambda r: sum(r.cpu[k] for k in served)
+        (row for _, row in runs if row.cpu), key=lambda r: sum(r.cpu[k] for k in CPU_KINDS)
     )
     if not measured:
         return ""
     row = measured[(len(measured) - 1) // 2]
-    total = sum(row.cpu[k] for k in served)
+    total = sum(row.cpu[k] for k in CPU_KINDS)
     names = {"gunicorn": "web", "celery": "worker", "postgres": "pg"}
     parts = ", ".join(
         f"{label} {row.cpu[kind]:.1f}" for kind, label in names.items() if row.cpu[kind] >= 0.05
