@@ -23,3 +23,11 @@ ENDPOINT_KINDS: dict[str, str] = {
     "POST /api/v1/payments/stripe/webhook/": "write",
 }
 REFERENCES = {"read": "GET /bench/read/", "write": "POST /bench/write/"}
+
+# The floors (bench/load_urls.py): the least booking and accepting could do, each run alone
+# just after its endpoint and read against the same reference. Not endpoints of Circle's, so
+# no target of their own: each says whether its endpoint's target is within reach.
+FLOORS: dict[str, str] = {
+    "POST /bench/floor/book/": "POST /api/v1/tasks/",
+    "POST /bench/floor/accept/{id}/": "POST /api/v1/tasks/{id}/accept/",
+}

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load_endpoints import ENDPOINT_KINDS  # noqa: E402
+from bench.load_endpoints import ENDPOINT_KINDS, FLOORS  # noqa: E402
 from payments.stripe_local import sign  # noqa: E402  (no Django: HMAC with stripe's own code)
 
 DATA: dict[str, Any] = json.loads(Path(os.environ["LOAD_DATA"]).read_text())
@@ -129,7 +129,7 @@ def statement(user: FastHttpUser) -> None:
     )
 
 
-def book(user: FastHttpUser) -> None:
+def _book(user: FastHttpUser, path: str) -> None:
     _, circle = some_circle()
     _, token = random.choice(circle["members"])
     day = datetime.now(LONDON).date() + timedelta(days=random.randint(1, 6))
@@ -137,8 +137,8 @@ def book(user: FastHttpUser) -> None:
     call(
         user,
         "POST",
-        "/api/v1/tasks/",
-        name="POST /api/v1/tasks/",
+        path,
+        name=f"POST {path}",
         token=token,
         ok=(201,),
         body={
@@ -151,6 +151,14 @@ def book(user: FastHttpUser) -> None:
             "idempotency_key": uuid.uuid4().hex,
         },
     )
+
+
+def book(user: FastHttpUser) -> None:
+    _book(user, "/api/v1/tasks/")
+
+
+def book_floor(user: FastHttpUser) -> None:
+    _book(user, "/bench/floor/book/")
 
 
 def feed(user: FastHttpUser) -> None:
@@ -166,12 +174,15 @@ def feed(user: FastHttpUser) -> None:
     )
 
 
-def _accept(user: FastHttpUser, task_id: int, token: str) -> None:
+def _accept(user: FastHttpUser, task_id: int, token: str, *, floor: bool = False) -> None:
+    path, name = "/api/v1/tasks/{}/accept/", "POST /api/v1/tasks/{id}/accept/"
+    if floor:
+        path, name = "/bench/floor/accept/{}/", "POST /bench/floor/accept/{id}/"
     call(
         user,
         "POST",
-        f"/api/v1/tasks/{task_id}/accept/",
-        name="POST /api/v1/tasks/{id}/accept/",
+        path.format(task_id),
+        name=name,
         token=token,
         ok=(200, 409),  # 409: another helper was first, as DESIGN.md promises
         body={},
@@ -196,7 +207,7 @@ def feed_and_accept(user: FastHttpUser) -> None:
         _accept(user, random.choice(items[:5])["id"], token)
 
 
-def accept(user: FastHttpUser) -> None:
+def accept(user: FastHttpUser, *, floor: bool = False) -> None:
     """Alone: accept the next open task of a circle (handed out once each, from the bench's
     list); once a circle's list is used up, tasks are taken again (409s)."""
     index, circle = some_circle()
@@ -205,7 +216,11 @@ def accept(user: FastHttpUser) -> None:
     if not queue:
         return
     task_id = queue.popleft()
-    _accept(user, task_id, token)
+    _accept(user, task_id, token, floor=floor)
+
+
+def accept_floor(user: FastHttpUser) -> None:
+    accept(user, floor=True)
 
 
 def search(user: FastHttpUser) -> None:
@@ -321,10 +336,12 @@ CALLS: dict[str, Callable[[FastHttpUser], None]] = {
     "POST /api/v1/tasks/{id}/accept/": accept,
     "POST /api/v1/members/{id}/payments/offline/": cash,
     "POST /api/v1/payments/stripe/webhook/": webhook,
+    "POST /bench/floor/book/": book_floor,
+    "POST /bench/floor/accept/{id}/": accept_floor,
     "ref:read": read_reference,
     "ref:write": write_reference,
 }
-assert set(CALLS) - {"ref:read", "ref:write"} == set(ENDPOINT_KINDS)
+assert set(CALLS) - {"ref:read", "ref:write"} == set(ENDPOINT_KINDS) | set(FLOORS)
 
 
 # --- The people -------------------------------------------------------------------------------
