@@ -1,5 +1,6 @@
 """Helpers for the few statements Circle writes as plain SQL: prepared once per connection on
-PostgreSQL (`prepared_execute`), and their times read as the ORM reads them (`aware`).
+PostgreSQL (`prepared_execute`), their times read as the ORM reads them (`aware`), and the ids
+they look up checked as the ORM would answer them (`names_a_row`).
 
 Some of Circle's busiest statements are short: a transfer's one statement, a page of the ledger.
 PostgreSQL planned each of them on every call, and planning cost about as much as running. A
@@ -67,6 +68,12 @@ def prepared_execute(
         names.add(name)
     values = ", ".join(["%s"] * len(params))
     cursor.execute(f"EXECUTE {name} ({values})" if params else f"EXECUTE {name}", params)
+
+
+def names_a_row(key: int) -> bool:
+    """Whether `key` could be a row's id. One past the databases' 64-bit keys names nobody: the
+    ORM answers a lookup of it empty, where a plain statement would fail in the driver."""
+    return 0 < key < 2**63
 
 
 def aware(moment: datetime | str) -> datetime:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from circle.errors import Forbidden, NotFound
 from circle.models import Circle, VettingLevel
 from circle.selectors import circle_by_id
+from circle.sql import names_a_row
 from helpers.models import Helper
 from matching.models import FINAL, Feedback, Notice, NoticeKind, Task, TaskSeries, TaskStatus
 from matching.selectors import helper_ineligibility
@@ -85,7 +86,7 @@ _HELPER_SQL = "SELECT * FROM helpers_helper WHERE member_id = %s"
 
 def _task_row(account: User, task_id: int, related: bool) -> tuple[Task, bool] | None:
     """The task, and whether the caller is a trusted person of its member."""
-    if not 0 < task_id < 2**63:  # past the databases' 64-bit keys: nobody's task
+    if not names_a_row(task_id):
         return None
     found: Task | None
     if related:

@@ -39,6 +39,7 @@ from circle.models import Circle
 from circle.periods import ReportPeriod, local_date
 from circle.postcodes import InvalidPostcode, normalise_postcode
 from circle.selectors import circle_by_id
+from circle.sql import names_a_row
 from members.export import safeguarding_audit_rows
 from members.models import (
     STAFF_ROLES,
@@ -89,16 +90,14 @@ def _user_or_none(user: Any) -> User | None:
 # that Subquery each time, longer than the database took to answer it. `{m}` is the members
 # table's name in the query: `members_member`, as Django names a model's own table (these
 # annotate only top-level querysets of members, never one used inside another query), or `m`
-# in `_member_row`'s statement.
+# in the statements of `_member_rows` and `MemberSearchRows`.
 _ROLE_NAMES_SQL = {
     "postgresql": "SELECT STRING_AGG(r.role, ',') FROM members_role r WHERE r.member_id = {m}.id",
     "sqlite": "SELECT GROUP_CONCAT(r.role) FROM members_role r WHERE r.member_id = {m}.id",
 }
 # The last day of the member's last paid year (`member_paid_until`), the same way. The periods
 # are the payments app's, read (never written) here.
-_LAST_PAID_SQL = (
-    'SELECT MAX(p."end") FROM payments_membershipperiod p WHERE p.member_id = members_member.id'
-)
+_LAST_PAID_SQL = 'SELECT MAX(p."end") FROM payments_membershipperiod p WHERE p.member_id = {m}.id'
 
 
 # A member's helper profile's id, the same way; the profiles are the helpers app's, read here.
@@ -243,9 +242,8 @@ def member_access(
         raise NotFound("No such member.", code="member_not_found")
     # The member by id alone, then whether the caller may see them: a plain statement where one
     # that also asked "in one of the caller's circles, or trusting them" cost more to build
-    # than the answer saved (read on every member endpoint). An id past the databases' 64-bit
-    # keys names nobody (the ORM answered such a lookup empty; the plain statement would fail).
-    member = _member_row("m.id = %s", [member_id]) if 0 < member_id < 2**63 else None
+    # than the answer saved (read on every member endpoint).
+    member = _member_row("m.id = %s", [member_id]) if names_a_row(member_id) else None
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
     member.circle = circle_by_id(member.circle_id)
@@ -329,7 +327,8 @@ def _with_paid_until(members: QuerySet[Member]) -> QuerySet[Member]:
     """The members with `last_paid_day` (see `member_paid_until`) read in the same statement,
     as a subquery rather than a join and GROUP BY, so that a count of the same members (a
     search's page count) reads no membership periods at all."""
-    last = RawSQL(_LAST_PAID_SQL, (), output_field=DateField())  # noqa: S611
+    last_sql = _LAST_PAID_SQL.format(m="members_member")
+    last = RawSQL(last_sql, (), output_field=DateField())  # noqa: S611
     return members.annotate(last_paid_day=last)
 
 
@@ -455,14 +454,6 @@ def _like(column: str, lookup: str) -> str:
     return f"{cast} {operators[lookup] % '%s'}"
 
 
-def _related(name: str, *columns: str) -> tuple[str, ...]:
-    """The table of a model that points at members, and the columns of its fields `columns`
-    (payments' and helpers' apps come after this one, so they are reached through the
-    relation rather than imported or named)."""
-    model: Any = Member._meta.get_field(name).related_model
-    return (model._meta.db_table, *(model._meta.get_field(c).column for c in columns))
-
-
 class MemberSearchRows:
     """`member_search`'s members for the API's list (`member_search` with roles, last paid day
     and helper id), as a sliceable list that a paginator pages: `rows[offset:offset + limit]`
@@ -506,9 +497,6 @@ class MemberSearchRows:
 
     def __getitem__(self, window: slice) -> list[SearchRow]:
         offset, stop = window.start or 0, window.stop
-        periods, end, paid_by = _related("membership_periods", "end", "member")
-        helpers, helper_id, helper_of = _related("helper", "id", "member")
-        names = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
         columns = (
             "m.id, m.full_name, m.email, m.phone, m.date_of_birth, m.address_line1, m.postcode,"
             " m.user_id, m.joined_via, m.created_at, m.membership_status"
@@ -519,10 +507,9 @@ class MemberSearchRows:
         # time for a search that finds a whole sector.
         sql = (
             f"SELECT {columns},"  # noqa: S608
-            f" (SELECT {names}(r.role, ',') FROM {Role._meta.db_table} r"
-            "   WHERE r.member_id = m.id),"
-            f' (SELECT MAX(p."{end}") FROM {periods} p WHERE p.{paid_by} = m.id),'
-            f" (SELECT h.{helper_id} FROM {helpers} h WHERE h.{helper_of} = m.id)"
+            f" ({_ROLE_NAMES_SQL[connection.vendor].format(m='m')}),"
+            f" ({_LAST_PAID_SQL.format(m='m')}),"
+            f" ({_HELPER_ID_SQL.format(m='m')})"
             f" FROM (SELECT {columns} FROM {Member._meta.db_table} m WHERE {self._where}"
             "        ORDER BY m.full_name, m.id LIMIT %s OFFSET %s) m"
             " ORDER BY m.full_name, m.id"
