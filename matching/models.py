@@ -108,7 +108,11 @@ class Task(models.Model):
     """
 
     circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="tasks")
+    # Indexed with the window's start (`matching_task_member` below), which serves every lookup
+    # by member: a second index of the column alone only cost every booking an index entry.
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=120)
     details = models.TextField(blank=True)
@@ -120,8 +124,14 @@ class Task(models.Model):
     longitude = models.DecimalField(max_digits=8, decimal_places=5)
     postcode_district = models.CharField(max_length=4)
     hold = models.OneToOneField(Hold, on_delete=models.PROTECT, related_name="task")
+    # Likewise with the time accepted (`matching_task_helper`), for every acceptance.
     helper = models.ForeignKey(
-        Helper, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+        Helper,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        db_index=False,
     )
     series = models.ForeignKey(
         TaskSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
@@ -254,7 +264,8 @@ class Notice(models.Model):
     circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=NoticeKind.choices)
     key = models.CharField(max_length=120, unique=True)
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="notices")
+    # Indexed with the kind (`matching_notice_task` below), which serves every lookup by task.
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="notices", db_index=False)
     recipient = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     # Which wave of offers it belonged to (offers only).
     wave = models.PositiveSmallIntegerField(default=0)

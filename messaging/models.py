@@ -31,7 +31,9 @@ class Sms(models.Model):
     exactly when the status is delivered, `failed_at` exactly when it is failed.
     """
 
-    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the member and time (`messaging_sms_member` below), which serves every
+    # lookup by circle.
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sms")
     # The number it went to, as it was then (the member may change theirs later).
     to = models.CharField(max_length=20)

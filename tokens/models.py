@@ -43,7 +43,9 @@ class Account(models.Model):
     never negative; `balance` equals the sum of the account's entries (see the module docstring).
     """
 
-    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the kind (`tokens_account_trial_order` below), which serves every lookup by
+    # circle.
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=12, choices=AccountKind.choices)
     member = models.OneToOneField(
         Member, on_delete=models.PROTECT, null=True, blank=True, related_name="wallet"
@@ -226,7 +228,9 @@ class Hold(models.Model):
     `held` can be shown per member. It is closed once, by a conditional update from `open`.
     """
 
-    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the reference (the unique constraint below), which serves every lookup by
+    # circle.
+    circle = models.ForeignKey(Circle, on_delete=models.PROTECT, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="holds")
     reference = models.CharField(max_length=200)
     minutes = models.BigIntegerField()
