@@ -27,8 +27,8 @@ from helpers.models import Helper
 from matching.models import Notice, NoticeKind, Task, TaskStatus
 from matching.rules import local_zone
 from matching.selectors import helper_distance_km, helper_ineligibility, task_matches
-from messaging.models import SmsStatus
-from messaging.services import sms_send
+from messaging.models import Sms, SmsStatus
+from messaging.services import sms_attempt, sms_record
 
 logger = logging.getLogger(__name__)
 
@@ -342,18 +342,27 @@ def notices_send(*, notice_ids: list[int], now: datetime | None = None) -> int:
         )
         messages = [(n, *_message(n, helpers.get(n.recipient_id))) for n in notices]
     sent: dict[tuple[str, ...], list[int]] = {}
+    texts: list[Sms] = []
     for notice, subject, body in messages:
-        sent.setdefault(_deliver(notice, subject, body), []).append(notice.pk)
-    # What each went by, one statement for all that went the same ways (all of a wave, most
-    # often).
-    for channels, ids in sent.items():
-        Notice.objects.filter(pk__in=ids).update(channels=list(channels))
+        channels, sms = _deliver(notice, subject, body)
+        sent.setdefault(channels, []).append(notice.pk)
+        if sms is not None:
+            texts.append(sms)
+    # Then, in one transaction, the texts' records (with any follow-up) and what each notice
+    # went by, one statement for all that went the same ways (all of a wave, most often): a
+    # wave's texts were a transaction each.
+    with transaction.atomic():
+        sms_record(texts)
+        for channels, ids in sent.items():
+            Notice.objects.filter(pk__in=ids).update(channels=list(channels))
     return len(notices)
 
 
-def _deliver(notice: Notice, subject: str, body: str) -> tuple[str, ...]:
-    """Email and text the notice's recipient; the channels it went by."""
+def _deliver(notice: Notice, subject: str, body: str) -> tuple[tuple[str, ...], Sms | None]:
+    """Email and text the notice's recipient: the channels it went by, and the text's record
+    (unsaved, for `notices_send` to keep with the others), if a text was tried."""
     channels: list[str] = []
+    sms: Sms | None = None
     recipient = notice.recipient
     try:
         if recipient.email:
@@ -361,7 +370,7 @@ def _deliver(notice: Notice, subject: str, body: str) -> tuple[str, ...]:
             channels.append("email")
         # A text the gateway refuses is recorded as failed and, but for an offer (the next
         # wave covers those), put on the attention queue for an operator to phone.
-        sms = sms_send(
+        sms = sms_attempt(
             member=recipient,
             body=body,
             reference=notice.key,
@@ -372,4 +381,4 @@ def _deliver(notice: Notice, subject: str, body: str) -> tuple[str, ...]:
             channels.append("sms")
     except Exception:
         logger.exception("sending notice %s failed after %s", notice.key, channels)
-    return tuple(channels)
+    return tuple(channels), sms

@@ -8,6 +8,7 @@ by "sms:<id>", so it is raised once however many receipts say so, for an operato
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,6 +91,32 @@ def sms_send(
     text carries a secret (a link to set a password).
 
     The provider is called before any transaction opens: a slow gateway holds no locks."""
+    sms = sms_attempt(
+        member=member,
+        body=body,
+        reference=reference,
+        task_id=task_id,
+        follow_up=follow_up,
+        now=now,
+        recorded_body=recorded_body,
+    )
+    if sms is not None:
+        sms_record([sms])
+    return sms
+
+
+def sms_attempt(
+    *,
+    member: Member,
+    body: str,
+    reference: str = "",
+    task_id: int | None = None,
+    follow_up: bool = True,
+    now: datetime | None = None,
+    recorded_body: str | None = None,
+) -> Sms | None:
+    """`sms_send`'s text, sent but not yet recorded: its record, unsaved, for `sms_record` to
+    keep with others (a wave's texts, in one statement). Call it outside any transaction."""
     if not member.phone:
         return None
     now = now or timezone.now()
@@ -101,25 +128,34 @@ def sms_send(
         logger.warning("text to member %s (%s) failed: %s", member.pk, reference, exc)
         provider, error = exc.provider, exc.detail
     failed = not provider_id
-    with transaction.atomic():
-        sms = Sms.objects.create(
-            circle_id=member.circle_id,
-            member=member,
-            to=member.phone,
-            body=body if recorded_body is None else recorded_body,
-            provider=provider,
-            provider_id=provider_id,
-            status=SmsStatus.FAILED if failed else SmsStatus.SENT,
-            error=error[:300],
-            reference=reference[:100],
-            task_id=task_id,
-            follow_up=follow_up,
-            sent_at=now,
-            failed_at=now if failed else None,
-        )
-        if failed and follow_up:
-            _follow_up(sms)
-    return sms
+    return Sms(
+        circle_id=member.circle_id,
+        member=member,
+        to=member.phone,
+        body=body if recorded_body is None else recorded_body,
+        provider=provider,
+        provider_id=provider_id,
+        status=SmsStatus.FAILED if failed else SmsStatus.SENT,
+        error=error[:300],
+        reference=reference[:100],
+        task_id=task_id,
+        follow_up=follow_up,
+        sent_at=now,
+        failed_at=now if failed else None,
+    )
+
+
+def sms_record(texts: Sequence[Sms]) -> None:
+    """Keep the records of texts `sms_attempt` sent, in one statement, and follow up each
+    that failed (where asked): together, in the caller's transaction or one of their own."""
+    if not texts:
+        return
+    # No savepoint inside the caller's transaction: a failure here is theirs to roll back.
+    with transaction.atomic(savepoint=False):
+        Sms.objects.bulk_create(texts)
+        for sms in texts:
+            if sms.status == SmsStatus.FAILED and sms.follow_up:
+                _follow_up(sms)
 
 
 def sms_receipt_record(

@@ -17,6 +17,7 @@ from matching.models import Notice, NoticeKind, Task
 from matching.notify import offer_key, offer_wave
 from members.models import RoleName
 from members.services import role_grant
+from messaging.models import Sms, SmsStatus
 from tests.conftest import Personas
 from tests.factories import HelperFactory
 from tests.matching.conftest import TASKS_URL, book, new_helper, task_url, vet
@@ -182,8 +183,13 @@ def test_a_wave_is_claimed_read_and_sent_at_once(
     assert len(claims) == 1, sent
     assert len([sql for sql in sent if 'FROM "helpers_helper"' in sql]) == 1, sent
     assert len([sql for sql in sent if 'SET "channels"' in sql]) == 1, sent
-    # The wave (5) and its sending: a claim, a read, the helpers, a text each, the channels.
-    assert len(sent) <= 5 + 3 + size + 1, sent
+    # The wave's texts are kept in one statement, not a transaction each.
+    assert len([sql for sql in sent if 'INSERT INTO "messaging_sms"' in sql]) == 1, sent
+    texts = Sms.objects.filter(task_id=task.pk).order_by("reference")
+    assert [t.reference for t in texts] == sorted(n.key for n in offers)
+    assert all(t.status == SmsStatus.SENT and not t.follow_up for t in texts)
+    # The wave (5) and its sending: a claim, a read, the helpers, the texts, the channels.
+    assert len(sent) <= 5 + 3 + 1 + 1, sent
 
 
 def test_a_helper_told_meanwhile_is_not_told_twice(
