@@ -2,19 +2,13 @@
 composite one that starts with it (`matching_task_member`, `matching_task_helper`,
 `matching_notice_task`) and serves every lookup by it: each booking and acceptance paid for both.
 
-Only the index is dropped (SeparateDatabaseAndState): altering the field would make SQLite
-rebuild the table, which its triggers do not survive, for an index both databases name alike.
+The index alone is dropped: see `circle.migration_ops.index_dropped`.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def dropped(table: str, column: str, index: str) -> migrations.RunSQL:
-    return migrations.RunSQL(
-        f"DROP INDEX IF EXISTS {index}",
-        reverse_sql=f"CREATE INDEX {index} ON {table} ({column})",
-    )
+from circle.migration_ops import index_dropped
 
 
 class Migration(migrations.Migration):
@@ -45,9 +39,9 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                dropped('matching_task', 'member_id', 'matching_task_member_id_862b39c3'),
-                dropped('matching_task', 'helper_id', 'matching_task_helper_id_445d87f2'),
-                dropped('matching_notice', 'task_id', 'matching_notice_task_id_32727d47'),
+                index_dropped(table='matching_task', column='member_id', index='matching_task_member_id_862b39c3'),
+                index_dropped(table='matching_task', column='helper_id', index='matching_task_helper_id_445d87f2'),
+                index_dropped(table='matching_notice', column='task_id', index='matching_notice_task_id_32727d47'),
             ],
         ),
     ]

@@ -1,18 +1,12 @@
 """A text's circle had an index of its own beside `messaging_sms_member`, which starts with it.
 
-Only the index is dropped (SeparateDatabaseAndState): altering the field would make SQLite
-rebuild the table, which its triggers do not survive, for an index both databases name alike.
+The index alone is dropped: see `circle.migration_ops.index_dropped`.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def dropped(table: str, column: str, index: str) -> migrations.RunSQL:
-    return migrations.RunSQL(
-        f"DROP INDEX IF EXISTS {index}",
-        reverse_sql=f"CREATE INDEX {index} ON {table} ({column})",
-    )
+from circle.migration_ops import index_dropped
 
 
 class Migration(migrations.Migration):
@@ -32,7 +26,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                dropped('messaging_sms', 'circle_id', 'messaging_sms_circle_id_d91264f9'),
+                index_dropped(table='messaging_sms', column='circle_id', index='messaging_sms_circle_id_d91264f9'),
             ],
         ),
     ]

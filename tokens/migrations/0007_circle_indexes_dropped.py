@@ -1,19 +1,13 @@
 """An account's and a hold's circle each had an index of its own beside one that starts with it
 (`tokens_account_trial_order`, the hold's unique reference).
 
-Only the index is dropped (SeparateDatabaseAndState): altering the field would make SQLite
-rebuild the table, which its triggers do not survive, for an index both databases name alike.
+The index alone is dropped: see `circle.migration_ops.index_dropped`.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def dropped(table: str, column: str, index: str) -> migrations.RunSQL:
-    return migrations.RunSQL(
-        f"DROP INDEX IF EXISTS {index}",
-        reverse_sql=f"CREATE INDEX {index} ON {table} ({column})",
-    )
+from circle.migration_ops import index_dropped
 
 
 class Migration(migrations.Migration):
@@ -38,8 +32,8 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                dropped('tokens_account', 'circle_id', 'tokens_account_circle_id_c9d039b0'),
-                dropped('tokens_hold', 'circle_id', 'tokens_hold_circle_id_a71961d0'),
+                index_dropped(table='tokens_account', column='circle_id', index='tokens_account_circle_id_c9d039b0'),
+                index_dropped(table='tokens_hold', column='circle_id', index='tokens_hold_circle_id_a71961d0'),
             ],
         ),
     ]
