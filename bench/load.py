@@ -10,7 +10,7 @@ How to run (PostgreSQL and Redis; the role must be allowed to create databases; 
         [--alone-seconds 5] [--rounds 3] [--only NAME ...] [--no-alone] [--no-floors] \
         [--redis redis://127.0.0.1:6379/7] [--keep]
 
-It takes about ten minutes on the 2-core development machine. It makes its own database (the
+It takes about eleven minutes on the 2-core development machine. It makes its own database (the
 URL's name, dropped first), migrates it and seeds `--circles` (20) circles, each of `--members`
 (2,000) members and `--helpers` (200) helpers, 3 operators and 2 coordinators, every one with a
 login and an API token. The rows are written with `COPY` (one password hash, made once, for
