@@ -7,7 +7,7 @@ How to run (PostgreSQL and Redis; the role must be allowed to create databases; 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/circle_load_bench \\
         .venv/bin/python bench/load.py [--users 20] [--mix-seconds 90] [--alone-users 10] \\
-        [--alone-seconds 5] [--rounds 3] [--only NAME ...] [--no-alone] [--no-floors] \
+        [--alone-seconds 5] [--rounds 3] [--only NAME ...] [--no-alone] [--no-floors] \\
         [--redis redis://127.0.0.1:6379/7] [--keep]
 
 It takes about eleven minutes on the 2-core development machine. It makes its own database (the
