@@ -753,8 +753,9 @@ def alone_table(
             f" {sum(row.errors for _, row in runs)} | | | | | {cpu_text(runs)} |"
         )
     for name, rounds in alone.items():
-        floor_of = FLOORS.get(name)
-        refs = references[kinds[floor_of or name]]
+        endpoint = FLOORS.get(name)  # a floor's, whose reference it is read against
+        kind = kinds[endpoint or name]
+        refs = references[kind]
         measured: list[tuple[float, float, Row]] = []  # (ratio, reference, row) a round
         for at, row in rounds:
             around = [r for n, r in refs if n < at][-1:] + [r for n, r in refs if n > at][:1]
@@ -764,14 +765,14 @@ def alone_table(
         ratio, ref, row = sorted(measured, key=lambda m: m[0])[(len(measured) - 1) // 2]
         errors = sum(r.errors for _, _, r in measured)
         # A floor has no target: its ratio is the most its endpoint could reach.
-        ok = errors == 0 and (floor_of is not None or ratio >= TARGET)
+        ok = errors == 0 and (endpoint is not None or ratio >= TARGET)
         passed &= ok
         by_round = ", ".join(f"{m[0]:.2f}" for m in measured)
-        shown = f"`{name}` (floor of `{floor_of}`)" if floor_of else f"`{name}`"
-        verdict = "floor" if floor_of and ok else "PASS" if ok else "FAIL"
+        shown = f"`{name}` (floor of `{endpoint}`)" if endpoint else f"`{name}`"
+        verdict = "floor" if endpoint and ok else "PASS" if ok else "FAIL"
         lines.append(
             f"| {shown} | {row.rps:.1f} | {row.p50:.0f} | {row.p95:.0f} | {row.p99:.0f} |"
-            f" {errors} | {kinds[floor_of or name]}: {ref:.0f} | {by_round} | {ratio:.2f} |"
+            f" {errors} | {kind}: {ref:.0f} | {by_round} | {ratio:.2f} |"
             f" {verdict} | {cpu_text(rounds)} |"
         )
     return "\n".join(lines), passed
